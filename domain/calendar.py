@@ -1,0 +1,199 @@
+"""Mainland China working days and the deadlines counted in them (SPEC §6, R-A-6, R-B-5, R-X-4, OPEN-3).
+
+Deterministic: the only side effect is one logged warning per year that has no holiday data.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from holidays.countries.china import China
+
+from domain.models import Deadline, Track
+from domain.rules import CHINA_TZ, CalendarSettings, Deadlines
+
+_log = logging.getLogger(__name__)
+_END_OF_DAY = time(23, 59, 59)
+_ONE_DAY = timedelta(days=1)
+
+
+class _OfficialYear(NamedTuple):
+    days_off: frozenset[date]
+    weekend_workdays: frozenset[date]  # 调休: Saturdays and Sundays made working days
+
+
+def _official_years() -> dict[int, _OfficialYear]:
+    """The package's data for every year the State Council has published its notice for.
+
+    The package lists each published year's 调休 in special_public_holidays; for later years it
+    only estimates the festivals, without the swaps, so those years are not official. Built once,
+    at import: building a holidays object reads locale settings and translation files, which
+    Temporal's workflow sandbox forbids at run time (so workflows import domain/ passed through).
+    """
+    years = sorted(China().special_public_holidays)
+    china = China(years=years)
+    # weekend_workdays also holds cross-year swaps; each year keeps its own dates only.
+    return {
+        year: _OfficialYear(
+            days_off=frozenset(d for d in china if d.year == year),
+            weekend_workdays=frozenset(d for d in china.weekend_workdays if d.year == year),
+        )
+        for year in years
+    }
+
+
+_OFFICIAL = _official_years()
+
+
+class WorkingCalendar:
+    """Working days of mainland China: the `holidays` package's official data, then the overrides.
+
+    `extra_holidays` and `extra_working_days` win over the package. A year the package has no
+    official data for falls back to Monday to Friday plus the overrides; unless the overrides
+    cover it, that is logged once per year, so operators know to add the year's notice.
+    """
+
+    def __init__(self, settings: CalendarSettings) -> None:
+        if settings.working_day_start >= settings.working_day_end:
+            raise ValueError("the working day must start before it ends")
+        clash = set(settings.extra_holidays) & set(settings.extra_working_days)
+        if clash:
+            raise ValueError(f"dates both extra holidays and extra working days: {sorted(clash)}")
+        self._settings = settings
+        self._extra_off = frozenset(settings.extra_holidays)
+        self._extra_on = frozenset(settings.extra_working_days)
+        self._override_years = {d.year for d in self._extra_off | self._extra_on}
+        self._warned: set[int] = set()
+
+    def has_data_for(self, year: int) -> bool:
+        """Whether the package's official data or the overrides cover `year`."""
+        return year in _OFFICIAL or year in self._override_years
+
+    def is_working_day(self, d: date) -> bool:
+        """Whether `d` is a working day in mainland China, overrides first."""
+        if d in self._extra_on:
+            return True
+        if d in self._extra_off:
+            return False
+        weekend = d.weekday() >= 5
+        official = _OFFICIAL.get(d.year)
+        if official is None:
+            self._warn_no_data(d.year)
+            return not weekend
+        return d in official.weekend_workdays if weekend else d not in official.days_off
+
+    def next_working_day(self, d: date) -> date:
+        """The first working day strictly after `d`."""
+        d += _ONE_DAY
+        while not self.is_working_day(d):
+            d += _ONE_DAY
+        return d
+
+    def end_of_day(self, d: date) -> datetime:
+        """23:59:59 China time on `d`."""
+        return _end_of_day(d)
+
+    def due_same_day(self, at: datetime) -> datetime:
+        """R-B-5: the end of `at`'s China day if it is a working day, else of the next working day."""
+        day = _local(at).date()
+        return _end_of_day(day if self.is_working_day(day) else self.next_working_day(day))
+
+    def due_within_working_days(self, at: datetime, n: int) -> datetime:
+        """R-A-6: the end of the n-th working day after `at`'s China day (n=0: as `due_same_day`)."""
+        if n < 0:
+            raise ValueError("a number of working days cannot be negative")
+        if n == 0:
+            return self.due_same_day(at)
+        day = _local(at).date()
+        for _ in range(n):
+            day = self.next_working_day(day)
+        return _end_of_day(day)
+
+    def add_working_hours(self, at: datetime, hours: int) -> datetime:
+        """OPEN-3: `at` plus `hours` counted only within working hours of working days.
+
+        Counting starts at `at` if it is inside working hours, else at the next working start.
+        """
+        if hours < 0:
+            raise ValueError("a number of working hours cannot be negative")
+        remaining = timedelta(hours=hours)
+        cursor = _local(at)
+        day = cursor.date()
+        while True:
+            if self.is_working_day(day):
+                start = max(cursor, datetime.combine(day, self._settings.working_day_start, CHINA_TZ))
+                end = datetime.combine(day, self._settings.working_day_end, CHINA_TZ)
+                if start < end:
+                    if remaining <= end - start:
+                        return start + remaining
+                    remaining -= end - start
+            day += _ONE_DAY
+
+    def _warn_no_data(self, year: int) -> None:
+        if year in self._override_years or year in self._warned:
+            return
+        self._warned.add(year)
+        _log.warning(
+            "no official working-day data for %d: using Monday to Friday plus the calendar overrides; "
+            "add the year's holidays and 调休 days to the calendar settings",
+            year,
+        )
+
+
+def statutory_deadlines(
+    requested_at: datetime, indemnity_agreed_at: datetime | None, deadlines: Deadlines
+) -> tuple[Deadline, Deadline | None]:
+    """R-X-4 (Insurance Law art. 23): decide within N days of the request, pay within M days of agreeing.
+
+    Returns the decision deadline and, once the indemnity is agreed, the payment deadline.
+    """
+    decision = Deadline(due_at=_days_after(requested_at, deadlines.statutory_decision_days), rule="R-X-4")
+    payment = None if indemnity_agreed_at is None else _statutory_payment(indemnity_agreed_at, deadlines)
+    return decision, payment
+
+
+def payment_deadline(
+    track: Track,
+    documents_complete_at: datetime,
+    indemnity_agreed_at: datetime,
+    calendar: WorkingCalendar,
+    deadlines: Deadlines,
+) -> Deadline:
+    """When the indemnity must be paid: R-A-6 for A, R-B-5 for B, R-X-4 for C and D.
+
+    The program's deadlines run from when payment can start (documents complete and indemnity
+    agreed), and never past the statutory one, the outer limit of every claim.
+    """
+    statutory = _statutory_payment(indemnity_agreed_at, deadlines)
+    ready = max(documents_complete_at, indemnity_agreed_at)
+    if track is Track.AUTHORISATION:
+        due = calendar.due_within_working_days(ready, deadlines.authorisation_payment_working_days)
+        program = Deadline(due_at=due, rule="R-A-6")
+    elif track is Track.CREDIT:
+        program = Deadline(due_at=calendar.due_same_day(ready), rule="R-B-5")
+    else:
+        return statutory
+    return statutory if statutory.due_at < program.due_at else program
+
+
+def _statutory_payment(indemnity_agreed_at: datetime, deadlines: Deadlines) -> Deadline:
+    return Deadline(due_at=_days_after(indemnity_agreed_at, deadlines.statutory_payment_days), rule="R-X-4")
+
+
+def _days_after(at: datetime, days: int) -> datetime:
+    # Civil Code art. 201, 203: the first day is not counted and the period ends at 24:00 of its
+    # last day. We do not extend a period that ends on a holiday (art. 203 would): earlier is safe.
+    return _end_of_day(_local(at).date() + timedelta(days=days))
+
+
+def _end_of_day(d: date) -> datetime:
+    return datetime.combine(d, _END_OF_DAY, CHINA_TZ)
+
+
+def _local(at: datetime) -> datetime:
+    # Temporal hands out UTC; a naive time could be any zone, so it is refused rather than guessed.
+    if at.utcoffset() is None:
+        raise ValueError("datetimes passed to the calendar must be timezone-aware")
+    return at.astimezone(CHINA_TZ)

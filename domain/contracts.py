@@ -1,0 +1,128 @@
+"""The contract between workflows and activities: names and one input and one result model each.
+
+Workflows call activities by these names (they import no activity code); activities/ implements
+them. The names are part of the running system's contract: never rename one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from domain.models import ClaimHistory, Customer, DocumentType, Frozen, Money, Policy, ReportNo, Track
+from domain.rules import RuleSettings
+
+# Business refusals: non-retryable ApplicationError types (STYLE.md).
+POLICY_NOT_FOUND = "PolicyNotFound"
+PAYEE_NOT_INSURED = "PayeeNotInsured"
+PAYMENT_DECLINED = "PaymentDeclined"
+FILE_NOT_FOUND = "FileNotFound"
+DUPLICATE_PAYMENT = "DuplicatePayment"  # R-X-3: this claim-track was already paid under another key
+IDEMPOTENCY_CONFLICT = "IdempotencyConflict"  # the same idempotency key for a different payment
+BAD_SMS = "BadSms"  # an SMS that cannot be rendered (unknown kind, missing field)
+REPORT_CONFLICT = "ReportConflict"  # R-X-2: the report number is registered on another policy
+NON_RETRYABLE = [
+    POLICY_NOT_FOUND,
+    PAYEE_NOT_INSURED,
+    PAYMENT_DECLINED,
+    FILE_NOT_FOUND,
+    DUPLICATE_PAYMENT,
+    IDEMPOTENCY_CONFLICT,
+    BAD_SMS,
+    REPORT_CONFLICT,
+]
+
+
+class ActivityName:
+    LOAD_RULES = "rules.load"
+    LOOKUP_POLICY = "core.lookup_policy"
+    CHECK_FILES = "store.check_files"
+    PAY_INDEMNITY = "payments.pay_indemnity"
+    SEND_SMS = "sms.send"
+    RECORD_CALLBACK = "callbacks.record"
+
+
+# --- rules.load ---------------------------------------------------------------------------------
+class LoadRulesInput(Frozen):
+    branch: str | None = None
+
+
+# result: domain.rules.RuleSettings
+
+
+# --- core.lookup_policy -------------------------------------------------------------------------
+class LookupPolicyInput(Frozen):
+    report_no: ReportNo
+    policy_no: str
+    reported_at: datetime
+
+
+class LookupPolicyResult(Frozen):
+    customer: Customer
+    policy: Policy
+    history: ClaimHistory  # claims on the policy this period before this report (R-EL-1.2)
+
+
+# --- store.check_files --------------------------------------------------------------------------
+class CheckFilesInput(Frozen):
+    sha256: tuple[str, ...]
+
+
+class CheckFilesResult(Frozen):
+    missing: tuple[str, ...] = ()
+
+
+# --- payments.pay_indemnity ---------------------------------------------------------------------
+class PayIndemnityInput(Frozen):
+    idempotency_key: str  # from claim and step ("R2026...:B:indemnity"), never from a run ID
+    report_no: ReportNo
+    track: Track
+    amount: Money
+    payee_account: str
+    insured_account: str  # R-X-3: the ledger refuses any other payee
+
+
+class PayIndemnityResult(Frozen):
+    payment_id: str
+    idempotency_key: str
+    amount: Money
+    paid_at: datetime
+    already_paid: bool = False  # the key was paid before: this is the original receipt
+
+
+# --- sms.send -----------------------------------------------------------------------------------
+class SmsKind:
+    INJURY_SPECIALIST = "injury_specialist"  # R-D-1
+    SUPERVISOR_ESCALATION = "supervisor_escalation"  # OPEN-3
+    SUPERVISOR_FOLLOW_UP = "supervisor_follow_up"  # R-X-1 poor score
+
+
+class SendSmsInput(Frozen):
+    idempotency_key: str  # one message per key, however often the activity is retried
+    kind: str
+    report_no: ReportNo
+    recipient_role: str  # "injury_specialist", "supervisor"
+    fields: dict[str, str] = Field(default_factory=dict)  # the message's content; may hold personal data
+
+
+class SendSmsResult(Frozen):
+    message_id: str
+    duplicate: bool = False
+
+
+# --- callbacks.record ---------------------------------------------------------------------------
+class RecordCallbackInput(Frozen):
+    report_no: ReportNo
+    track: Track
+    score: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=500)
+    poor_score_max: int = Field(ge=1, le=5)
+
+
+class RecordCallbackResult(Frozen):
+    follow_up_opened: bool  # R-X-1: a poor score opens a supervisor follow-up
+    follow_up_id: str | None = None
+
+
+__all__ = ["DocumentType", "RuleSettings"]
