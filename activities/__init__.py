@@ -1,0 +1,62 @@
+"""Activities: one module per outside system, each an interface, an embedded default and an
+activities class that owns its implementation (tests and production hand it another).
+
+`build_activities` wires the embedded defaults under one data directory for the worker.
+Every activity is an async def that runs its blocking work in a thread (asyncio.to_thread), so
+the worker needs no activity executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from activities.callbacks import CallbackActivities, SqliteCallbackBook
+from activities.core_system import CoreSystemActivities, SqliteCoreSystem
+from activities.payments import PaymentActivities, SqlitePaymentLedger
+from activities.rules import RulesActivities
+from activities.sms import SmsActivities, SqliteSmsOutbox
+from activities.store import FileStore, StoreActivities
+from domain.rules import RuleSettings
+
+__all__ = ["EmbeddedSystems", "build_activities", "open_embedded"]
+
+
+@dataclass(frozen=True)
+class EmbeddedSystems:
+    """The embedded defaults of every outside system, for the worker, the API and the CLI."""
+
+    core: SqliteCoreSystem
+    store: FileStore
+    ledger: SqlitePaymentLedger
+    sms: SqliteSmsOutbox
+    callbacks: SqliteCallbackBook
+
+
+def open_embedded(data_dir: Path) -> EmbeddedSystems:
+    """Open (creating if need be) every embedded system under data_dir."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sms = SqliteSmsOutbox(data_dir / "sms.sqlite3")
+    return EmbeddedSystems(
+        core=SqliteCoreSystem(data_dir / "core.sqlite3"),
+        store=FileStore(data_dir / "files"),
+        ledger=SqlitePaymentLedger(data_dir / "payments.sqlite3"),
+        sms=sms,
+        callbacks=SqliteCallbackBook(data_dir / "callbacks.sqlite3", sms=sms),
+    )
+
+
+def build_activities(data_dir: Path, rules: RuleSettings | Callable[[], RuleSettings]) -> list[Callable[..., Any]]:
+    """The bound activity methods, over the embedded defaults under data_dir, for Worker(activities=...)."""
+    systems = open_embedded(data_dir)
+    return [
+        RulesActivities(rules).load_rules,
+        CoreSystemActivities(systems.core).lookup_policy,
+        StoreActivities(systems.store).check_files,
+        PaymentActivities(systems.ledger).pay_indemnity,
+        SmsActivities(systems.sms).send_sms,
+        CallbackActivities(systems.callbacks).record_callback,
+    ]

@@ -1,0 +1,189 @@
+"""SMS to staff (R-D-1 injury specialist, OPEN-3 escalations, R-X-1 follow-ups) through an outbox.
+
+`SmsOutbox` is the interface; `SqliteSmsOutbox` the embedded default: a message is "sent" when it
+is in the outbox table, once per idempotency key. A relay (the SMS gateway client) reads unsent
+rows, sends them to the phone of the recipient role at the branch, and sets sent_at. The body
+holds personal data (R-D-1 requires the insured's name and a phone): it is stored, never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import structlog
+from temporalio import activity
+
+from activities._sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.errors import BAD_SMS, refusal
+from domain.contracts import ActivityName, SendSmsInput, SendSmsResult, SmsKind
+from domain.models import Frozen, Track
+
+log = structlog.get_logger(__name__)
+
+# Staff read Chinese; the track names are the program's own (SPEC §2–§5).
+TRACK_NAMES_ZH = {
+    Track.AUTHORISATION: "小额案件授权",
+    Track.CREDIT: "小额案件授信",
+    Track.EXPERT_TEAM: "大额赔案专家团队支持",
+    Track.INJURY: "人伤案件全程通",
+}
+
+
+class BadSms(ValueError):
+    """The message cannot be rendered: unknown kind or a required field missing."""
+
+
+class SmsOutbox(Protocol):
+    def send(self, input: SendSmsInput) -> SendSmsResult:
+        """Queue one message per idempotency key; a repeat returns the first with duplicate=True."""
+        ...
+
+
+class OutboxMessage(Frozen):
+    message_id: str
+    idempotency_key: str
+    kind: str
+    report_no: str
+    recipient_role: str
+    body: str
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+def _require(input: SendSmsInput, *names: str) -> dict[str, str]:
+    values = {name: (input.fields.get(name) or "").strip() for name in names}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise BadSms(f"{input.kind} SMS for report {input.report_no} lacks field(s): {', '.join(missing)}")
+    return values
+
+
+def _track(code: str) -> str:
+    try:
+        return f"{code}（{TRACK_NAMES_ZH[Track(code)]}）"
+    except ValueError:
+        return code
+
+
+def render_sms(input: SendSmsInput) -> str:
+    """The message text. Raises BadSms (a ValueError) for an unknown kind or a missing field."""
+    if input.kind == SmsKind.INJURY_SPECIALIST:
+        # R-D-1: report number, the insured, the phone of the driver or the reporter.
+        f = _require(input, "insured_name", "contact_phone")
+        role = (input.fields.get("contact_role") or "").strip()
+        phone = f"{f['contact_phone']}（{role}）" if role else f["contact_phone"]
+        return (
+            f"【人伤案件全程通】人伤报案，报案号{input.report_no}，被保险人{f['insured_name']}，"
+            f"联系电话{phone}。请立即查询案件并致电客户，提供一对一全程服务。"
+        )
+    if input.kind == SmsKind.SUPERVISOR_ESCALATION:
+        # OPEN-3: a human step missed its deadline.
+        f = _require(input, "track", "step", "due_at")
+        return (
+            f"【理赔督办】报案号{input.report_no}，{_track(f['track'])}环节“{f['step']}”"
+            f"应于{f['due_at']}前完成，现已超时，请督办。"
+        )
+    if input.kind == SmsKind.SUPERVISOR_FOLLOW_UP:
+        # R-X-1: a poor satisfaction score.
+        f = _require(input, "track", "score")
+        return (
+            f"【满意度回访】报案号{input.report_no}，{_track(f['track'])}回访评分{f['score']}分（差评），"
+            f"请主管跟进处理。"
+        )
+    raise BadSms(f"unknown SMS kind {input.kind!r} for report {input.report_no}")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id              TEXT PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    kind            TEXT NOT NULL,
+    report_no       TEXT NOT NULL,
+    recipient_role  TEXT NOT NULL,
+    body            TEXT NOT NULL,       -- may hold personal data: never logged
+    created_at      TEXT NOT NULL,       -- UTC
+    sent_at         TEXT                 -- set by the relay that hands it to the SMS gateway
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at, created_at);
+"""
+
+
+class SqliteSmsOutbox:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        create_database(self.path, _SCHEMA)
+
+    def send(self, input: SendSmsInput) -> SendSmsResult:
+        body = render_sms(input)  # before the transaction: a bad message writes nothing
+        with write_transaction(self.path) as conn:
+            earlier = conn.execute(
+                "SELECT id FROM outbox WHERE idempotency_key = ?", (input.idempotency_key,)
+            ).fetchone()
+            if earlier is not None:
+                log.info("sms.duplicate", report_no=input.report_no, kind=input.kind, message_id=earlier["id"])
+                return SendSmsResult(message_id=earlier["id"], duplicate=True)
+            message_id = "SMS-" + uuid.uuid4().hex[:16]
+            conn.execute(
+                "INSERT INTO outbox (id, idempotency_key, kind, report_no, recipient_role, body, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message_id,
+                    input.idempotency_key,
+                    input.kind,
+                    input.report_no,
+                    input.recipient_role,
+                    body,
+                    to_utc_text(utc_now()),
+                ),
+            )
+        log.info(
+            "sms.queued",
+            report_no=input.report_no,
+            kind=input.kind,
+            recipient_role=input.recipient_role,
+            message_id=message_id,
+        )
+        return SendSmsResult(message_id=message_id)
+
+    # --- for the relay and for tests ------------------------------------------------------------
+    def outbox(self, *, unsent_only: bool = False) -> list[OutboxMessage]:
+        query = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if unsent_only else "") + " ORDER BY created_at, id"
+        with connection(self.path) as conn:
+            rows = conn.execute(query).fetchall()
+        return [_message(row) for row in rows]
+
+    def mark_sent(self, message_id: str) -> None:
+        with write_transaction(self.path) as conn:
+            conn.execute(
+                "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL", (to_utc_text(utc_now()), message_id)
+            )
+
+
+def _message(row: sqlite3.Row) -> OutboxMessage:
+    return OutboxMessage(
+        message_id=row["id"],
+        idempotency_key=row["idempotency_key"],
+        kind=row["kind"],
+        report_no=row["report_no"],
+        recipient_role=row["recipient_role"],
+        body=row["body"],
+        created_at=from_utc_text(row["created_at"]),
+        sent_at=from_utc_text(row["sent_at"]) if row["sent_at"] else None,
+    )
+
+
+class SmsActivities:
+    def __init__(self, outbox: SmsOutbox) -> None:
+        self._outbox = outbox
+
+    @activity.defn(name=ActivityName.SEND_SMS)
+    async def send_sms(self, input: SendSmsInput) -> SendSmsResult:
+        try:
+            return await asyncio.to_thread(self._outbox.send, input)
+        except BadSms as exc:
+            raise refusal(str(exc), BAD_SMS) from exc
