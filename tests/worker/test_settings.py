@@ -1,0 +1,59 @@
+"""Settings: one typed object from defaults, a TOML file and the environment (SPEC: every number
+is a setting), and the calendar overrides read again for every new claim (SPEC §6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.rules import RulesActivities
+from domain.calendar import WorkingCalendar
+from domain.contracts import LoadRulesInput
+from worker.settings import load_settings
+
+
+def test_file_then_environment_override_defaults(tmp_path: Path) -> None:
+    """R-A-2's 3000 is a setting: a branch file changes it, and the environment wins over the file."""
+    settings_file = tmp_path / "settings.toml"
+    settings_file.write_text(
+        'task_queue = "branch-sh"\n[rules.thresholds]\nsmall_claim_own_max = "2500"\nmajor_loss_min = "80000"\n'
+    )
+    settings = load_settings(settings_file, {"PREMIUM_CLAIMS_RULES__THRESHOLDS__MAJOR_LOSS_MIN": "60000"})
+    assert settings.task_queue == "branch-sh"
+    assert settings.rules.thresholds.small_claim_own_max == Decimal("2500.00")
+    assert settings.rules.thresholds.major_loss_min == Decimal("60000.00")
+
+
+def test_bad_setting_is_refused_with_its_name(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="small_claim_own_max"):
+        load_settings(None, {"PREMIUM_CLAIMS_RULES__THRESHOLDS__SMALL_CLAIM_OWN_MAX": "lots"})
+    with pytest.raises(ValidationError, match="unknown_thing"):
+        load_settings(None, {"PREMIUM_CLAIMS_UNKNOWN_THING": "1"})
+
+
+async def test_calendar_override_file_reaches_the_next_claim_without_restart(tmp_path: Path) -> None:
+    """SPEC §6: a day added to the override file is a holiday for the next claim's rules."""
+    overrides = tmp_path / "calendar.toml"
+    settings = load_settings(None, {"PREMIUM_CLAIMS_CALENDAR_OVERRIDES": str(overrides)})
+    rules_activity = RulesActivities(settings.current_rules).load_rules
+    wednesday = date(2026, 12, 2)
+    before = await ActivityEnvironment().run(rules_activity, LoadRulesInput())
+    assert WorkingCalendar(before.calendar).is_working_day(wednesday)
+    overrides.write_text("extra_holidays = [2026-12-02]\n")
+    after = await ActivityEnvironment().run(rules_activity, LoadRulesInput())
+    assert not WorkingCalendar(after.calendar).is_working_day(wednesday)
+    due = WorkingCalendar(after.calendar).due_within_working_days(datetime(2026, 12, 1, 4, tzinfo=UTC), 1)
+    assert due.date() == date(2026, 12, 3)
+
+
+def test_override_file_with_unknown_key_is_refused(tmp_path: Path) -> None:
+    overrides = tmp_path / "calendar.toml"
+    overrides.write_text("extra_holiday = [2026-12-02]\n")
+    settings = load_settings(None, {"PREMIUM_CLAIMS_CALENDAR_OVERRIDES": str(overrides)})
+    with pytest.raises(ValueError, match="extra_holiday"):
+        settings.current_rules()

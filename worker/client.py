@@ -1,0 +1,100 @@
+"""The Temporal client the worker, the CLI and the tests share, and the calls staff make on a claim."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.models import Report, Track
+from workflows.claim import ClaimWorkflow
+from workflows.messages import STEP_MODELS, ClaimInput, ClaimView, Stage, TrackView, claim_workflow_id, track_workflow_id
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+
+
+async def report_claim(client: Client, report: Report, task_queue: str) -> tuple[WorkflowHandle, bool]:
+    """Start the claim for a report, or reach the one already started for its number (R-X-2).
+
+    Returns the handle and whether this call started it. A claim whose workflow has closed is
+    never started again for the same report number.
+    """
+    workflow_id = claim_workflow_id(report.report_no)
+    try:
+        handle = await client.start_workflow(
+            ClaimWorkflow.run,
+            ClaimInput(report=report),
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            static_summary=f"Claim for report {report.report_no}",
+        )
+        return handle, True
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(workflow_id, result_type=ClaimView), False
+
+
+async def claim_state(client: Client, report_no: str) -> ClaimView:
+    return await client.get_workflow_handle(claim_workflow_id(report_no)).query(
+        "state", result_type=ClaimView
+    )
+
+
+async def track_state(client: Client, report_no: str, track: Track) -> TrackView:
+    return await client.get_workflow_handle(track_workflow_id(report_no, track)).query(
+        "state", result_type=TrackView
+    )
+
+
+async def take_step(client: Client, report_no: str, track: Track, step: str, payload: BaseModel | dict[str, Any]) -> TrackView:
+    """Record one human step on a track (a workflow update): the new track view, or the refusal.
+
+    The payload is checked against the step's model first (pydantic.ValidationError, nothing sent);
+    the workflow's validator then refuses a step that does not fit the claim now.
+    """
+    model = STEP_MODELS.get(step)
+    if model is None:
+        raise ValueError(f"unknown step {step!r}; the steps are: {', '.join(sorted(STEP_MODELS))}")
+    if not isinstance(payload, model):
+        payload = model.model_validate(payload.model_dump() if isinstance(payload, BaseModel) else payload)
+    handle = client.get_workflow_handle(track_workflow_id(report_no, track))
+    return await handle.execute_update(step, payload, result_type=TrackView)
+
+
+async def wait_for_stage(client: Client, report_no: str, track: Track, stage: Stage, timeout: float = 30.0) -> TrackView:
+    """Poll a track until it reaches `stage` (a driver's helper: staff act when the claim is ready)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    view: TrackView | None = None
+    while True:
+        try:
+            view = await track_state(client, report_no, track)
+            if view.stage == stage:
+                return view
+        except RPCError as err:  # the track's workflow has not started yet
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+        if loop.time() > deadline:
+            raise TimeoutError(
+                f"track {track.value} of {report_no} did not reach {stage.value}; it is at {view.stage.value if view else 'not started'}"
+            )
+        await asyncio.sleep(0.1)
+
+
+async def drive(client: Client, report_no: str, track: Track, steps: list[tuple[Stage, str, Any]]) -> TrackView:
+    """Take each step as soon as the track is ready for it; returns the last view."""
+    view: TrackView | None = None
+    for stage, step, payload in steps:
+        await wait_for_stage(client, report_no, track, stage)
+        view = await take_step(client, report_no, track, step, payload)
+    assert view is not None
+    return view

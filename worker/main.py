@@ -1,0 +1,69 @@
+"""The worker process: every workflow and activity of the claim program on one task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from workflows.authorisation import SmallClaimAuthorisationWorkflow
+from workflows.claim import ClaimWorkflow
+from workflows.credit import SmallClaimCreditWorkflow
+from workflows.expert_team import LargeClaimExpertTeamWorkflow
+from workflows.injury import InjuryOneToOneWorkflow
+
+log = structlog.get_logger(__name__)
+
+WORKFLOWS = [
+    ClaimWorkflow,
+    SmallClaimAuthorisationWorkflow,
+    SmallClaimCreditWorkflow,
+    LargeClaimExpertTeamWorkflow,
+    InjuryOneToOneWorkflow,
+]
+
+# Deterministic modules the workflows use, imported once instead of once per workflow run.
+PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "holidays", "domain")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    activities: Sequence[Callable[..., Any]],
+    *,
+    max_cached_workflows: int = 1000,
+    graceful_shutdown: timedelta = timedelta(seconds=20),
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=list(activities),
+        workflow_runner=workflow_runner(),
+        max_cached_workflows=max_cached_workflows,
+        graceful_shutdown_timeout=graceful_shutdown,
+    )
+
+
+async def run_until_signalled(worker: Worker) -> None:
+    """Run the worker; on SIGTERM or SIGINT stop polling and let running activities finish."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        log.info("worker running", task_queue=worker.task_queue)
+        await stop.wait()
+        log.info("worker draining")
+    log.info("worker stopped")

@@ -1,0 +1,99 @@
+"""One sample claim of each track and the human steps that carry it from report to callback.
+
+The demo command drives them against the running service; the workflow tests drive the same
+steps, so what the README shows is what the tests check.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.documents import required_documents
+from domain.models import AccidentKind, DocumentChannel, Report, Track
+from workflows.messages import ContactKind, ExpertRole, Stage
+
+# (the stage the track must have reached, the update, its payload)
+StepList = list[tuple[Stage, str, dict[str, Any]]]
+S = Stage
+
+
+def sample_reports(prefix: str, reported_at: datetime) -> dict[str, Report]:
+    """A report per track on the sample core data (data/sample/core.json)."""
+    base: dict[str, Any] = dict(reported_at=reported_at, driver_is_insured=True, reporter_is_insured=True)
+    return {
+        "A": Report(  # R-A-1: single-party, at the scene, claim-free 3 years
+            report_no=f"{prefix}-A", policy_no="P2026000001", accident_kind=AccidentKind.SINGLE_PARTY,
+            at_scene=True, **base,
+        ),
+        "B": Report(  # R-B-2: single-party, not at the scene, estimate under 3000
+            report_no=f"{prefix}-B", policy_no="P2026000002", accident_kind=AccidentKind.SINGLE_PARTY,
+            at_scene=False, estimated_own_loss=Decimal("1500.00"), **base,
+        ),
+        "C": Report(  # R-C-1, OPEN-1/2: new-car customer, major loss
+            report_no=f"{prefix}-C", policy_no="P2026000003", accident_kind=AccidentKind.SINGLE_PARTY,
+            at_scene=False, estimated_own_loss=Decimal("80000.00"), **base,
+        ),
+        "D": Report(  # R-D-1: premium female customer, injury, reported at the scene
+            report_no=f"{prefix}-D", policy_no="P2026000004", accident_kind=AccidentKind.TWO_PARTY,
+            at_scene=True, injury=True, reporter_phone="13800000104", **base,
+        ),
+    }
+
+
+def documents(track: Track, report: Report, channel: DocumentChannel, sha256: str | None = None) -> StepList:
+    return [
+        (S.AWAITING_DOCUMENTS, "receive_document", {"document": doc.value, "channel": channel.value, "sha256": sha256, "by": "S100"})
+        for doc in sorted(required_documents(track, report), key=lambda d: d.value)
+    ]
+
+
+def steps_for(track: Track, report: Report, *, photo_sha256: str, amount: Decimal = Decimal("2650.00")) -> StepList:
+    """Every human step of a track in order, up to and including the callback."""
+    assessment = (S.AWAITING_DOCUMENTS, "issue_assessment", {"sheet_no": f"DS-{report.report_no}", "amount": str(amount), "by": "S200"})
+    callback = (S.AWAITING_CALLBACK, "record_callback", {"score": 5, "comment": "fast and friendly", "by": "CS01"})
+    accept = (S.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})
+    if track is Track.AUTHORISATION:
+        return [
+            accept,
+            (S.AWAITING_SCENE_ESTIMATE, "record_scene_estimate", {"own_loss": "2800.00", "by": "SV01"}),
+            (S.AWAITING_CAR_AT_SHOP, "car_at_shop", {"shop_code": "SHOP-17", "by": "SV01"}),
+            (S.AWAITING_PHOTOS, "upload_photos", {"sha256": [photo_sha256], "by": "AS01"}),
+            assessment,
+            *documents(track, report, DocumentChannel.ASSESSOR_AT_SHOP, photo_sha256),
+            callback,
+        ]
+    if track is Track.CREDIT:
+        return [accept, *documents(track, report, DocumentChannel.DOOR_PICKUP), assessment, callback]
+    if track is Track.EXPERT_TEAM:
+        team = [ExpertRole.LARGE_CASE_ASSESSOR, ExpertRole.LOSS_VERIFICATION]
+        return [
+            accept,
+            (S.AWAITING_EXPERT_LEAD, "name_expert_lead", {"lead_code": "EL07", "by": "AG01"}),
+            (S.AWAITING_LEAD_CONTACT, "record_lead_contact", {"by": "EL07", "note": "case understood"}),
+            (S.AWAITING_TEAM, "staff_team", {"roles": [r.value for r in team], "by": "EL07"}),
+            *[(S.AWAITING_SERVICE_ITEMS, "complete_service_item", {"role": r.value, "by": "EL07"}) for r in team],
+            (S.AWAITING_SERVICE_ITEMS, "report_back", {"by": "EL07"}),
+            *documents(track, report, DocumentChannel.SELF),
+            (S.AWAITING_DOCUMENTS, "issue_assessment", {"sheet_no": f"DS-{report.report_no}", "amount": "76000.00", "by": "S200"}),
+            callback,
+        ]
+    first_call = {
+        "kind": ContactKind.FIRST_CALL.value,
+        "identity_explained": True,
+        "process_explained": True,
+        "sympathy_expressed": True,
+        "investigator_contacted": False,
+        "surveyor_eta": (report.reported_at + timedelta(minutes=40)).isoformat() if report.at_scene else None,
+        "scene_advice_given": report.at_scene,
+        "by": "IS01",
+    }
+    return [
+        (S.AWAITING_SPECIALIST_CALL, "record_specialist_contact", first_call),
+        (S.AWAITING_DOCUMENTS, "record_specialist_contact", {"kind": ContactKind.FOLLOW_UP.value, "note": "discharged", "by": "IS01"}),
+        *documents(track, report, DocumentChannel.DELEGATE),
+        (S.AWAITING_DOCUMENTS, "issue_assessment", {"sheet_no": f"DS-{report.report_no}", "amount": "12000.00", "by": "S300"}),
+        (S.AWAITING_CASE_CLOSURE, "report_back", {"by": "IS01"}),
+        callback,
+    ]

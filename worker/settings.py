@@ -1,0 +1,83 @@
+"""One typed settings object, read once at process start from a TOML file and the environment.
+
+Order (later wins): defaults → the settings file → environment variables. The file is the
+one named by PREMIUM_CLAIMS_SETTINGS, else ./settings.toml if present. An environment variable
+PREMIUM_CLAIMS_<NAME> sets a top-level setting; nested business rules use double underscores:
+PREMIUM_CLAIMS_RULES__THRESHOLDS__SMALL_CLAIM_OWN_MAX=2500.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.rules import CalendarSettings, RuleSettings
+
+ENV_PREFIX = "PREMIUM_CLAIMS_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    temporal_address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = "premium-claims"
+    data_dir: Path = PROJECT_ROOT / "data" / "run"
+    sample_core_data: Path = PROJECT_ROOT / "data" / "sample" / "core.json"
+    # Days the holidays package lacks (SPEC §6); re-read at every new claim, so no deploy is needed.
+    calendar_overrides: Path = PROJECT_ROOT / "data" / "calendar_overrides.toml"
+    dev_server_port: int = 7233
+    ui_port: int = 8233
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    max_cached_workflows: int = Field(default=1000, ge=0)
+    graceful_shutdown_seconds: float = Field(default=20, ge=0)
+    rules: RuleSettings = RuleSettings()
+
+    def current_rules(self) -> RuleSettings:
+        """The business rules with today's calendar overrides file applied."""
+        calendar = load_calendar_overrides(self.calendar_overrides, self.rules.calendar)
+        return self.rules.model_copy(update={"calendar": calendar})
+
+
+def load_calendar_overrides(path: Path, base: CalendarSettings) -> CalendarSettings:
+    """TOML with `extra_holidays = [2027-01-01, …]` and `extra_working_days = [2027-02-07, …]`."""
+    if not path.exists():
+        return base
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    unknown = set(data) - {"extra_holidays", "extra_working_days"}
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+    return CalendarSettings.model_validate(
+        {
+            **base.model_dump(),
+            "extra_holidays": tuple(base.extra_holidays) + tuple(data.get("extra_holidays", ())),
+            "extra_working_days": tuple(base.extra_working_days) + tuple(data.get("extra_working_days", ())),
+        }
+    )
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get(ENV_PREFIX + "SETTINGS"):
+        path = Path(environ[ENV_PREFIX + "SETTINGS"])
+    if path is None and Path("settings.toml").exists():
+        path = Path("settings.toml")
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "SETTINGS":
+            continue
+        *parents, leaf = key[len(ENV_PREFIX) :].lower().split("__")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return Settings.model_validate(data)

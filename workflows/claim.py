@@ -1,0 +1,146 @@
+"""The claim: one workflow per report number (R-X-2). It looks the customer and policy up, decides
+which tracks apply (R-ID-1, R-EL-1, R-A-1, R-B-2/3, R-C-1, R-D-1) and runs each as a child."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.contracts import (
+        POLICY_NOT_FOUND,
+        ActivityName,
+        LoadRulesInput,
+        LookupPolicyInput,
+        LookupPolicyResult,
+    )
+    from domain.models import Decision, Track
+    from domain.rules import RuleSettings
+    from domain.tracks import decide
+    from workflows.authorisation import SmallClaimAuthorisationWorkflow
+    from workflows.credit import SmallClaimCreditWorkflow
+    from workflows.expert_team import LargeClaimExpertTeamWorkflow
+    from workflows.injury import InjuryOneToOneWorkflow
+    from workflows.messages import (
+        ClaimInput,
+        ClaimView,
+        Stage,
+        TimelineEntry,
+        TrackInput,
+        TrackView,
+        track_workflow_id,
+    )
+    from workflows.track_base import QUICK_CALL, TRACK_PROGRESS_SIGNAL
+
+TRACK_WORKFLOWS = {
+    Track.AUTHORISATION: SmallClaimAuthorisationWorkflow,
+    Track.CREDIT: SmallClaimCreditWorkflow,
+    Track.EXPERT_TEAM: LargeClaimExpertTeamWorkflow,
+    Track.INJURY: InjuryOneToOneWorkflow,
+}
+ENDED = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED})
+
+
+@workflow.defn(name="Claim")
+class ClaimWorkflow:
+    def __init__(self) -> None:
+        self._report_no = ""
+        self._stage = Stage.DECIDING
+        self._decision: Decision | None = None
+        self._refusal: str | None = None
+        self._tracks: dict[Track, TrackView] = {}
+        self._timeline: list[TimelineEntry] = []
+
+    @workflow.run
+    async def run(self, input: ClaimInput) -> ClaimView:
+        report = input.report
+        self._report_no = report.report_no
+        self._note("reported")
+        rules = await workflow.execute_activity(
+            ActivityName.LOAD_RULES, LoadRulesInput(branch=report.branch), result_type=RuleSettings, **QUICK_CALL
+        )
+        try:
+            lookup = await workflow.execute_activity(
+                ActivityName.LOOKUP_POLICY,
+                LookupPolicyInput(report_no=report.report_no, policy_no=report.policy_no, reported_at=report.reported_at),
+                result_type=LookupPolicyResult,
+                summary="look the customer and policy up in the core system (R-ID-2)",
+                **QUICK_CALL,
+            )
+        except ActivityError as err:
+            if isinstance(err.cause, ApplicationError) and err.cause.type == POLICY_NOT_FOUND:
+                self._refusal = err.cause.message
+                self._stage = Stage.ORDINARY
+                self._note("policy_not_found", detail="handed to the ordinary claim process")
+                return self.state()
+            raise
+
+        self._decision = decide(report, lookup.customer, lookup.policy, lookup.history, rules)
+        taken = self._decision.applying()
+        self._note(
+            "tracks_decided",
+            detail=", ".join(f"{t.track.value}: {'yes' if t.applies else 'no'}" for t in self._decision.tracks),
+        )
+        if not taken:
+            self._stage = Stage.ORDINARY
+            self._note("no_dedicated_track", detail="handed to the ordinary claim process")
+            return self.state()
+
+        self._stage = Stage.IN_SERVICE
+        children = []
+        for track_decision in taken:
+            track = track_decision.track
+            children.append(
+                await workflow.start_child_workflow(
+                    TRACK_WORKFLOWS[track].run,
+                    TrackInput(
+                        report=report,
+                        lookup=lookup,
+                        decision=track_decision,
+                        rules=rules,
+                        claim_workflow_id=workflow.info().workflow_id,
+                    ),
+                    id=track_workflow_id(report.report_no, track),
+                    static_summary=f"Report {report.report_no}: track {track.value}, {track.title}",
+                )
+            )
+            self._note("track_started", detail=f"{track.value} {track.title}")
+        for view in await asyncio.gather(*children):
+            self._tracks[view.track] = view
+        self._stage = Stage.CLOSED
+        self._note("claim_closed")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state()
+
+    @workflow.signal(name=TRACK_PROGRESS_SIGNAL)
+    def track_progress(self, view: TrackView) -> None:
+        self._tracks[view.track] = view
+        self._show_details()
+
+    @workflow.query(name="state")
+    def state(self) -> ClaimView:
+        return ClaimView(
+            report_no=self._report_no,
+            stage=self._stage,
+            decision=self._decision,
+            refusal=self._refusal,
+            tracks=dict(self._tracks),
+            overdue=any(v.overdue for v in self._tracks.values()),
+            timeline=tuple(self._timeline),
+        )
+
+    def _note(self, step: str, detail: str = "") -> None:
+        self._timeline.append(TimelineEntry(at=workflow.now(), step=step, detail=detail))
+        self._show_details()
+
+    def _show_details(self) -> None:
+        """What an operator reads in the Temporal UI: codes and stages only, no personal data."""
+        lines = [f"**Report {self._report_no}** — {self._stage.value}"]
+        for track, view in sorted(self._tracks.items()):
+            waiting = view.waiting
+            due = f", due {waiting.due_at:%Y-%m-%d %H:%M} UTC" if waiting and waiting.due_at else ""
+            flag = " **OVERDUE**" if view.overdue else ""
+            lines.append(f"- {track.value} {track.title}: {view.stage.value}{due}{flag}")
+        workflow.set_current_details("\n".join(lines))

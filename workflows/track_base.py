@@ -1,0 +1,452 @@
+"""What every service track shares: offers, deadlines that escalate, documents, assessment,
+payment, the satisfaction callback (R-X-1), and the view the claim and its staff read.
+
+A track workflow subclasses `TrackWorkflow`, writes its own steps in `_service()`, and inherits
+the shared human steps, which the SDK collects from the base class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Callable
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.calendar import WorkingCalendar, payment_deadline
+    from domain.contracts import (
+        NON_RETRYABLE,
+        PAYEE_NOT_INSURED,
+        ActivityName,
+        CheckFilesInput,
+        CheckFilesResult,
+        PayIndemnityInput,
+        PayIndemnityResult,
+        RecordCallbackInput,
+        RecordCallbackResult,
+        SendSmsInput,
+        SmsKind,
+    )
+    from domain.documents import missing_documents, required_documents
+    from domain.models import DocumentChannel, DocumentType, Track
+    from workflows.messages import (
+        WAITING_ON,
+        AcceptOffer,
+        Callback,
+        CorrectPayeeAccount,
+        IssueAssessment,
+        PaymentView,
+        ReceiveDocument,
+        Stage,
+        TimelineEntry,
+        TrackInput,
+        TrackView,
+        Waiting,
+    )
+
+# Outside calls: short ones retry quickly; the payment retries for up to a day, with backoff, and
+# never retries a business refusal (the NON_RETRYABLE error types).
+QUICK_CALL = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=NON_RETRYABLE),
+)
+PAYMENT_CALL = dict(
+    start_to_close_timeout=timedelta(minutes=2),
+    schedule_to_close_timeout=timedelta(days=1),
+    heartbeat_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=5),
+        non_retryable_error_types=NON_RETRYABLE,
+    ),
+)
+
+TRACK_PROGRESS_SIGNAL = "track_progress"
+
+# Stages in which the documents and the assessment may arrive (they may come early).
+SETTLEMENT_OPEN = frozenset(
+    {
+        Stage.AWAITING_CAR_AT_SHOP,
+        Stage.AWAITING_PHOTOS,
+        Stage.AWAITING_EXPERT_LEAD,
+        Stage.AWAITING_LEAD_CONTACT,
+        Stage.AWAITING_TEAM,
+        Stage.AWAITING_SERVICE_ITEMS,
+        Stage.AWAITING_SPECIALIST_CALL,
+        Stage.AWAITING_DOCUMENTS,
+    }
+)
+
+# The channels a document may come through, per track: R-A-5 (assessor at the shop) and R-B-4.
+ALLOWED_CHANNELS: dict[Track, frozenset[DocumentChannel]] = {
+    Track.AUTHORISATION: frozenset(DocumentChannel),
+    Track.CREDIT: frozenset({DocumentChannel.SELF, DocumentChannel.DELEGATE, DocumentChannel.DOOR_PICKUP}),
+    Track.EXPERT_TEAM: frozenset(DocumentChannel),
+    Track.INJURY: frozenset(DocumentChannel),
+}
+
+
+class StepRefused(ValueError):
+    """A human step that does not fit the claim now; the caller sees the message, nothing is kept."""
+
+
+class TrackWorkflow:
+    track: Track
+    # the rule behind each stage's deadline, for the view
+    stage_rules: dict[Stage, str] = {
+        Stage.AWAITING_ACCEPTANCE: "R-A-1/R-B-1/R-C-1",
+        Stage.AWAITING_DOCUMENTS: "R-X-5",
+        Stage.AWAITING_PAYEE_ACCOUNT: "R-X-3",
+        Stage.AWAITING_CALLBACK: "R-X-1",
+    }
+
+    def __init__(self) -> None:
+        self._input: TrackInput | None = None
+        self._stage = Stage.DECIDING
+        self._waiting: Waiting | None = None
+        self._overdue = False
+        self._escalated: set[str] = set()
+        self._timeline: list[TimelineEntry] = []
+        self._accepted: bool | None = None
+        self._documents: dict[DocumentType, DocumentChannel] = {}
+        self._required: frozenset[DocumentType] = frozenset()
+        self._assessment: IssueAssessment | None = None
+        self._payment: PaymentView | None = None
+        self._payee_account: str | None = None
+        self._callback: Callback | None = None
+        self._follow_up = False
+        self._outcome: str | None = None
+        self._dirty = False
+        self._publishing = False
+
+    # --- the shape of every track ---------------------------------------------------------------
+    async def _run(self, input: TrackInput) -> TrackView:
+        self._input = input
+        self._calendar = WorkingCalendar(input.rules.calendar)
+        self._required = required_documents(self.track, input.report)
+        self._payee_account = input.report.payee_account or input.lookup.policy.insured_bank_account
+        self._publisher_task = asyncio.ensure_future(self._publisher())
+        self._note("track_started", detail=input.decision.reason)
+        if input.decision.needs_acceptance and not await self._offer():
+            return await self._finish(Stage.DECLINED, "the customer declined the service")
+        if not await self._service():
+            return self.view()  # the track handed the claim to the ordinary process
+        await self._settle()
+        await self._after_payment()
+        await self._satisfaction_callback()
+        return await self._finish(Stage.CLOSED, "paid and called back")
+
+    async def _service(self) -> bool:
+        """The track's own steps before settlement; False when the track ended early."""
+        raise NotImplementedError
+
+    async def _after_payment(self) -> None:
+        """Steps between payment and the callback (the injury track's report-back)."""
+
+    # --- offer (R-A-1, R-B-1, R-C-1) ------------------------------------------------------------
+    async def _offer(self) -> bool:
+        deadline = self.now + self.rules.deadlines.offer_response
+        await self._wait(Stage.AWAITING_ACCEPTANCE, lambda: self._accepted is not None, deadline)
+        return bool(self._accepted)
+
+    @workflow.update(name="accept_offer")
+    async def accept_offer(self, step: AcceptOffer) -> TrackView:
+        self._accepted = step.accepted
+        self._note("offer_accepted" if step.accepted else "offer_declined", step.by)
+        return self.view()
+
+    @accept_offer.validator
+    def _check_accept_offer(self, step: AcceptOffer) -> None:
+        self._require_stage(Stage.AWAITING_ACCEPTANCE)
+
+    # --- documents and assessment (R-X-5, R-A-4, R-A-5, R-B-4) ----------------------------------
+    @workflow.update(name="receive_document")
+    async def receive_document(self, step: ReceiveDocument) -> TrackView:
+        if step.sha256:
+            await self._require_files((step.sha256,))
+        self._documents[step.document] = step.channel
+        self._note("document_received", step.by, f"{step.document.value} via {step.channel.value}")
+        if not self._missing():
+            self._note("documents_complete")
+        return self.view()
+
+    @receive_document.validator
+    def _check_receive_document(self, step: ReceiveDocument) -> None:
+        self._require_settlement_open()
+        if step.document not in self._required:
+            raise StepRefused(f"{step.document.value} is not a document this claim needs")
+        if step.document in self._documents:
+            raise StepRefused(f"{step.document.value} was already received")
+        if step.channel not in ALLOWED_CHANNELS[self.track]:
+            raise StepRefused(f"this track does not take documents via {step.channel.value} (R-B-4)")
+
+    @workflow.update(name="issue_assessment")
+    async def issue_assessment(self, step: IssueAssessment) -> TrackView:
+        self._assessment = step
+        self._note("assessment_issued", step.by, f"sheet {step.sheet_no}, {step.amount} CNY")
+        return self.view()
+
+    @issue_assessment.validator
+    def _check_issue_assessment(self, step: IssueAssessment) -> None:
+        self._require_settlement_open()
+        if self._assessment is not None:
+            raise StepRefused(f"assessment sheet {self._assessment.sheet_no} was already issued")
+        self._check_assessment(step)
+
+    def _check_assessment(self, step: IssueAssessment) -> None:
+        """Track-specific conditions on the assessment (R-A-4 wants the photos first)."""
+
+    # --- settlement and payment (R-A-6, R-B-5, R-X-3, R-X-4) ------------------------------------
+    async def _settle(self) -> None:
+        statutory = self.report.reported_at + timedelta(days=self.rules.deadlines.statutory_decision_days)
+        due = min(self.now + self.rules.deadlines.documents, statutory)
+        await self._wait(
+            Stage.AWAITING_DOCUMENTS, lambda: not self._missing() and self._assessment is not None, due
+        )
+        assert self._assessment is not None
+        agreed_at = self._at_of("assessment_issued")
+        complete_at = self._at_of("documents_complete")
+        deadline = payment_deadline(self.track, complete_at, agreed_at, self._calendar, self.rules.deadlines)
+        self._payment = PaymentView(amount=self._assessment.amount, due_at=deadline.due_at, rule=deadline.rule)
+        while not await self._pay(deadline.due_at, deadline.rule):
+            await self._wait(Stage.AWAITING_PAYEE_ACCOUNT, lambda: self._payee_account is not None, None)
+
+    async def _pay(self, due_at: datetime, rule: str) -> bool:
+        """One payment attempt chain; False when the ledger refused the payee (R-X-3)."""
+        assert self._payment is not None and self._payee_account is not None
+        self._set_waiting(Stage.PAYING, due_at, rule)
+        policy = self._input_or_fail().lookup.policy
+        call = workflow.execute_activity(
+            ActivityName.PAY_INDEMNITY,
+            PayIndemnityInput(
+                # from the claim and the step, never from a run ID: a retried or re-run payment
+                # reaches the same ledger row
+                idempotency_key=f"{self.report.report_no}:{self.track.value}:indemnity",
+                report_no=self.report.report_no,
+                track=self.track,
+                amount=self._payment.amount,
+                payee_account=self._payee_account,
+                insured_account=policy.insured_bank_account or "",
+            ),
+            result_type=PayIndemnityResult,
+            summary=f"pay indemnity {self._payment.amount} CNY ({rule})",
+            **PAYMENT_CALL,
+        )
+        paying = asyncio.ensure_future(call)
+        try:
+            done, _ = await workflow.wait([paying], timeout=max((due_at - self.now).total_seconds(), 1.0))
+            if not done:
+                await self._escalate(Stage.PAYING, due_at)
+            receipt = await paying
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == PAYEE_NOT_INSURED:
+                self._payment = self._payment.model_copy(update={"refused_reason": cause.message})
+                self._payee_account = None
+                self._note("payment_refused", detail=cause.message)
+                return False
+            raise
+        self._payment = self._payment.model_copy(
+            update={
+                "payment_id": receipt.payment_id,
+                "paid_at": receipt.paid_at,
+                # workflow time, so the deadline is judged on the claim's own clock
+                "deadline_met": self.now <= due_at,
+                "refused_reason": None,
+            }
+        )
+        self._note("paid", detail=f"{receipt.amount} CNY, {receipt.payment_id}, due {due_at.isoformat()}")
+        return True
+
+    @workflow.update(name="correct_payee_account")
+    async def correct_payee_account(self, step: CorrectPayeeAccount) -> TrackView:
+        self._payee_account = step.account.replace(" ", "")
+        self._note("payee_account_corrected", step.by)
+        return self.view()
+
+    @correct_payee_account.validator
+    def _check_correct_payee_account(self, step: CorrectPayeeAccount) -> None:
+        self._require_stage(Stage.AWAITING_PAYEE_ACCOUNT)
+        insured = (self._input_or_fail().lookup.policy.insured_bank_account or "").replace(" ", "")
+        if step.account.replace(" ", "") != insured:
+            raise StepRefused("the indemnity is paid only to the insured's own account (R-X-3)")
+
+    # --- satisfaction callback (R-X-1) ----------------------------------------------------------
+    async def _satisfaction_callback(self) -> None:
+        await self._wait(
+            Stage.AWAITING_CALLBACK, lambda: self._callback is not None, self.now + self.rules.deadlines.callback
+        )
+        assert self._callback is not None
+        result = await workflow.execute_activity(
+            ActivityName.RECORD_CALLBACK,
+            RecordCallbackInput(
+                report_no=self.report.report_no,
+                track=self.track,
+                score=self._callback.score,
+                comment=self._callback.comment,
+                poor_score_max=self.rules.thresholds.poor_callback_score_max,
+            ),
+            result_type=RecordCallbackResult,
+            **QUICK_CALL,
+        )
+        self._follow_up = result.follow_up_opened
+        if result.follow_up_opened:
+            self._note("supervisor_follow_up_opened", detail=result.follow_up_id or "")
+
+    @workflow.update(name="record_callback")
+    async def record_callback(self, step: Callback) -> TrackView:
+        self._callback = step
+        self._note("callback_recorded", step.by, f"score {step.score}")
+        return self.view()
+
+    @record_callback.validator
+    def _check_record_callback(self, step: Callback) -> None:
+        self._require_stage(Stage.AWAITING_CALLBACK)
+
+    # --- the view -------------------------------------------------------------------------------
+    @workflow.query(name="state")
+    def state(self) -> TrackView:
+        return self.view()
+
+    def view(self) -> TrackView:
+        report_no = self._input.report.report_no if self._input else ""
+        return TrackView(
+            track=self.track,
+            workflow_id=workflow.info().workflow_id if report_no else "",
+            stage=self._stage,
+            waiting=self._waiting,
+            overdue=self._overdue,
+            documents_required=tuple(sorted(self._required, key=list(DocumentType).index)),
+            documents_received=dict(self._documents),
+            documents_missing=tuple(self._missing()),
+            assessment_amount=self._assessment.amount if self._assessment else None,
+            payment=self._payment,
+            callback_score=self._callback.score if self._callback else None,
+            follow_up_opened=self._follow_up,
+            outcome=self._outcome,
+            timeline=tuple(self._timeline),
+        )
+
+    # --- shared machinery -----------------------------------------------------------------------
+    @property
+    def now(self) -> datetime:
+        return workflow.now()
+
+    @property
+    def report(self):  # type: ignore[no-untyped-def]
+        return self._input_or_fail().report
+
+    @property
+    def rules(self):  # type: ignore[no-untyped-def]
+        return self._input_or_fail().rules
+
+    def _input_or_fail(self) -> TrackInput:
+        if self._input is None:
+            raise StepRefused("the track has not started yet")
+        return self._input
+
+    def _missing(self) -> list[DocumentType]:
+        return missing_documents(self._required, self._documents)
+
+    def _at_of(self, step: str) -> datetime:
+        return next(e.at for e in reversed(self._timeline) if e.step == step)
+
+    def _require_stage(self, *stages: Stage) -> None:
+        if self._stage not in stages:
+            wanted = " or ".join(s.value for s in stages)
+            raise StepRefused(f"this step belongs to stage {wanted}; the track is at {self._stage.value}")
+
+    def _require_settlement_open(self) -> None:
+        if self._stage not in SETTLEMENT_OPEN:
+            raise StepRefused(f"documents and the assessment are not taken at stage {self._stage.value}")
+
+    async def _require_files(self, sha256: tuple[str, ...]) -> None:
+        """Refer only to files the store holds; raising here keeps the step out of the claim."""
+        result = await workflow.execute_activity(
+            ActivityName.CHECK_FILES, CheckFilesInput(sha256=sha256), result_type=CheckFilesResult, **QUICK_CALL
+        )
+        if result.missing:
+            raise ApplicationError(
+                f"{len(result.missing)} file(s) are not in the store; upload them first", type="FileNotFound"
+            )
+
+    def _note(self, step: str, by: str | None = None, detail: str = "") -> None:
+        self._timeline.append(TimelineEntry(at=self.now, step=step, by=by, detail=detail))
+        self._publish()
+
+    def _set_waiting(self, stage: Stage, due_at: datetime | None, rule: str | None = None) -> None:
+        self._stage = stage
+        self._waiting = Waiting(
+            stage=stage,
+            from_whom=WAITING_ON.get(stage, ""),
+            due_at=due_at,
+            rule=rule or self.stage_rules.get(stage, ""),
+        )
+        self._publish()
+
+    async def _wait(
+        self, stage: Stage, done: Callable[[], bool], due_at: datetime | None, rule: str | None = None
+    ) -> None:
+        """Wait for a human step; at its deadline tell a supervisor once, then keep waiting (OPEN-3)."""
+        self._set_waiting(stage, due_at, rule)
+        if due_at is not None:
+            try:
+                await workflow.wait_condition(
+                    done,
+                    timeout=max(due_at - self.now, timedelta(seconds=1)),
+                    timeout_summary=f"{stage.value} deadline",
+                )
+            except asyncio.TimeoutError:
+                await self._escalate(stage, due_at)
+        await workflow.wait_condition(done)
+        self._waiting = None
+
+    async def _escalate(self, stage: Stage, due_at: datetime) -> None:
+        if stage.value in self._escalated:
+            return
+        self._escalated.add(stage.value)
+        self._overdue = True
+        self._waiting = self._waiting.model_copy(update={"overdue": True}) if self._waiting else None
+        await workflow.execute_activity(
+            ActivityName.SEND_SMS,
+            SendSmsInput(
+                idempotency_key=f"{self.report.report_no}:{self.track.value}:{stage.value}:escalation",
+                kind=SmsKind.SUPERVISOR_ESCALATION,
+                report_no=self.report.report_no,
+                recipient_role="supervisor",
+                fields={"track": self.track.value, "step": stage.value, "due_at": due_at.isoformat()},
+            ),
+            **QUICK_CALL,
+        )
+        self._note("deadline_missed", detail=f"{stage.value} was due {due_at.isoformat()}; supervisor told")
+
+    async def _finish(self, stage: Stage, outcome: str) -> TrackView:
+        self._stage = stage
+        self._waiting = None
+        self._outcome = outcome
+        self._note("track_ended", detail=outcome)
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self._dirty and not self._publishing
+        )
+        return self.view()
+
+    def _publish(self) -> None:
+        self._dirty = True
+
+    async def _publisher(self) -> None:
+        """Tell the claim workflow where this track stands, so one query shows the whole claim.
+
+        Changes made within one workflow task go out as one signal, in order.
+        """
+        parent = workflow.get_external_workflow_handle(self._input_or_fail().claim_workflow_id)
+        while True:
+            await workflow.wait_condition(lambda: self._dirty)
+            self._dirty, self._publishing = False, True
+            try:
+                await parent.signal(TRACK_PROGRESS_SIGNAL, self.view())
+            finally:
+                self._publishing = False
