@@ -21,7 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
+from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
 from domain.models import Report, Track
@@ -31,7 +33,7 @@ from worker.logging import configure_logging
 from worker.main import build_worker, run_until_signalled
 from worker.scenarios import sample_reports, steps_for
 from worker.settings import Settings, load_settings
-from workflows.messages import ClaimView
+from workflows.messages import ClaimView, claim_workflow_id
 
 log = structlog.get_logger("premium_claims")
 
@@ -122,7 +124,7 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
         for number, (stage, step, payload) in enumerate(steps, 1):
             await drive(client, report.report_no, track, [(stage, step, payload)])
             print(f"    step {number}/{len(steps)}: {step}", flush=True)
-        view = await client.get_workflow_handle(f"claim-{report.report_no}").result(result_type=ClaimView)
+        view = await client.get_workflow_handle(claim_workflow_id(report.report_no), result_type=ClaimView).result()
         payment = view.tracks[track].payment
         print(f"    done: {view.stage.value}, paid {payment.amount if payment else '-'} CNY")
 
@@ -152,14 +154,25 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = load_settings(args.settings)
     configure_logging(settings.log_format, settings.log_level)
+    error = None
     try:
         asyncio.run(dispatch(args, settings))
     except KeyboardInterrupt:
         pass
     except WorkflowUpdateFailedError as err:
-        sys.exit(f"refused: {err.cause}")
+        error = f"refused: {err.cause}"
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            error = f"not found: {err.message} (is the report number right, and does that track run?)"
+        else:
+            error = f"Temporal refused the call: {err.message}"
+    except ValidationError as err:
+        error = f"invalid input: {err}"
     except (ValueError, FileNotFoundError) as err:
-        sys.exit(f"error: {err}")
+        error = f"error: {err}"
+    # exit outside the handler: a traceback still holding the Temporal client crashes finalization
+    if error:
+        sys.exit(error)
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> None:

@@ -11,6 +11,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import (
         POLICY_NOT_FOUND,
+        REPORT_CONFLICT,
         ActivityName,
         LoadRulesInput,
         LookupPolicyInput,
@@ -40,7 +41,9 @@ TRACK_WORKFLOWS = {
     Track.EXPERT_TEAM: LargeClaimExpertTeamWorkflow,
     Track.INJURY: InjuryOneToOneWorkflow,
 }
-ENDED = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED})
+# What a core-system refusal means for the claim: an unknown policy goes to the ordinary process;
+# a report number already registered on another policy is refused, never merged (R-X-2).
+LOOKUP_REFUSALS = {POLICY_NOT_FOUND: Stage.ORDINARY, REPORT_CONFLICT: Stage.REFUSED}
 
 
 @workflow.defn(name="Claim")
@@ -70,12 +73,14 @@ class ClaimWorkflow:
                 **QUICK_CALL,
             )
         except ActivityError as err:
-            if isinstance(err.cause, ApplicationError) and err.cause.type == POLICY_NOT_FOUND:
-                self._refusal = err.cause.message
-                self._stage = Stage.ORDINARY
-                self._note("policy_not_found", detail="handed to the ordinary claim process")
-                return self.state()
-            raise
+            refusal = err.cause if isinstance(err.cause, ApplicationError) else None
+            if refusal is None or refusal.type not in LOOKUP_REFUSALS:
+                raise
+            # the core system cannot place this report: no dedicated track, and the reason is kept
+            self._refusal = refusal.message
+            self._stage = LOOKUP_REFUSALS[refusal.type]
+            self._note(refusal.type, detail=refusal.message)
+            return self.state()
 
         self._decision = decide(report, lookup.customer, lookup.policy, lookup.history, rules)
         taken = self._decision.applying()

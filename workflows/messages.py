@@ -59,6 +59,7 @@ class Stage(StrEnum):
     ORDINARY = "ordinary"  # no dedicated track applies: the ordinary claim process takes it
     DECLINED = "declined"  # the customer did not want the offered service
     TRANSFERRED = "transferred"  # over a threshold: left the fast track for the ordinary process
+    REFUSED = "refused"  # the report conflicts with the one recorded for its number (R-X-2)
     CLOSED = "closed"
 
 

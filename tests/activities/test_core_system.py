@@ -140,10 +140,10 @@ def test_sample_file_loads_every_segment(tmp_path: Path) -> None:
     core = SqliteCoreSystem(tmp_path / "core.sqlite3")
     assert (core.count_customers(), core.count_policies()) == (0, 0)
     stats = core.load_file(SAMPLE)
-    assert (core.count_customers(), core.count_policies()) == (6, 7)
-    assert (stats.customers_added, stats.policies_added) == (6, 7)
+    assert (core.count_customers(), core.count_policies()) == (7, 8)
+    assert (stats.customers_added, stats.policies_added) == (7, 8)
     again = core.load_file(SAMPLE)
-    assert (again.customers_added, again.customers_updated, again.policies_added, again.policies_updated) == (0, 6, 0, 7)
+    assert (again.customers_added, again.customers_updated, again.policies_added, again.policies_updated) == (0, 7, 0, 8)
 
     data = CoreData.model_validate_json(SAMPLE.read_bytes())
     tags = {c.premium_tag for c in data.customers}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+
+from domain.contracts import REPORT_CONFLICT, ActivityName, LookupPolicyInput, LookupPolicyResult
 
 from domain.models import Track
 from worker.client import claim_state, report_claim, track_state
@@ -93,3 +97,21 @@ async def test_unknown_policy_goes_to_ordinary_process(time_env: WorkflowEnviron
         view = await handle.result()
     assert view.stage is Stage.ORDINARY and view.decision is None
     assert "P0000000000" in (view.refusal or "")
+
+
+async def test_r_x_2_report_number_on_another_policy_is_refused(time_env: WorkflowEnvironment) -> None:
+    """R-X-2: the core system refuses a report number already registered on another policy; the
+    claim records the refusal and runs no track."""
+    fakes = FakeSystems()
+    report = reports()["A"]
+
+    @activity.defn(name=ActivityName.LOOKUP_POLICY)
+    async def conflicting_lookup(input: LookupPolicyInput) -> LookupPolicyResult:
+        raise ApplicationError("report already registered on policy P2026000002", type=REPORT_CONFLICT, non_retryable=True)
+
+    activities = [a for a in fakes.activities() if a.__name__ != "lookup_policy"] + [conflicting_lookup]
+    async with running(time_env.client, activities) as tq:
+        handle, _ = await report_claim(time_env.client, report, tq)
+        view = await handle.result()
+    assert view.stage is Stage.REFUSED and not view.tracks
+    assert "P2026000002" in (view.refusal or "")
