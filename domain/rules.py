@@ -42,6 +42,7 @@ class Deadlines(Frozen):
     lead_first_contact_working_hours: int = Field(default=4, ge=1)  # OPEN-3, R-C-3
     team_staffed_working_days: int = Field(default=1, ge=0)  # R-C-4
     service_items: timedelta = timedelta(days=15)  # R-C-5
+    payee_account: timedelta = timedelta(days=1)  # R-X-3: a corrected account after a refused payee
     callback: timedelta = timedelta(days=3)  # R-X-1
     statutory_decision_days: int = Field(default=30, ge=1)  # R-X-4
     statutory_payment_days: int = Field(default=10, ge=1)  # R-X-4

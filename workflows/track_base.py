@@ -90,8 +90,16 @@ ALLOWED_CHANNELS: dict[Track, frozenset[DocumentChannel]] = {
 }
 
 
-class StepRefused(ValueError):
-    """A human step that does not fit the claim now; the caller sees the message, nothing is kept."""
+class StepRefused(ApplicationError):
+    """A human step that does not fit the claim now; the caller sees the message, nothing is kept.
+
+    An ApplicationError, so a handler may raise it too: validators of updates that arrive in the
+    same workflow task all run before their handlers, so handlers that must not be applied twice
+    check again.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="StepRefused", non_retryable=True)
 
 
 class TrackWorkflow:
@@ -168,6 +176,7 @@ class TrackWorkflow:
     async def receive_document(self, step: ReceiveDocument) -> TrackView:
         if step.sha256:
             await self._require_files((step.sha256,))
+        self._check_receive_document(step)
         self._documents[step.document] = step.channel
         self._note("document_received", step.by, f"{step.document.value} via {step.channel.value}")
         if not self._missing():
@@ -186,6 +195,7 @@ class TrackWorkflow:
 
     @workflow.update(name="issue_assessment")
     async def issue_assessment(self, step: IssueAssessment) -> TrackView:
+        self._check_issue_assessment(step)
         self._assessment = step
         self._note("assessment_issued", step.by, f"sheet {step.sheet_no}, {step.amount} CNY")
         return self.view()
@@ -213,7 +223,11 @@ class TrackWorkflow:
         deadline = payment_deadline(self.track, complete_at, agreed_at, self._calendar, self.rules.deadlines)
         self._payment = PaymentView(amount=self._assessment.amount, due_at=deadline.due_at, rule=deadline.rule)
         while not await self._pay(deadline.due_at, deadline.rule):
-            await self._wait(Stage.AWAITING_PAYEE_ACCOUNT, lambda: self._payee_account is not None, None)
+            await self._wait(
+                Stage.AWAITING_PAYEE_ACCOUNT,
+                lambda: self._payee_account is not None,
+                self.now + self.rules.deadlines.payee_account,
+            )
 
     async def _pay(self, due_at: datetime, rule: str) -> bool:
         """One payment attempt chain; False when the ledger refused the payee (R-X-3)."""

@@ -232,3 +232,33 @@ async def test_r_x_1_poor_score_opens_supervisor_follow_up(dev_env: WorkflowEnvi
         result = await handle.result()
     assert result.tracks[track].follow_up_opened is True
     assert [c.score for c in fakes.callbacks] == [2]
+
+
+async def test_concurrent_same_step_is_recorded_once(dev_env: WorkflowEnvironment) -> None:
+    """Assessors answering at the same moment: one assessment counts and the others are refused,
+    so the amount to pay cannot change underneath the claim; a document sent thrice counts once."""
+    import asyncio
+
+    fakes = FakeSystems()
+    report = reports()["B"]
+    client, no, track = dev_env.client, report.report_no, Track.CREDIT
+    async with running(client, fakes.activities()) as tq:
+        handle, _ = await report_claim(client, report, tq)
+        await wait_for_stage(client, no, track, Stage.AWAITING_ACCEPTANCE)
+        await take_step(client, no, track, "accept_offer", {"accepted": True})
+        await wait_for_stage(client, no, track, Stage.AWAITING_DOCUMENTS)
+        results = await asyncio.gather(
+            *[take_step(client, no, track, "issue_assessment", {"sheet_no": f"S{i}", "amount": f"{1000 + i}.00"})
+              for i in range(4)],
+            *[take_step(client, no, track, "receive_document", {"document": "claim_form", "channel": "self"})
+              for _ in range(3)],
+            return_exceptions=True,
+        )
+        view = await wait_for_stage(client, no, track, Stage.AWAITING_DOCUMENTS)
+        await handle.terminate("test done")
+    assessments, documents = results[:4], results[4:]
+    assert sum(not isinstance(r, Exception) for r in assessments) == 1
+    assert sum(not isinstance(r, Exception) for r in documents) == 1
+    assert all(isinstance(r, WorkflowUpdateFailedError) for r in results if isinstance(r, Exception))
+    assert [e.step for e in view.timeline].count("assessment_issued") == 1
+    assert [e.step for e in view.timeline].count("document_received") == 1
