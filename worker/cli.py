@@ -129,7 +129,7 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
         print(f"    done: {view.stage.value}, paid {payment.amount if payment else '-'} CNY")
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="premium-claims", description=__doc__.split("\n")[0])
     parser.add_argument("--settings", type=Path, help="settings TOML file")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,7 +150,11 @@ def main(argv: list[str] | None = None) -> None:
     step.add_argument("payload", nargs="?", default="{}", help="the step as JSON")
     demo = sub.add_parser("demo")
     demo.add_argument("--prefix", default="DEMO2026", help="report number prefix (same prefix: same claims)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
 
     settings = load_settings(args.settings)
     configure_logging(settings.log_format, settings.log_level)

@@ -1,0 +1,20 @@
+# The project's image: worker, API and CLI (`docker compose` runs `premium-claims <command>`).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY domain ./domain
+COPY workflows ./workflows
+COPY activities ./activities
+COPY worker ./worker
+COPY data/sample ./data/sample
+COPY data/calendar_overrides.toml ./data/calendar_overrides.toml
+RUN pip install . && useradd --create-home --uid 10001 claims && mkdir /data && chown claims /data
+
+USER claims
+ENV PREMIUM_CLAIMS_DATA_DIR=/data
+EXPOSE 9464
+ENTRYPOINT ["premium-claims"]
+CMD ["worker"]

@@ -1,0 +1,96 @@
+"""Record the event histories of one claim of every track, for the replay test.
+
+    .venv/bin/python scripts/record_histories.py v1
+
+runs the sample claims (worker/scenarios.py) from report to callback against a fresh dev server
+with the embedded outside systems in a temporary folder, and writes each workflow's history to
+tests/histories/<WorkflowType>/<version>-<scenario>.json. Record a new version before changing a
+workflow; the replay test then proves the change still replays every recorded claim.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities import build_activities, open_embedded
+from domain.models import AccidentKind, Track
+from domain.rules import RuleSettings
+from worker.client import drive, report_claim
+from worker.main import build_worker
+from worker.scenarios import sample_reports, steps_for
+from workflows.messages import track_workflow_id
+
+ROOT = Path(__file__).resolve().parent.parent
+HISTORIES = ROOT / "tests" / "histories"
+PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+async def record(version: str) -> list[Path]:
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as data:
+        data_dir = Path(data)
+        systems = open_embedded(data_dir)
+        systems.core.load_file(ROOT / "data" / "sample" / "core.json")
+        photo = systems.store.put(PHOTO, "image/png").sha256
+        reports = sample_reports("H" + uuid.uuid4().hex[:8].upper(), datetime.now(UTC))
+        scenarios = {code: (report, [Track(code)]) for code, report in reports.items()}
+        # R-X-2: a two-party small claim with an injury runs B and D together
+        both = reports["B"].model_copy(
+            update={
+                "report_no": reports["B"].report_no + "-BD",
+                "policy_no": "P2026000007",
+                "accident_kind": AccidentKind.TWO_PARTY,
+                "injury": True,
+                "estimated_third_party_loss": Decimal("900.00"),
+                "reporter_phone": "13800000107",
+            }
+        )
+        scenarios["BD"] = (both, [Track.CREDIT, Track.INJURY])
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(Path(sys.executable).with_name("temporal")),
+            data_converter=pydantic_data_converter,
+            dev_server_log_level="error",
+        )
+        async with env:
+            task_queue = "record-histories"
+            async with build_worker(env.client, task_queue, build_activities(data_dir, RuleSettings())):
+                for name, (report, tracks) in scenarios.items():
+                    handle, _ = await report_claim(env.client, report, task_queue)
+                    await asyncio.gather(
+                        *[drive(env.client, report.report_no, t, steps_for(t, report, photo_sha256=photo)) for t in tracks]
+                    )
+                    await handle.result()
+                    ids = [handle.id, *[track_workflow_id(report.report_no, t) for t in tracks]]
+                    for workflow_id in ids:
+                        described = await env.client.get_workflow_handle(workflow_id).describe()
+                        history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+                        path = HISTORIES / described.workflow_type / f"{version}-{name}.json"
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_text(history.to_json())
+                        written.append(path)
+                        print(f"{path.relative_to(ROOT)}: {len(history.events)} events", flush=True)
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("version", help="label of the workflow code recorded, e.g. v1")
+    args = parser.parse_args()
+    asyncio.run(record(args.version))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""The production deployment files are valid although no Docker engine runs here: the compose file
+against the compose specification's schema, and what both files refer to exists in the project."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+INSTRUCTIONS = {
+    "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER",
+    "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+}
+
+
+def check_compose_schema(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def compose() -> dict:
+    return YAML(typ="safe").load(COMPOSE.read_text())
+
+
+def test_compose_file_matches_the_compose_specification() -> None:
+    result = check_compose_schema(COMPOSE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_check_rejects_a_broken_compose_file(tmp_path: Path) -> None:
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text("services:\n  worker:\n    image: x\n    replicas_please: 3\n")
+    assert check_compose_schema(broken).returncode != 0
+
+
+def test_services_are_wired_and_workers_scale() -> None:
+    services = compose()["services"]
+    assert {"postgresql", "temporal-schema", "temporal", "temporal-ui", "worker"} <= set(services)
+    assert "auto-setup" not in COMPOSE.read_text().split("#", 1)[-1].replace("deprecated auto-setup", "")
+    assert services["temporal"]["image"].startswith("temporalio/server:")
+    assert services["temporal-schema"]["image"].startswith("temporalio/admin-tools:")
+    assert services["temporal"]["depends_on"]["temporal-schema"]["condition"] == "service_completed_successfully"
+    worker = services["worker"]
+    # --scale worker=N needs no fixed name and no host port
+    assert "container_name" not in worker and "ports" not in worker
+    for name, service in services.items():
+        if name != "temporal-schema":
+            assert service.get("restart") == "unless-stopped", name
+        assert "healthcheck" in service or name in {"temporal-schema", "temporal-ui"}, name
+    assert {"postgres-data", "claims-data"} <= set(compose()["volumes"])
+
+
+def test_no_secret_is_written_in_the_compose_file() -> None:
+    text = COMPOSE.read_text()
+    for line in text.splitlines():
+        if re.search(r"(PASSWORD|PWD|SECRET|TOKEN|KEY)\s*:", line):
+            assert "${" in line, f"a secret must come from .env: {line.strip()}"
+    required = set(re.findall(r"\$\{(\w+):\?", text))
+    example = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line}
+    assert required <= example, f".env.example lacks {required - example}"
+
+
+def test_project_services_run_commands_the_cli_knows() -> None:
+    from worker.cli import build_parser
+
+    known = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    for name, service in compose()["services"].items():
+        if service.get("build") == ".":
+            assert service["command"][0] in known, name
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    lines = DOCKERFILE.read_text().replace("\\\n", " ").splitlines()
+    return [tuple(line.split(None, 1)) for line in lines if line.strip() and not line.startswith("#")]  # type: ignore[misc]
+
+
+def test_dockerfile_is_well_formed_and_refers_to_real_things() -> None:
+    instructions = dockerfile_instructions()
+    assert instructions[0][0] == "FROM"
+    for keyword, _ in instructions:
+        assert keyword in INSTRUCTIONS, keyword
+    for keyword, args in instructions:
+        if keyword == "COPY":
+            *sources, _dest = args.split()
+            for source in sources:
+                assert (ROOT / source).exists(), f"COPY {source}: no such file"
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    entrypoint = dict(instructions)["ENTRYPOINT"]
+    assert re.findall(r'"([^"]+)"', entrypoint)[0] in scripts
+
+
+@pytest.mark.parametrize("package", ["domain", "workflows", "activities", "worker"])
+def test_image_copies_every_package(package: str) -> None:
+    copied = [args.split()[0] for keyword, args in dockerfile_instructions() if keyword == "COPY"]
+    assert package in copied
