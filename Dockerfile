@@ -9,12 +9,13 @@ COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
+COPY api ./api
 COPY data/sample ./data/sample
 COPY data/calendar_overrides.toml ./data/calendar_overrides.toml
 RUN pip install . && useradd --create-home --uid 10001 claims && mkdir /data && chown claims /data
 
 USER claims
 ENV PREMIUM_CLAIMS_DATA_DIR=/data
-EXPOSE 9464
-ENTRYPOINT ["premium-claims"]
+EXPOSE 8000 9464
+ENTRYPOINT ["claims"]
 CMD ["worker"]

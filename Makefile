@@ -1,4 +1,4 @@
-# The two commands: `make run` brings up Temporal (dev server + Web UI) and the worker;
+# The two commands: `make run` brings up Temporal (dev server + Web UI), the worker and the API;
 # `make test` runs the test suite. Both create the virtual environment when it is missing.
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,12 +15,13 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/premium-claims run
+	$(BIN)/claims run
 
 demo: install
-	$(BIN)/premium-claims demo
+	$(BIN)/claims demo
 
 test: install
+	sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
 
 clean:

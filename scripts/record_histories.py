@@ -29,6 +29,7 @@ from worker.client import drive, report_claim
 from worker.main import build_worker
 from worker.scenarios import sample_reports, steps_for
 from workflows.messages import track_workflow_id
+from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = ROOT / "tests" / "histories"
@@ -63,6 +64,7 @@ async def record(version: str) -> list[Path]:
             dev_server_existing_path=str(Path(sys.executable).with_name("temporal")),
             data_converter=pydantic_data_converter,
             dev_server_log_level="error",
+            search_attributes=ALL_SEARCH_ATTRIBUTES,
         )
         async with env:
             task_queue = "record-histories"

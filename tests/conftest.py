@@ -14,6 +14,9 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from worker.search_attributes import register
+from workflows import search_attributes
+
 BIN = Path(sys.executable).parent
 
 
@@ -23,6 +26,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(BIN / "temporal"),
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
+        search_attributes=search_attributes.ALL,  # registered as `claims run` registers them
     )
     async with env:
         yield env
@@ -35,4 +39,6 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
     )
     async with env:
+        # the test server takes no --search-attribute; its operator service registers them
+        await register(env.client, "default")
         yield env

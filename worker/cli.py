@@ -1,13 +1,18 @@
-"""`premium-claims`: run the service, and report and drive claims from a terminal.
+"""`claims` (alias `premium-claims`): run the service, and report, read, list and drive claims.
 
-    premium-claims run                 dev server + UI + worker (what `make run` starts)
-    premium-claims worker              the worker alone, against PREMIUM_CLAIMS_TEMPORAL_ADDRESS
-    premium-claims load-core FILE      load customers and policies into the embedded core system
-    premium-claims upload FILE         put a photo or document in the store, print its sha256
-    premium-claims report FILE         report a claim from a JSON report
-    premium-claims show REPORT_NO      the claim's state (tracks, waits, documents, payments)
-    premium-claims step REPORT_NO TRACK STEP [JSON]   record a human step on a track
-    premium-claims demo                drive one claim of each track from report to callback
+    claims run                      dev server + UI + worker + HTTP API (what `make run` starts)
+    claims worker                   the worker alone, against PREMIUM_CLAIMS_TEMPORAL_ADDRESS
+    claims api                      the HTTP API alone (docs at /docs)
+    claims load-policies FILE       load customers and policies into the embedded core system
+    claims upload FILE              put a photo or document in the store, print its sha256
+    claims report FILE              report a claim from a JSON report
+    claims show REPORT_NO           the claim's state (tracks, waits, documents, payments)
+    claims list [filters]           claims by stage, track, segment, branch, overdue, payment due
+    claims step REPORT_NO TRACK STEP [JSON]   record a human step on a track
+    claims demo                     drive one claim of each track from report to callback
+    claims search-attributes        the commands that register the search attributes on a cluster
+
+Output is a readable table; --json gives JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import argparse
 import asyncio
 import json
 import mimetypes
+import signal
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,14 +33,17 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
-from domain.models import Report, Track
+from api.server import api_urls, app_from_settings, serve
+from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
+from domain.models import Report, Segment, Track
 from worker.client import claim_state, connect, drive, report_claim, take_step
 from worker.devserver import start_dev_server, wait_until_ready
 from worker.logging import configure_logging
 from worker.main import build_worker, run_until_signalled
 from worker.scenarios import sample_reports, steps_for
+from worker.search_attributes import operator_commands, register
 from worker.settings import Settings, load_settings
-from workflows.messages import ClaimView, claim_workflow_id
+from workflows.messages import ClaimView, Stage, claim_workflow_id
 
 log = structlog.get_logger("premium_claims")
 
@@ -49,31 +59,64 @@ def load_core(settings: Settings, path: Path) -> None:
     print(f"loaded {path}: {stats.model_dump()}")
 
 
-async def serve_worker(settings: Settings, client: Client) -> None:
-    activities = build_activities(settings.data_dir, settings.current_rules)
-    worker = build_worker(
+def make_worker(settings: Settings, client: Client):  # type: ignore[no-untyped-def]
+    activities = build_activities(
+        settings.data_dir,
+        settings.current_rules,
+        payment_gateway_url=settings.payment_gateway_url,
+        payment_gateway_timeout_seconds=settings.payment_gateway_timeout_seconds,
+    )
+    return build_worker(
         client,
         settings.task_queue,
         activities,
         max_cached_workflows=settings.max_cached_workflows,
         graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
     )
-    await run_until_signalled(worker)
+
+
+async def serve_worker(settings: Settings, client: Client) -> None:
+    await run_until_signalled(make_worker(settings, client))
+
+
+async def serve_worker_and_api(settings: Settings, client: Client) -> None:
+    """The worker and the API in one process; SIGINT/SIGTERM stops both (running activities finish)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with make_worker(settings, client):
+        api = asyncio.ensure_future(serve(settings, app_from_settings(settings, client), stop))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([api, stopped], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        await api  # raises if the API could not start
+        print("stopping: the worker finishes its running activities…", flush=True)
+
+
+def progress(message: str) -> None:
+    print(message, end="", flush=True)
 
 
 async def cmd_run(settings: Settings) -> None:
+    started = time.monotonic()
+    progress(f"Starting the Temporal dev server (data in {settings.data_dir})… ")
     server = start_dev_server(settings.data_dir, settings.dev_server_port, settings.ui_port, settings.namespace)
     try:
         address = f"127.0.0.1:{settings.dev_server_port}"
         client = await wait_until_ready(lambda: connect(address, settings.namespace))
+        print(f"ready in {time.monotonic() - started:.1f} s")
         systems = open_embedded(settings.data_dir)
         if not systems.core.count_policies():
             load_core(settings, settings.sample_core_data)
+        base, docs = api_urls(settings.model_copy(update={"temporal_address": address}))
+        print(f"API docs:      {docs}")
+        print(f"API:           {base}  (health {base}/health, ready {base}/ready)")
         print(f"Temporal UI:   http://localhost:{settings.ui_port}")
         print(f"Temporal gRPC: {address} (namespace {settings.namespace}, task queue {settings.task_queue})")
         print(f"Data:          {settings.data_dir}")
-        print("Worker running; Ctrl-C stops it and the server.", flush=True)
-        await serve_worker(settings, client)
+        print("Worker and API running; Ctrl-C stops them and the server.", flush=True)
+        await serve_worker_and_api(settings.model_copy(update={"temporal_address": address}), client)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -129,32 +172,107 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
         print(f"    done: {view.stage.value}, paid {payment.amount if payment else '-'} CNY")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="premium-claims", description=__doc__.split("\n")[0])
+def print_page(page: ClaimPage, as_json: bool) -> None:
+    if as_json:
+        print(page.model_dump_json(indent=2))
+        return
+    header = ("REPORT NO", "STAGE", "TRACKS", "SEGMENTS", "BRANCH", "LOSS", "PAYMENT DUE", "OVERDUE", "STATUS")
+    rows = [
+        (
+            c.report_no,
+            c.stage or "-",
+            ",".join(c.tracks) or "-",
+            ",".join(c.segments) or "-",
+            c.branch or "-",
+            c.loss_band or "-",
+            f"{c.payment_due_at:%Y-%m-%d %H:%M}" if c.payment_due_at else "-",
+            "yes" if c.overdue else "no",
+            c.status,
+        )
+        for c in page.claims
+    ]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    if not rows:
+        print("(no claims match)")
+    if page.next_page_token:
+        print(f"\nmore: --page-token {page.next_page_token}")
+
+
+async def cmd_report(settings: Settings, client: Client, path: Path, as_json: bool) -> None:
+    report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    handle, started = await report_or_existing(client, report, settings.task_queue)
+    if as_json:
+        print(json.dumps({"report_no": report.report_no, "workflow_id": handle.id, "created": started}))
+    else:
+        print(f"{handle.id}: {'started' if started else 'already reported (R-X-2), same claim'}")
+
+
+async def cmd_list(client: Client, args: argparse.Namespace) -> None:
+    filters = ClaimFilters(
+        stage=args.stage, track=args.track, segment=args.segment, branch=args.branch, overdue=args.overdue,
+        payment_due_before=args.payment_due_before, report_no_prefix=args.prefix,
+    )
+    print_page(await list_claims(client, filters, args.page_size, args.page_token), args.json)
+
+
+async def cmd_search_attributes(settings: Settings, apply: bool) -> None:
+    if not apply:
+        print("# Register the claim's search attributes on a cluster, once per namespace:")
+        for command in operator_commands(settings.namespace, settings.temporal_address):
+            print(command)
+        return
+    client = await connect(settings.temporal_address, settings.namespace)
+    added = await register(client, settings.namespace)
+    print(f"added: {', '.join(added)}" if added else "all search attributes were already registered")
+
+
+def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--settings", type=Path, help="settings TOML file")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run")
-    sub.add_parser("worker")
-    sub.add_parser("load-core").add_argument("file", type=Path)
-    up = sub.add_parser("upload")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="dev server + UI + worker + API")
+    sub.add_parser("worker", help="the worker alone")
+    sub.add_parser("api", help="the HTTP API alone")
+    for name in ("load-policies", "load-core"):
+        sub.add_parser(name, help="load customers and policies (shape: data/sample/core.json)").add_argument("file", type=Path)
+    up = sub.add_parser("upload", help="put a photo or document in the store")
     up.add_argument("file", type=Path)
     up.add_argument("--type", help="content type (default: from the file name)")
-    sub.add_parser("report").add_argument("file", type=Path)
-    show = sub.add_parser("show")
+    rep = sub.add_parser("report", help="report a claim from a JSON report")
+    rep.add_argument("file", type=Path)
+    rep.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="one claim")
     show.add_argument("report_no")
     show.add_argument("--json", action="store_true")
-    step = sub.add_parser("step")
+    ls = sub.add_parser("list", help="claims by search attributes")
+    ls.add_argument("--stage", type=Stage, choices=list(Stage), metavar="STAGE")
+    ls.add_argument("--track", type=Track, choices=list(Track), metavar="A|B|C|D")
+    ls.add_argument("--segment", type=Segment, choices=list(Segment), metavar="SEGMENT")
+    ls.add_argument("--branch")
+    ls.add_argument("--overdue", action="store_const", const=True, default=None)
+    ls.add_argument("--not-overdue", dest="overdue", action="store_const", const=False)
+    ls.add_argument("--payment-due-before", type=datetime.fromisoformat, metavar="ISO_TIME")
+    ls.add_argument("--prefix", help="report numbers starting with")
+    ls.add_argument("--page-size", type=int, default=50)
+    ls.add_argument("--page-token")
+    ls.add_argument("--json", action="store_true")
+    step = sub.add_parser("step", help="record a human step on a track")
     step.add_argument("report_no")
     step.add_argument("track", choices=[t.value for t in Track])
     step.add_argument("step")
     step.add_argument("payload", nargs="?", default="{}", help="the step as JSON")
-    demo = sub.add_parser("demo")
+    demo = sub.add_parser("demo", help="one claim of each track, every step")
     demo.add_argument("--prefix", default="DEMO2026", help="report number prefix (same prefix: same claims)")
+    sa = sub.add_parser("search-attributes", help="register the search attributes on a cluster")
+    sa.add_argument("--apply", action="store_true", help="register them now (else print the commands)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "claims"
+    args = build_parser(prog if prog in ("claims", "premium-claims") else "claims").parse_args(argv)
 
     settings = load_settings(args.settings)
     configure_logging(settings.log_format, settings.log_level)
@@ -165,9 +283,13 @@ def main(argv: list[str] | None = None) -> None:
         pass
     except WorkflowUpdateFailedError as err:
         error = f"refused: {err.cause}"
+    except ReportConflict as err:
+        error = f"refused: {err}"
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             error = f"not found: {err.message} (is the report number right, and does that track run?)"
+        elif "search attribute" in err.message.lower():
+            error = f"Temporal refused the call: {err.message} (register them: claims search-attributes --apply)"
         else:
             error = f"Temporal refused the call: {err.message}"
     except ValidationError as err:
@@ -182,22 +304,28 @@ def main(argv: list[str] | None = None) -> None:
 async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "run":
         return await cmd_run(settings)
-    if args.command == "load-core":
+    if args.command in ("load-core", "load-policies"):
         return load_core(settings, args.file)
     if args.command == "upload":
         content_type = args.type or mimetypes.guess_type(args.file.name)[0] or "application/octet-stream"
         stored = open_embedded(settings.data_dir).store.put(args.file.read_bytes(), content_type)
         print(stored.sha256)
         return None
+    if args.command == "search-attributes":
+        return await cmd_search_attributes(settings, args.apply)
+    if args.command == "api":
+        base, docs = api_urls(settings)
+        print(f"API docs: {docs}  (Temporal at {settings.temporal_address})", flush=True)
+        return await serve(settings, app_from_settings(settings))
     client = await connect(settings.temporal_address, settings.namespace)
     if args.command == "worker":
         return await serve_worker(settings, client)
     if args.command == "report":
-        report = Report.model_validate_json(args.file.read_text(encoding="utf-8"))
-        handle, started = await report_claim(client, report, settings.task_queue)
-        print(f"{handle.id}: {'started' if started else 'already reported (R-X-2), same claim'}")
+        await cmd_report(settings, client, args.file, args.json)
     elif args.command == "show":
         print_claim(await claim_state(client, args.report_no), args.json)
+    elif args.command == "list":
+        await cmd_list(client, args)
     elif args.command == "step":
         view = await take_step(client, args.report_no, Track(args.track), args.step, json.loads(args.payload))
         print(f"recorded; track {view.track.value} is now at {view.stage.value}")

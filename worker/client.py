@@ -13,6 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import Report, Track
+from workflows import search_attributes
 from workflows.claim import ClaimWorkflow
 from workflows.messages import STEP_MODELS, ClaimInput, ClaimView, Stage, TrackView, claim_workflow_id, track_workflow_id
 
@@ -36,7 +37,9 @@ async def report_claim(client: Client, report: Report, task_queue: str) -> tuple
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            static_summary=f"Claim for report {report.report_no}",
+            static_summary=search_attributes.static_summary(report),
+            static_details=search_attributes.static_details(report),
+            search_attributes=search_attributes.at_report(report),
         )
         return handle, True
     except WorkflowAlreadyStartedError:

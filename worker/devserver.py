@@ -11,6 +11,8 @@ from pathlib import Path
 
 import structlog
 
+from workflows import search_attributes
+
 log = structlog.get_logger(__name__)
 
 
@@ -24,7 +26,10 @@ def temporal_binary() -> str:
     return found
 
 
-def start_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8233, namespace: str = "default") -> subprocess.Popen:
+def start_dev_server(
+    data_dir: Path, port: int = 7233, ui_port: int = 8233, namespace: str = "default", *, ui: bool = True
+) -> subprocess.Popen:
+    """Start the dev server with the claim's search attributes registered (workflows/search_attributes.py)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [
         temporal_binary(),
@@ -33,9 +38,10 @@ def start_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8233, name
         "--db-filename", str(data_dir / "temporal.sqlite3"),
         "--ip", "127.0.0.1",
         "--port", str(port),
-        "--ui-port", str(ui_port),
+        *(["--ui-port", str(ui_port)] if ui else ["--headless"]),
         "--namespace", namespace,
         "--log-level", "warn",
+        *search_attributes.dev_server_args(),
     ]
     log.info("starting temporal dev server", port=port, ui=f"http://localhost:{ui_port}")
     logfile = open(data_dir / "temporal-server.log", "ab")

@@ -39,6 +39,10 @@ class Settings(BaseModel):
     max_cached_workflows: int = Field(default=1000, ge=0)
     graceful_shutdown_seconds: float = Field(default=20, ge=0)
     rules: RuleSettings = RuleSettings()
+    payment_gateway_url: str | None = None  # None: the embedded ledger, in-process
+    payment_gateway_timeout_seconds: float = Field(default=20, gt=0)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
 
     def current_rules(self) -> RuleSettings:
         """The business rules with today's calendar overrides file applied."""

@@ -4,8 +4,10 @@ which tracks apply (R-ID-1, R-EL-1, R-A-1, R-B-2/3, R-C-1, R-D-1) and runs each 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -17,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
         LookupPolicyInput,
         LookupPolicyResult,
     )
-    from domain.models import Decision, Track
+    from domain.models import Decision, Report, Track
     from domain.rules import RuleSettings
     from domain.tracks import decide
     from workflows.authorisation import SmallClaimAuthorisationWorkflow
@@ -33,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         TrackView,
         track_workflow_id,
     )
+    from workflows import search_attributes as sa
     from workflows.track_base import QUICK_CALL, TRACK_PROGRESS_SIGNAL
 
 TRACK_WORKFLOWS = {
@@ -44,6 +47,8 @@ TRACK_WORKFLOWS = {
 # What a core-system refusal means for the claim: an unknown policy goes to the ordinary process;
 # a report number already registered on another policy is refused, never merged (R-X-2).
 LOOKUP_REFUSALS = {POLICY_NOT_FOUND: Stage.ORDINARY, REPORT_CONFLICT: Stage.REFUSED}
+# Claims started before the workflow kept its search attributes up to date replay without them.
+SEARCH_ATTRIBUTES_PATCH = "claim-search-attributes"
 
 
 @workflow.defn(name="Claim")
@@ -55,15 +60,22 @@ class ClaimWorkflow:
         self._refusal: str | None = None
         self._tracks: dict[Track, TrackView] = {}
         self._timeline: list[TimelineEntry] = []
+        self._report: Report | None = None
+        self._rules: RuleSettings | None = None
+        self._branch: str | None = None
+        self._indexed: dict[str, Any] | None = None  # the search attributes as last upserted
 
     @workflow.run
     async def run(self, input: ClaimInput) -> ClaimView:
         report = input.report
+        self._report = report
         self._report_no = report.report_no
+        self._branch = report.branch
         self._note("reported")
         rules = await workflow.execute_activity(
             ActivityName.LOAD_RULES, LoadRulesInput(branch=report.branch), result_type=RuleSettings, **QUICK_CALL
         )
+        self._rules = rules
         try:
             lookup = await workflow.execute_activity(
                 ActivityName.LOOKUP_POLICY,
@@ -82,6 +94,7 @@ class ClaimWorkflow:
             self._note(refusal.type, detail=refusal.message)
             return self.state()
 
+        self._branch = report.branch or lookup.policy.branch
         self._decision = decide(report, lookup.customer, lookup.policy, lookup.history, rules)
         taken = self._decision.applying()
         self._note(
@@ -136,6 +149,13 @@ class ClaimWorkflow:
             timeline=tuple(self._timeline),
         )
 
+    @workflow.query(name="report")
+    def report(self) -> Report:
+        """The report this claim was started with (R-X-2: a later report of the number must match)."""
+        if self._report is None:
+            raise ApplicationError("the claim has not started yet", type="NotStarted")
+        return self._report
+
     def _note(self, step: str, detail: str = "") -> None:
         self._timeline.append(TimelineEntry(at=workflow.now(), step=step, detail=detail))
         self._show_details()
@@ -149,3 +169,40 @@ class ClaimWorkflow:
             flag = " **OVERDUE**" if view.overdue else ""
             lines.append(f"- {track.value} {track.title}: {view.stage.value}{due}{flag}")
         workflow.set_current_details("\n".join(lines))
+        self._index()
+
+    def _index(self) -> None:
+        """Keep the search attributes current, upserting only values that changed (a small history).
+
+        Codes, stages, dates and amount bands only: the UI and the API filter on them.
+        """
+        if not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+            return
+        if self._indexed is None:
+            known = workflow.info().typed_search_attributes
+            self._indexed = {pair.key.name: pair.value for pair in known}
+        report = self._report
+        thresholds = self._rules.thresholds if self._rules else None
+        wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
+            (sa.REPORT_NO, self._report_no),
+            (sa.CLAIM_STAGE, sa.claim_stage(self._stage, self._tracks).value),
+            (sa.OVERDUE, sa.currently_overdue(self._tracks)),
+            (sa.PAYMENT_DUE_AT, sa.payment_due_at(self._tracks)),
+            (sa.BRANCH, self._branch),
+        ]
+        if report is not None and thresholds is not None:
+            band = sa.loss_band(report.estimated_own_loss, thresholds.small_claim_own_max, thresholds.major_loss_min)
+            wanted.append((sa.LOSS_BAND, band))
+        if self._decision is not None:
+            wanted.append((sa.SEGMENT, [s.value for s in self._decision.segments]))
+            wanted.append((sa.CLAIM_TRACKS, [t.track.value for t in self._decision.applying()]))
+        updates = []
+        for key, value in wanted:
+            if value in (None, []) and key.name not in self._indexed:
+                continue
+            if self._indexed.get(key.name) == value:
+                continue
+            self._indexed[key.name] = value
+            updates.append(key.value_unset() if value in (None, []) else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)

@@ -55,9 +55,9 @@ def test_services_are_wired_and_workers_scale() -> None:
     # --scale worker=N needs no fixed name and no host port
     assert "container_name" not in worker and "ports" not in worker
     for name, service in services.items():
-        if name != "temporal-schema":
-            assert service.get("restart") == "unless-stopped", name
-        assert "healthcheck" in service or name in {"temporal-schema", "temporal-ui"}, name
+        one_shot = name in {"temporal-schema", "search-attributes"}
+        assert service.get("restart") == ("no" if one_shot else "unless-stopped"), name
+        assert "healthcheck" in service or one_shot or name == "temporal-ui", name
     assert {"postgres-data", "claims-data"} <= set(compose()["volumes"])
 
 
@@ -100,7 +100,7 @@ def test_dockerfile_is_well_formed_and_refers_to_real_things() -> None:
     assert re.findall(r'"([^"]+)"', entrypoint)[0] in scripts
 
 
-@pytest.mark.parametrize("package", ["domain", "workflows", "activities", "worker"])
+@pytest.mark.parametrize("package", ["domain", "workflows", "activities", "worker", "api"])
 def test_image_copies_every_package(package: str) -> None:
     copied = [args.split()[0] for keyword, args in dockerfile_instructions() if keyword == "COPY"]
     assert package in copied

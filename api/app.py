@@ -1,0 +1,319 @@
+"""The HTTP front for claims staff and outside systems (FastAPI; OpenAPI docs at /docs).
+
+It validates, then talks to Temporal through the client: it starts claims, answers human steps
+through the track workflows' updates, reads claims by query, lists them from visibility, and puts
+photos and documents in the file store. It looks nothing up itself.
+
+Every error is {"code": "<stable code>", "message": "<for people>"}; no stack trace leaves the
+process, and logs carry report numbers and codes only, never the report's personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+import structlog
+from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.store import FileStore, StoredFile, StoreRefused
+from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
+from domain.models import Frozen, Report, Segment, Track
+from worker.client import claim_state, track_state
+from workflows.messages import STEP_MODELS, ClaimView, Stage, TrackView, claim_workflow_id, track_workflow_id
+
+log = structlog.get_logger("premium_claims.api")
+
+UPLOAD_CHUNK = 64 * 1024
+MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the file in a multipart body
+READY_TIMEOUT_SECONDS = 3.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class ErrorBody(Frozen):
+    code: str
+    message: str
+
+
+class ClaimReceipt(Frozen):
+    report_no: str
+    workflow_id: str
+    created: bool  # False: the number was known with this same report (R-X-2), nothing new started
+    claim_url: str
+
+
+class Health(Frozen):
+    status: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (404, 409, 413, 415, 422, 503)
+}
+
+
+def create_app(
+    client: Client | None = None,
+    *,
+    task_queue: str = "premium-claims",
+    store: FileStore,
+    connect: Callable[[], Awaitable[Client]] | None = None,
+) -> FastAPI:
+    """The app over an injected Temporal client (tests) or one made by `connect` on first use."""
+    holder: dict[str, Client] = {"client": client} if client is not None else {}
+    lock = asyncio.Lock()
+
+    async def temporal() -> Client:
+        if "client" in holder:
+            return holder["client"]
+        if connect is None:
+            raise ApiError(503, "temporal_unavailable", "no Temporal client is configured")
+        async with lock:
+            if "client" not in holder:
+                try:
+                    holder["client"] = await connect()
+                except Exception as err:  # noqa: BLE001 - any failure to connect means not ready
+                    log.warning("api.temporal_unreachable", error=type(err).__name__)
+                    raise ApiError(503, "temporal_unavailable", "Temporal does not answer; try again shortly") from None
+        return holder["client"]
+
+    app = FastAPI(
+        title="premium-claims",
+        summary="Premium-customer motor claims: report, take human steps, upload documents, read and list claims.",
+        version="1",
+        responses=ERRORS,
+    )
+
+    # --- errors: one JSON shape, stable codes, nothing internal ---------------------------------
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, err: ApiError) -> JSONResponse:
+        return JSONResponse({"code": err.code, "message": err.message}, status_code=err.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"code": "invalid_request", "message": describe(err.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        message = err.detail if isinstance(err.detail, str) else "request refused"
+        return JSONResponse({"code": codes.get(err.status_code, "http_error"), "message": message}, status_code=err.status_code)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, err: RPCError) -> JSONResponse:
+        log.warning("api.temporal_error", path=request.url.path, status=err.status.name if err.status else None)
+        if "search attribute" in (err.message or "").lower():
+            message = "the claim's search attributes are not registered on this namespace: run `claims search-attributes --apply`"
+            return JSONResponse({"code": "search_attributes_missing", "message": message}, status_code=503)
+        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return JSONResponse({"code": "temporal_unavailable", "message": "Temporal does not answer"}, status_code=503)
+        return JSONResponse({"code": "temporal_error", "message": "Temporal refused the call"}, status_code=502)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        # the type only: a message or traceback could carry a report's personal data
+        log.error("api.unexpected_error", path=request.url.path, error=type(err).__name__)
+        return JSONResponse({"code": "internal_error", "message": "the request failed; it has been logged"}, status_code=500)
+
+    # --- health ---------------------------------------------------------------------------------
+    @app.get("/health", tags=["operations"])
+    async def health() -> Health:
+        """The process is up."""
+        return Health(status="ok")
+
+    @app.get("/ready", tags=["operations"], responses={503: {"model": ErrorBody}})
+    async def ready() -> Health:
+        """Ready only when Temporal answers."""
+        try:
+            c = await temporal()
+            await asyncio.wait_for(c.service_client.check_health(), READY_TIMEOUT_SECONDS)
+        except ApiError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            log.warning("api.not_ready", error=type(err).__name__)
+            raise ApiError(503, "temporal_unavailable", "Temporal does not answer") from None
+        return Health(status="ready")
+
+    # --- claims ---------------------------------------------------------------------------------
+    @app.post("/claims", status_code=201, tags=["claims"], responses={200: {"model": ClaimReceipt}})
+    async def report(report: Report, request: Request) -> JSONResponse:
+        """Report a claim (first notice of loss). 201: a claim was started; 200: the number was
+        already reported with this same report (R-X-2); 409: it was reported with other content."""
+        c = await temporal()
+        try:
+            handle, created = await report_or_existing(c, report, task_queue)
+        except ReportConflict as err:
+            log.info("api.report_conflict", report_no=report.report_no, fields=err.fields)
+            raise ApiError(409, "report_conflict", str(err)) from None
+        log.info("api.claim_reported", report_no=report.report_no, created=created)
+        receipt = ClaimReceipt(
+            report_no=report.report_no,
+            workflow_id=handle.id,
+            created=created,
+            claim_url=str(request.url_for("read_claim", report_no=report.report_no)),
+        )
+        return JSONResponse(
+            jsonable_encoder(receipt), status_code=201 if created else 200, headers={"Location": receipt.claim_url}
+        )
+
+    @app.get("/claims", tags=["claims"])
+    async def list_(
+        stage: Stage | None = None,
+        track: Track | None = None,
+        segment: Segment | None = None,
+        branch: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,20}$")] = None,
+        overdue: bool | None = None,
+        payment_due_before: datetime | None = None,
+        report_no_prefix: Annotated[str | None, Query(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")] = None,
+        page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+        page_token: str | None = None,
+    ) -> ClaimPage:
+        """Claims by stage, track, segment, branch, overdue, payment due before; from Temporal
+        visibility (search attributes), newest first; pass next_page_token as page_token."""
+        filters = ClaimFilters(
+            stage=stage, track=track, segment=segment, branch=branch, overdue=overdue,
+            payment_due_before=payment_due_before, report_no_prefix=report_no_prefix,
+        )
+        c = await temporal()
+        try:
+            return await list_claims(c, filters, page_size, page_token)
+        except ValueError as err:
+            raise ApiError(422, "invalid_page_token", str(err)) from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise ApiError(422, "invalid_page_token", "the page token is not valid for this query") from None
+            raise
+
+    @app.get("/claims/{report_no}", tags=["claims"], name="read_claim")
+    async def read_claim(report_no: str) -> ClaimView:
+        """The claim: stage, tracks taken and not with the reason, failed eligibility conditions,
+        waits with deadlines, missing documents, payments, timeline."""
+        c = await temporal()
+        try:
+            return await claim_state(c, report_no)
+        except RPCError as err:
+            raise not_found(err, "claim_not_found", f"no claim for report {report_no}") from None
+
+    @app.get("/claims/{report_no}/tracks/{track}", tags=["claims"])
+    async def read_track(report_no: str, track: str) -> TrackView:
+        c = await temporal()
+        t = await known_track(c, report_no, track)
+        try:
+            return await track_state(c, report_no, t)
+        except RPCError as err:
+            raise not_found(err, "track_not_found", f"claim {report_no} runs no track {t.value}") from None
+
+    @app.post("/claims/{report_no}/tracks/{track}/steps/{step}", tags=["steps"])
+    async def take_step(report_no: str, track: str, step: str, request: Request) -> TrackView:
+        """Record one human step on a track (the body is the step's JSON; see the Step schemas).
+        Returns the track's new view; 409 with the reason when the step does not fit the claim now."""
+        model = STEP_MODELS.get(step)
+        if model is None:
+            raise ApiError(404, "unknown_step", f"no step {step}; the steps are: {', '.join(sorted(STEP_MODELS))}")
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ApiError(422, "invalid_request", "the body is not JSON") from None
+        try:
+            payload = model.model_validate(body)
+        except ValidationError as err:
+            raise ApiError(422, "invalid_request", describe(err.errors())) from None
+        c = await temporal()
+        t = await known_track(c, report_no, track)
+        handle = c.get_workflow_handle(track_workflow_id(report_no, t))
+        try:
+            view = await handle.execute_update(step, payload, result_type=TrackView)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            code = "step_refused"
+            if isinstance(cause, ApplicationError) and cause.type == "FileNotFound":
+                code = "file_not_in_store"
+            log.info("api.step_refused", report_no=report_no, track=t.value, step=step, code=code)
+            raise ApiError(409, code, str(cause) if cause else "the step was refused") from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                if "completed" in err.message.lower():
+                    raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
+                raise ApiError(404, "track_not_found", f"claim {report_no} runs no track {t.value}") from None
+            if err.status == RPCStatusCode.FAILED_PRECONDITION:
+                raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
+            raise
+        log.info("api.step_recorded", report_no=report_no, track=t.value, step=step, stage=view.stage.value)
+        return view
+
+    async def known_track(c: Client, report_no: str, track: str) -> Track:
+        try:
+            t = Track(track)
+        except ValueError:
+            raise ApiError(404, "track_not_found", f"no track {track}; the tracks are A, B, C, D") from None
+        try:
+            await c.get_workflow_handle(claim_workflow_id(report_no)).describe()
+        except RPCError as err:
+            raise not_found(err, "claim_not_found", f"no claim for report {report_no}") from None
+        return t
+
+    # --- files ----------------------------------------------------------------------------------
+    @app.post("/files", status_code=201, tags=["files"])
+    async def upload(request: Request, file: Annotated[UploadFile, File(description="JPEG, PNG or PDF")]) -> StoredFile:
+        """Put a photo or document in the store (by sha256: the same bytes are kept once). Refer
+        to it by the returned sha256 in upload_photos and receive_document."""
+        declared = file.content_type or "application/octet-stream"
+
+        def chunks():  # type: ignore[no-untyped-def]
+            while chunk := file.file.read(UPLOAD_CHUNK):
+                yield chunk
+
+        try:
+            stored = await run_in_threadpool(store.put_stream, chunks(), declared)
+        except StoreRefused as err:
+            status, code = {
+                "too_large": (413, "file_too_large"),
+                "type_not_allowed": (415, "unsupported_file_type"),
+                "type_mismatch": (415, "file_type_mismatch"),
+                "empty": (422, "empty_file"),
+            }.get(err.reason, (422, "file_refused"))
+            raise ApiError(status, code, str(err)) from None
+        log.info("api.file_stored", sha256=stored.sha256, size=stored.size)
+        return stored
+
+    @app.middleware("http")
+    async def refuse_oversized(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # refuse a body that announces more than the store takes before reading any of it
+        length = request.headers.get("content-length")
+        if request.url.path == "/files" and length and length.isdigit() and int(length) > store.max_bytes + MULTIPART_OVERHEAD:
+            return JSONResponse(
+                {"code": "file_too_large", "message": f"file is larger than {store.max_bytes} bytes"}, status_code=413
+            )
+        return await call_next(request)
+
+    return app
+
+
+def not_found(err: RPCError, code: str, message: str) -> Exception:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return ApiError(404, code, message)
+    return err
+
+
+def describe(errors: Any) -> str:
+    """pydantic's errors as one sentence, by field; never the submitted values (personal data)."""
+    parts = []
+    for e in errors:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{loc}: {e.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"

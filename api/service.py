@@ -1,0 +1,166 @@
+"""What the HTTP API and the CLI do on claims, over a Temporal client: report (refusing a
+conflicting report of a known number, R-X-2), read the report a claim was started with, and list
+claims from visibility by their search attributes (never by opening each workflow)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+
+from domain.models import Frozen, Report, Segment, Track
+from worker.client import report_claim
+from workflows import search_attributes as sa
+from workflows.messages import ClaimInput, Stage, claim_workflow_id
+
+BRANCH_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
+
+
+class ReportConflict(Exception):
+    """R-X-2: the number is known with a report of other content; it is refused, never merged."""
+
+    def __init__(self, report_no: str, fields: list[str]) -> None:
+        super().__init__(
+            f"report {report_no} is already recorded with different content "
+            f"({', '.join(fields) or 'unreadable'}); a report number is one claim and is not merged"
+        )
+        self.fields = fields
+
+
+async def recorded_report(client: Client, report_no: str) -> Report:
+    """The report the claim was started with, from the first event of its history (no worker needed)."""
+    handle = client.get_workflow_handle(claim_workflow_id(report_no))
+    async for event in handle.fetch_history_events(page_size=1):
+        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            break
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        [claim_input] = await client.data_converter.decode(payloads, [ClaimInput])
+        return claim_input.report
+    raise LookupError(f"claim {report_no} has no start event")
+
+
+async def report_or_existing(client: Client, report: Report, task_queue: str) -> tuple[WorkflowHandle, bool]:
+    """Start the claim, or reach the one already started for the number when the report is the same.
+
+    Raises ReportConflict when the number is recorded with a different report (the differing field
+    names only: the values may be personal data).
+    """
+    handle, started = await report_claim(client, report, task_queue)
+    if not started:
+        recorded = await recorded_report(client, report.report_no)
+        if recorded != report:
+            fields = [name for name in Report.model_fields if getattr(recorded, name) != getattr(report, name)]
+            raise ReportConflict(report.report_no, fields)
+    return handle, started
+
+
+# --- listing from visibility --------------------------------------------------------------------
+class ClaimFilters(Frozen):
+    stage: Stage | None = None
+    track: Track | None = None
+    segment: Segment | None = None
+    branch: str | None = Field(default=None, pattern=BRANCH_PATTERN)
+    overdue: bool | None = None
+    payment_due_before: datetime | None = None
+    report_no_prefix: str | None = Field(default=None, pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+
+
+class ClaimSummary(Frozen):
+    """One claim as visibility knows it: its search attributes, no personal data."""
+
+    report_no: str
+    workflow_id: str
+    status: str
+    started_at: datetime
+    closed_at: datetime | None = None
+    stage: str | None = None
+    tracks: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    branch: str | None = None
+    loss_band: str | None = None
+    payment_due_at: datetime | None = None
+    overdue: bool | None = None
+
+
+class ClaimPage(Frozen):
+    claims: tuple[ClaimSummary, ...]
+    next_page_token: str | None = None
+    query: str
+
+
+def _quote(value: str) -> str:
+    # values are enum values or pattern-checked codes; quote defensively anyway
+    return '"' + re.sub(r'["\\\\]', "", value) + '"'
+
+
+def visibility_query(filters: ClaimFilters) -> str:
+    """The Temporal visibility query for the filters (the same one works in the UI's search box)."""
+    parts = ["WorkflowType = 'Claim'"]
+    if filters.stage is not None:
+        parts.append(f"{sa.CLAIM_STAGE.name} = {_quote(filters.stage.value)}")
+    if filters.track is not None:
+        parts.append(f"{sa.CLAIM_TRACKS.name} = {_quote(filters.track.value)}")
+    if filters.segment is not None:
+        parts.append(f"{sa.SEGMENT.name} = {_quote(filters.segment.value)}")
+    if filters.branch is not None:
+        parts.append(f"{sa.BRANCH.name} = {_quote(filters.branch)}")
+    if filters.overdue is not None:
+        parts.append(f"{sa.OVERDUE.name} = {'true' if filters.overdue else 'false'}")
+    if filters.payment_due_before is not None:
+        parts.append(f"{sa.PAYMENT_DUE_AT.name} < {_quote(filters.payment_due_before.isoformat())}")
+    if filters.report_no_prefix is not None:
+        parts.append(f"{sa.REPORT_NO.name} STARTS_WITH {_quote(filters.report_no_prefix)}")
+    return " AND ".join(parts)
+
+
+def encode_token(token: bytes | None) -> str | None:
+    return base64.urlsafe_b64encode(token).decode("ascii") if token else None
+
+
+def decode_token(token: str | None) -> bytes | None:
+    if not token:
+        return None
+    try:
+        raw = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    if not raw:
+        raise ValueError("the page token is not one this API gave out")
+    return raw
+
+
+def _summary(execution: Any) -> ClaimSummary:
+    attrs = execution.typed_search_attributes
+    status = execution.status
+    return ClaimSummary(
+        report_no=attrs.get(sa.REPORT_NO) or execution.id.removeprefix("claim-"),
+        workflow_id=execution.id,
+        status=status.name.lower() if isinstance(status, WorkflowExecutionStatus) else "unknown",
+        started_at=execution.start_time,
+        closed_at=execution.close_time,
+        stage=attrs.get(sa.CLAIM_STAGE),
+        tracks=tuple(attrs.get(sa.CLAIM_TRACKS) or ()),
+        segments=tuple(attrs.get(sa.SEGMENT) or ()),
+        branch=attrs.get(sa.BRANCH),
+        loss_band=attrs.get(sa.LOSS_BAND),
+        payment_due_at=attrs.get(sa.PAYMENT_DUE_AT),
+        overdue=attrs.get(sa.OVERDUE),
+    )
+
+
+async def list_claims(client: Client, filters: ClaimFilters, page_size: int = 50, page_token: str | None = None) -> ClaimPage:
+    """One page of claims matching the filters, newest first, answered by visibility alone."""
+    query = visibility_query(filters)
+    pages = client.list_workflows(query, page_size=page_size, next_page_token=decode_token(page_token))
+    await pages.fetch_next_page()
+    return ClaimPage(
+        claims=tuple(_summary(e) for e in pages.current_page or ()),
+        next_page_token=encode_token(pages.next_page_token),
+        query=query,
+    )

@@ -1,0 +1,132 @@
+"""The claim's custom search attributes: what staff filter on in the Temporal UI and what the API
+lists claims by (visibility), without opening any workflow.
+
+Defined once here, with no I/O, so the claim workflow, the client that starts it, the dev-server
+launcher, the tests and the production set-up command all use the same names and types.
+Values are codes, stages, dates and amount bands only: never personal data (R-X-2 IDs rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from domain.models import Report, Track
+from workflows.messages import Stage, TrackView
+
+REPORT_NO = SearchAttributeKey.for_keyword("ReportNo")
+CLAIM_TRACKS = SearchAttributeKey.for_keyword_list("ClaimTracks")
+SEGMENT = SearchAttributeKey.for_keyword_list("Segment")
+CLAIM_STAGE = SearchAttributeKey.for_keyword("ClaimStage")
+BRANCH = SearchAttributeKey.for_keyword("Branch")
+LOSS_BAND = SearchAttributeKey.for_keyword("LossBand")
+PAYMENT_DUE_AT = SearchAttributeKey.for_datetime("PaymentDueAt")
+OVERDUE = SearchAttributeKey.for_bool("Overdue")
+
+ALL: tuple[SearchAttributeKey[Any], ...] = (
+    REPORT_NO,
+    CLAIM_TRACKS,
+    SEGMENT,
+    CLAIM_STAGE,
+    BRANCH,
+    LOSS_BAND,
+    PAYMENT_DUE_AT,
+    OVERDUE,
+)
+
+def cli_type(key: SearchAttributeKey[Any]) -> str:
+    """The type name `temporal server start-dev --search-attribute` and
+    `temporal operator search-attribute create --type` take (Keyword, KeywordList, Datetime, Bool)."""
+    return key._metadata_type
+
+
+def dev_server_args(keys: Iterable[SearchAttributeKey[Any]] = ALL) -> list[str]:
+    """`--search-attribute Name=Type` for each key: the dev server registers them at start."""
+    args: list[str] = []
+    for key in keys:
+        args += ["--search-attribute", f"{key.name}={cli_type(key)}"]
+    return args
+
+
+def operator_commands(namespace: str = "default", address: str | None = None) -> list[str]:
+    """The commands that register the attributes on a production cluster (run once per namespace)."""
+    target = f" --address {address}" if address else ""
+    return [
+        f"temporal operator search-attribute create{target} --namespace {namespace} --name {key.name} --type {cli_type(key)}"
+        for key in ALL
+    ]
+
+
+# Track stages in the order a track passes them: the claim's stage is its least-advanced open track's.
+PROGRESS = [s for s in Stage if s.value.startswith("awaiting_") or s is Stage.PAYING]  # declaration order
+ENDED = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stage.ORDINARY, Stage.REFUSED})
+
+
+def loss_band(amount: Decimal | None, small_max: Decimal = Decimal("3000"), major_min: Decimal = Decimal("50000")) -> str:
+    """R-A-2/R-B-2 small claims (≤ 3000), OPEN-2 major losses (≥ 50,000), the rest between."""
+    if amount is None:
+        return "unknown"
+    if amount <= small_max:
+        return f"<={small_max:.0f}"
+    if amount >= major_min:
+        return f">={major_min:.0f}"
+    return f"{small_max:.0f}-{major_min:.0f}"
+
+
+def claim_stage(stage: Stage, tracks: Mapping[Track, TrackView]) -> Stage:
+    """The claim's own stage, or while in service the stage of its least-advanced open track."""
+    if stage is not Stage.IN_SERVICE:
+        return stage
+    open_stages = [v.stage for v in tracks.values() if v.stage in PROGRESS]
+    if not open_stages:
+        return stage
+    return min(open_stages, key=PROGRESS.index)
+
+
+def currently_overdue(tracks: Mapping[Track, TrackView]) -> bool:
+    """An open track is past the deadline of what it waits for now."""
+    return any(v.waiting is not None and v.waiting.overdue for v in tracks.values() if v.stage not in ENDED)
+
+
+def payment_due_at(tracks: Mapping[Track, TrackView]) -> datetime | None:
+    """The earliest due date of a payment not yet made."""
+    due = [v.payment.due_at for v in tracks.values() if v.payment is not None and v.payment.paid_at is None]
+    return min(due) if due else None
+
+
+def at_report(report: Report) -> TypedSearchAttributes:
+    """What is known when the claim is reported: set when the workflow starts."""
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(REPORT_NO, report.report_no),
+        SearchAttributePair(CLAIM_STAGE, Stage.DECIDING.value),
+        SearchAttributePair(LOSS_BAND, loss_band(report.estimated_own_loss)),
+        SearchAttributePair(OVERDUE, False),
+    ]
+    if report.branch:
+        pairs.append(SearchAttributePair(BRANCH, report.branch))
+    return TypedSearchAttributes(pairs)
+
+
+def static_summary(report: Report) -> str:
+    return f"Claim for report {report.report_no}"
+
+
+def static_details(report: Report) -> str:
+    """What the Temporal UI shows about the report for the claim's life: codes and amounts only."""
+    estimate = lambda amount: f"{amount} CNY" if amount is not None else "-"  # noqa: E731
+    lines = [
+        f"**Report {report.report_no}**",
+        f"- reported at {report.reported_at.isoformat()}",
+        f"- {report.accident_kind.value}{', at the scene' if report.at_scene else ''}"
+        f"{', injury' if report.injury else ''}",
+        f"- estimated own loss {estimate(report.estimated_own_loss)}, third party {estimate(report.estimated_third_party_loss)}"
+        f" (band {loss_band(report.estimated_own_loss)})",
+        f"- branch {report.branch or '(from the policy)'}",
+    ]
+    if report.deaths or report.hospitalised:
+        lines.append(f"- deaths {report.deaths}, hospitalised {report.hospitalised}")
+    return "\n".join(lines)
