@@ -42,6 +42,7 @@ from worker.logging import configure_logging
 from worker.main import build_worker, run_until_signalled
 from worker.scenarios import sample_reports, steps_for
 from worker.search_attributes import operator_commands, register
+from worker.telemetry import runtime_with_prometheus
 from worker.settings import Settings, load_settings
 from workflows.messages import ClaimView, Stage, claim_workflow_id
 
@@ -104,7 +105,8 @@ async def cmd_run(settings: Settings) -> None:
     server = start_dev_server(settings.data_dir, settings.dev_server_port, settings.ui_port, settings.namespace)
     try:
         address = f"127.0.0.1:{settings.dev_server_port}"
-        client = await wait_until_ready(lambda: connect(address, settings.namespace))
+        runtime = runtime_with_prometheus(settings.metrics_bind)
+        client = await wait_until_ready(lambda: connect(address, settings.namespace, runtime))
         print(f"ready in {time.monotonic() - started:.1f} s")
         systems = open_embedded(settings.data_dir)
         if not systems.core.count_policies():
@@ -114,6 +116,8 @@ async def cmd_run(settings: Settings) -> None:
         print(f"API:           {base}  (health {base}/health, ready {base}/ready)")
         print(f"Temporal UI:   http://localhost:{settings.ui_port}")
         print(f"Temporal gRPC: {address} (namespace {settings.namespace}, task queue {settings.task_queue})")
+        if settings.metrics_bind:
+            print(f"Metrics:       http://{settings.metrics_bind}/metrics")
         print(f"Data:          {settings.data_dir}")
         print("Worker and API running; Ctrl-C stops them and the server.", flush=True)
         await serve_worker_and_api(settings.model_copy(update={"temporal_address": address}), client)
@@ -317,9 +321,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         base, docs = api_urls(settings)
         print(f"API docs: {docs}  (Temporal at {settings.temporal_address})", flush=True)
         return await serve(settings, app_from_settings(settings))
-    client = await connect(settings.temporal_address, settings.namespace)
     if args.command == "worker":
-        return await serve_worker(settings, client)
+        runtime = runtime_with_prometheus(settings.metrics_bind)
+        return await serve_worker(settings, await connect(settings.temporal_address, settings.namespace, runtime))
+    client = await connect(settings.temporal_address, settings.namespace)
     if args.command == "report":
         await cmd_report(settings, client, args.file, args.json)
     elif args.command == "show":

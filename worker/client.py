@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -18,8 +19,11 @@ from workflows.claim import ClaimWorkflow
 from workflows.messages import STEP_MODELS, ClaimInput, ClaimView, Stage, TrackView, claim_workflow_id, track_workflow_id
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+async def connect(address: str, namespace: str = "default", runtime: Runtime | None = None) -> Client:
+    """A client with the pydantic data converter; a worker passes the runtime that exports metrics."""
+    return await Client.connect(
+        address, namespace=namespace, data_converter=pydantic_data_converter, runtime=runtime or Runtime.default()
+    )
 
 
 async def report_claim(client: Client, report: Report, task_queue: str) -> tuple[WorkflowHandle, bool]:

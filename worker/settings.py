@@ -43,6 +43,7 @@ class Settings(BaseModel):
     payment_gateway_timeout_seconds: float = Field(default=20, gt=0)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    metrics_bind: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
 
     def current_rules(self) -> RuleSettings:
         """The business rules with today's calendar overrides file applied."""

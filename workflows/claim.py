@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.credit import SmallClaimCreditWorkflow
     from workflows.expert_team import LargeClaimExpertTeamWorkflow
     from workflows.injury import InjuryOneToOneWorkflow
+    from workflows import metrics
     from workflows.messages import (
         ClaimInput,
         ClaimView,
@@ -97,6 +98,7 @@ class ClaimWorkflow:
         self._branch = report.branch or lookup.policy.branch
         self._decision = decide(report, lookup.customer, lookup.policy, lookup.history, rules)
         taken = self._decision.applying()
+        metrics.claim_reported(self._decision)
         self._note(
             "tracks_decided",
             detail=", ".join(f"{t.track.value}: {'yes' if t.applies else 'no'}" for t in self._decision.tracks),
@@ -134,6 +136,7 @@ class ClaimWorkflow:
 
     @workflow.signal(name=TRACK_PROGRESS_SIGNAL)
     def track_progress(self, view: TrackView) -> None:
+        metrics.track_changed(self._tracks.get(view.track), view)
         self._tracks[view.track] = view
         self._show_details()
 

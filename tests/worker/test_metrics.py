@@ -1,0 +1,54 @@
+"""The worker's Prometheus endpoint carries the SDK's metrics and the business metrics: claims
+reported per track and segment, payments, SLA breaches, time from complete documents to payment."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import urllib.request
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.models import Track
+from worker.client import connect
+from worker.telemetry import runtime_with_prometheus
+
+from tests.workflows.fakes import FakeSystems
+from tests.workflows.helpers import reports, run_claim, running
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def scrape(address: str) -> str:
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as response:
+        return response.read().decode()
+
+
+def samples(text: str, name: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(name) and not line.startswith("#")]
+
+
+async def test_worker_metrics_are_scraped_from_prometheus_endpoint(dev_env: WorkflowEnvironment) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    runtime = runtime_with_prometheus(address)
+    client = await connect(dev_env.client.service_client.config.target_host, "default", runtime)
+    fakes = FakeSystems()
+    report = reports()["B"]
+    async with running(client, fakes.activities()) as tq:
+        view = await run_claim(client, tq, report, [Track.CREDIT])
+    assert view.tracks[Track.CREDIT].payment is not None
+    text = ""
+    for _ in range(50):  # the exporter publishes on its own schedule
+        text = await asyncio.to_thread(scrape, address)
+        if samples(text, "premium_claims_payments"):
+            break
+        await asyncio.sleep(0.2)
+    reported = samples(text, "premium_claims_reported")
+    assert any('track="B"' in line and 'segment="claim_free_3"' in line for line in reported), reported
+    assert any('track="B"' in line for line in samples(text, "premium_claims_payments"))
+    assert samples(text, "premium_claims_documents_to_payment_seconds")
+    assert samples(text, "temporal_workflow_completed"), "the SDK's own metrics are exported too"
