@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from worker.interceptors import LogContextInterceptor
 from workflows.authorisation import SmallClaimAuthorisationWorkflow
 from workflows.claim import ClaimWorkflow
 from workflows.credit import SmallClaimCreditWorkflow
@@ -53,6 +54,7 @@ def build_worker(
         workflow_runner=workflow_runner(),
         max_cached_workflows=max_cached_workflows,
         graceful_shutdown_timeout=graceful_shutdown,
+        interceptors=[LogContextInterceptor()],
     )
 
 
