@@ -15,7 +15,7 @@ from typing import Any
 
 from activities.callbacks import CallbackActivities, SqliteCallbackBook
 from activities.core_system import CoreSystemActivities, SqliteCoreSystem
-from activities.payments import PaymentActivities, SqlitePaymentLedger
+from activities.payments import HttpPaymentGateway, PaymentActivities, SqlitePaymentLedger
 from activities.rules import RulesActivities
 from activities.sms import SmsActivities, SqliteSmsOutbox
 from activities.store import FileStore, StoreActivities
@@ -49,14 +49,29 @@ def open_embedded(data_dir: Path) -> EmbeddedSystems:
     )
 
 
-def build_activities(data_dir: Path, rules: RuleSettings | Callable[[], RuleSettings]) -> list[Callable[..., Any]]:
-    """The bound activity methods, over the embedded defaults under data_dir, for Worker(activities=...)."""
+def build_activities(
+    data_dir: Path,
+    rules: RuleSettings | Callable[[], RuleSettings],
+    *,
+    payment_gateway_url: str | None = None,
+    payment_gateway_timeout_seconds: float = 20.0,
+) -> list[Callable[..., Any]]:
+    """The bound activity methods, over the embedded defaults under data_dir, for Worker(activities=...).
+
+    With a payment_gateway_url the payment activity calls that gateway over HTTP (the bank's, or
+    `python -m gateway`); without one it books into the embedded ledger in-process.
+    """
     systems = open_embedded(data_dir)
+    payments = (
+        PaymentActivities(HttpPaymentGateway(payment_gateway_url, payment_gateway_timeout_seconds))
+        if payment_gateway_url
+        else PaymentActivities(systems.ledger)
+    )
     return [
         RulesActivities(rules).load_rules,
         CoreSystemActivities(systems.core).lookup_policy,
         StoreActivities(systems.store).check_files,
-        PaymentActivities(systems.ledger).pay_indemnity,
+        payments.pay_indemnity,
         SmsActivities(systems.sms).send_sms,
         CallbackActivities(systems.callbacks).record_callback,
     ]

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.contracts import (
         NON_RETRYABLE,
         PAYEE_NOT_INSURED,
+        PAYMENT_DECLINED,
         ActivityName,
         CheckFilesInput,
         CheckFilesResult,
@@ -48,7 +49,9 @@ with workflow.unsafe.imports_passed_through():
     )
 
 # Outside calls: short ones retry quickly; the payment retries for up to a day, with backoff, and
-# never retries a business refusal (the NON_RETRYABLE error types).
+# never retries a business refusal (the NON_RETRYABLE error types). The payment activity
+# heartbeats every few seconds while the gateway call is in flight, so a worker killed mid-payment
+# is noticed within the heartbeat timeout and the retry (same idempotency key) gets the receipt.
 QUICK_CALL = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=NON_RETRYABLE),
@@ -56,7 +59,7 @@ QUICK_CALL = dict(
 PAYMENT_CALL = dict(
     start_to_close_timeout=timedelta(minutes=2),
     schedule_to_close_timeout=timedelta(days=1),
-    heartbeat_timeout=timedelta(seconds=30),
+    heartbeat_timeout=timedelta(seconds=10),  # the activity heartbeats every 2 s
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=2),
         backoff_coefficient=2.0,
@@ -230,7 +233,9 @@ class TrackWorkflow:
             )
 
     async def _pay(self, due_at: datetime, rule: str) -> bool:
-        """One payment attempt chain; False when the ledger refused the payee (R-X-3)."""
+        """One payment attempt chain; False when the payee was refused (R-X-3) or the bank declined
+        the payment (account closed, name mismatch, over a limit): the claim then waits for a
+        corrected payee account, which may only be the insured's own."""
         assert self._payment is not None and self._payee_account is not None
         self._set_waiting(Stage.PAYING, due_at, rule)
         policy = self._input_or_fail().lookup.policy
@@ -258,7 +263,7 @@ class TrackWorkflow:
             receipt = await paying
         except ActivityError as err:
             cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type == PAYEE_NOT_INSURED:
+            if isinstance(cause, ApplicationError) and cause.type in (PAYEE_NOT_INSURED, PAYMENT_DECLINED):
                 self._payment = self._payment.model_copy(update={"refused_reason": cause.message})
                 self._payee_account = None
                 self._note("payment_refused", detail=cause.message)

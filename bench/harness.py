@@ -1,0 +1,251 @@
+"""What the fault runs share: free ports, the gateway and worker processes, sample policies,
+driving a track-B claim (R-B-2) to payment, and counting the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from activities import open_embedded
+from activities.core_system import CoreData
+from activities.payments import SqlitePaymentLedger
+from domain.models import AccidentKind, Report, Track
+from gateway.server import attempts_by_key
+from worker.client import report_claim, take_step, wait_for_stage
+from worker.scenarios import steps_for
+from workflows.messages import ClaimView, Stage
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample" / "core.json"
+PHOTO = "a" * 64
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def account_of(n: int) -> str:
+    return f"62229{n:011d}"
+
+
+def load_policies(data_dir: Path, count: int, prefix: str) -> list[str]:
+    """`count` claim-free-3-years policies (copies of sample P2026000002, R-EL-1), one per claim
+    so every claim is the first on its policy (R-EL-1.2); insured account account_of(i)."""
+    sample = CoreData.model_validate_json(SAMPLE.read_text(encoding="utf-8"))
+    customer = next(c for c in sample.customers if c.customer_id == "C0002")
+    policy = next(p for p in sample.policies if p.policy_no == "P2026000002")
+    today = date.today()
+    customers, policies = [], []
+    for i in range(count):
+        cid = f"{prefix}C{i:05d}"
+        customers.append(customer.model_copy(update={"customer_id": cid}))
+        policies.append(
+            policy.model_copy(
+                update={
+                    "policy_no": f"{prefix}P{i:05d}",
+                    "customer_id": cid,
+                    "period_start": today - timedelta(days=100),
+                    "period_end": today + timedelta(days=200),
+                    "insured_bank_account": account_of(i),
+                }
+            )
+        )
+    open_embedded(data_dir).core.load(CoreData(customers=customers, policies=policies))
+    return [p.policy_no for p in policies]
+
+
+def credit_report(report_no: str, policy_no: str) -> Report:
+    """R-B-2: single-party, not at the scene, estimate under 3000: track B, the shortest."""
+    return Report(
+        report_no=report_no, policy_no=policy_no, reported_at=datetime.now(UTC),
+        accident_kind=AccidentKind.SINGLE_PARTY, at_scene=False, driver_is_insured=True,
+        reporter_is_insured=True, estimated_own_loss=Decimal("1500.00"),
+    )
+
+
+def _steps(report: Report):  # type: ignore[no-untyped-def]
+    steps = steps_for(Track.CREDIT, report, photo_sha256=PHOTO)
+    return steps[:-1], steps[-1:]  # up to the assessment (payment starts), and the callback
+
+
+async def _drive(client: Client, report: Report, steps, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    for stage, step, payload in steps:
+        await wait_for_stage(client, report.report_no, Track.CREDIT, stage, timeout=timeout)
+        await take_step(client, report.report_no, Track.CREDIT, step, payload)
+
+
+async def drive_to_payment(client: Client, report: Report, task_queue: str, timeout: float = 120) -> None:
+    """Report the claim and take every step up to the assessment: payment starts."""
+    await report_claim(client, report, task_queue)
+    before, _ = _steps(report)
+    await _drive(client, report, before, timeout)
+
+
+async def finish(client: Client, report: Report, timeout: float = 300) -> ClaimView:
+    """Wait for payment, record the callback (R-X-1), and return the closed claim."""
+    _, callback = _steps(report)
+    await _drive(client, report, callback, timeout)
+    handle = client.get_workflow_handle(f"claim-{report.report_no}", result_type=ClaimView)
+    return await asyncio.wait_for(handle.result(), timeout)
+
+
+async def correct_account(client: Client, report: Report, account: str) -> None:
+    await wait_for_stage(client, report.report_no, Track.CREDIT, Stage.AWAITING_PAYEE_ACCOUNT, timeout=120)
+    await take_step(client, report.report_no, Track.CREDIT, "correct_payee_account", {"account": account, "by": "AG01"})
+
+
+@dataclass
+class Counts:
+    claims: int
+    attempts: int
+    payments: int
+    duplicates: int
+    lost: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def line(self) -> str:
+        extra = "".join(f" {k}={v}" for k, v in self.extra.items())
+        return (
+            f"claims={self.claims} attempts={self.attempts} payments={self.payments} "
+            f"duplicates={self.duplicates} lost={self.lost}{extra}"
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.duplicates == 0 and self.lost == 0 and self.payments == self.claims
+
+
+def count(ledger_db: Path, accounts: dict[str, str], views: dict[str, ClaimView]) -> Counts:
+    """R-X-3 from the ledger itself: one row per claim-track, keys unique, every claim paid, and
+    the payment each claim shows is the ledger's."""
+    rows = SqlitePaymentLedger(ledger_db).payments()
+    wanted = set(accounts)
+    mine = [r for r in rows if r.report_no in wanted]
+    per_claim = Counter((r.report_no, r.track) for r in mine)
+    per_key = Counter(r.idempotency_key for r in mine)
+    duplicates = sum(n - 1 for n in per_claim.values()) + sum(n - 1 for n in per_key.values())
+    by_report = {r.report_no: r for r in mine}
+    lost = 0
+    for report_no, insured in accounts.items():
+        row = by_report.get(report_no)
+        view = views.get(report_no)
+        payment = view.tracks[Track.CREDIT].payment if view and Track.CREDIT in view.tracks else None
+        # lost: not paid, paid to anyone but the insured, or the claim does not show the ledger's payment
+        if row is None or payment is None or payment.payment_id != row.payment_id or row.payee_account != insured:
+            lost += 1
+    attempts = sum(len(v) for k, v in attempts_by_key(ledger_db).items() if k.split(":")[0] in wanted)
+    return Counts(claims=len(accounts), attempts=attempts, payments=len(mine), duplicates=duplicates, lost=lost)
+
+
+# --- processes ----------------------------------------------------------------------------------
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+class GatewayProcess:
+    """`python -m gateway` as its own process (loopback)."""
+
+    def __init__(self, db: Path, *args: str, port: int | None = None, log: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db = db
+        out = open(log, "ab") if log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "--port", str(self.port), "--db", str(db), *args],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )
+        _wait_http(self.url + "/health", self.proc)
+
+    def stats(self) -> dict:
+        return httpx.get(self.url + "/stats", timeout=5).json()
+
+    def set_closed(self, account: str, closed: bool) -> None:
+        httpx.post(self.url + "/admin/accounts", json={"account": account, "closed": closed}, timeout=5).raise_for_status()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def worker_command() -> list[str]:
+    """`premium-claims worker`, the production entry point, from this venv."""
+    script = Path(sys.executable).with_name("premium-claims")
+    return [str(script), "worker"] if script.exists() else [sys.executable, "-m", "worker.cli", "worker"]
+
+
+class WorkerProcess:
+    """The real worker (`premium-claims worker`) as a subprocess, so it can be SIGKILLed and SIGTERMed."""
+
+    def __init__(self, temporal_address: str, data_dir: Path, task_queue: str, gateway_url: str | None,
+                 *, gateway_timeout: float = 20, graceful_seconds: float = 20, log: Path | None = None) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")},
+            "PREMIUM_CLAIMS_TEMPORAL_ADDRESS": temporal_address,
+            "PREMIUM_CLAIMS_DATA_DIR": str(data_dir),
+            "PREMIUM_CLAIMS_TASK_QUEUE": task_queue,
+            "PREMIUM_CLAIMS_LOG_LEVEL": "WARNING",
+            "PREMIUM_CLAIMS_GRACEFUL_SHUTDOWN_SECONDS": str(graceful_seconds),
+            "PREMIUM_CLAIMS_PAYMENT_GATEWAY_TIMEOUT_SECONDS": str(gateway_timeout),
+            "PREMIUM_CLAIMS_SETTINGS": str(data_dir / "no-settings.toml"),
+            "PREMIUM_CLAIMS_METRICS_BIND": "",  # restarts and parallel runs must not fight over a port
+        }
+        (data_dir / "no-settings.toml").write_text("")
+        if gateway_url:
+            self.env["PREMIUM_CLAIMS_PAYMENT_GATEWAY_URL"] = gateway_url
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(worker_command(), cwd=ROOT, env=self.env,
+                                     stdout=out, stderr=subprocess.STDOUT)
+        self.starts += 1
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def terminate(self, timeout: float = 60) -> float:
+        """SIGTERM; the seconds it took to exit."""
+        assert self.proc is not None
+        began = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout)
+        return time.monotonic() - began
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
