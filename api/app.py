@@ -195,7 +195,10 @@ def create_app(
         except ValueError as err:
             raise ApiError(422, "invalid_page_token", str(err)) from None
         except RPCError as err:
-            if err.status == RPCStatusCode.INVALID_ARGUMENT:
+            # The server decodes the token itself; a forged or stale one fails with whatever status
+            # its parser gives. Only an unreachable Temporal is our fault then, not the caller's.
+            unreachable = err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+            if page_token and not unreachable:
                 raise ApiError(422, "invalid_page_token", "the page token is not valid for this query") from None
             raise
 

@@ -1,0 +1,81 @@
+"""Bad-input fuzzing of the HTTP API from its own OpenAPI (schemathesis): no 5xx answer, and no
+workflow task failure in any claim the fuzzing managed to start."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from tests.workflows.fakes import FakeSystems
+from tests.workflows.helpers import running
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+async def test_fuzzed_requests_never_get_a_server_error(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    fakes = FakeSystems()
+    port = free_port()
+    async with running(dev_env.client, fakes.activities()) as task_queue:
+        env = {
+            **os.environ,
+            "PREMIUM_CLAIMS_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+            "PREMIUM_CLAIMS_TASK_QUEUE": task_queue,
+            "PREMIUM_CLAIMS_DATA_DIR": str(tmp_path),
+            "PREMIUM_CLAIMS_API_PORT": str(port),
+            "PREMIUM_CLAIMS_METRICS_BIND": "",
+        }
+        api = subprocess.Popen([str(BIN / "claims"), "api"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                if await asyncio.to_thread(healthy, f"{base}/health"):
+                    break
+                await asyncio.sleep(0.2)
+            fuzz = await asyncio.to_thread(
+                subprocess.run,
+                [
+                    str(BIN / "st"), "run", f"{base}/openapi.json",
+                    "--checks", "not_a_server_error",
+                    "--max-examples", "15",
+                    "--workers", "1",
+                    "--seed", "20261125",
+                    "--no-color",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=240,
+                cwd=tmp_path,
+            )
+        finally:
+            api.terminate()
+            api.wait(timeout=20)
+        assert fuzz.returncode == 0, fuzz.stdout[-4000:] + fuzz.stderr[-2000:]
+        assert "Fuzzing" in fuzz.stdout and re.search(r"\b[1-9]\d* passed", fuzz.stdout), fuzz.stdout[-2000:]
+        started = [w async for w in dev_env.client.list_workflows(f'TaskQueue = "{task_queue}"')]
+        for execution in started:
+            history = await dev_env.client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+            failed = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
+            assert not failed, f"{execution.id}: workflow task failed"
