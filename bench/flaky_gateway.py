@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from bench.harness import (
+    in_temp_cluster,
     Counts,
     GatewayProcess,
     WorkerProcess,
@@ -38,8 +37,7 @@ from bench.harness import (
 )
 from domain.models import Report, Track
 from gateway.server import attempts_by_key
-from worker.client import connect, track_state
-from worker.devserver import start_dev_server, wait_until_ready
+from worker.client import track_state
 from workflows.messages import Stage
 
 HANG_SECONDS = 3.0  # a "timeout" fault sleeps this long ...
@@ -120,23 +118,12 @@ async def _wait_declined(client: Client, report: Report):  # type: ignore[no-unt
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    work = Path(tempfile.mkdtemp(prefix="flaky-run-"))
-    port = free_port()
-    server = start_dev_server(work / "temporal", port=port, ui_port=free_port())
-    try:
-        address = f"127.0.0.1:{port}"
-        client = await wait_until_ready(lambda: connect(address))
+    async def body(client, address, work):  # type: ignore[no-untyped-def]
         counts = await run(client, address, work, claims=args.claims, declines=args.declines,
                            fail_rate=args.fail_rate, seed=args.seed, log=args.keep)
-        print(counts.line())
-        return 0 if counts.ok and counts.extra["declined_calls_per_declined_claim"] in ([1], []) else 1
-    finally:
-        server.terminate()
-        server.wait(30)
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        return counts, counts.ok and counts.extra["declined_calls_per_declined_claim"] in ([1], [])
+
+    return await in_temp_cluster("flaky-run-", args.keep, body)
 
 
 def main() -> None:

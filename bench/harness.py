@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +26,8 @@ from activities.core_system import CoreData
 from activities.payments import SqlitePaymentLedger
 from domain.models import AccidentKind, Report, Track
 from gateway.server import attempts_by_key
-from worker.client import report_claim, take_step, wait_for_stage
+from worker.client import connect, report_claim, take_step, wait_for_stage
+from worker.devserver import start_dev_server, wait_until_ready
 from worker.scenarios import steps_for
 from workflows.messages import ClaimView, Stage
 
@@ -249,3 +252,24 @@ class WorkerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+async def in_temp_cluster(prefix: str, keep: bool, body) -> int:  # type: ignore[no-untyped-def]
+    """Run `body(client, address, work_dir)` against a fresh dev server in a temp folder; print its
+    counts and return the process exit code (non-zero on any duplicate or lost claim)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    port = free_port()
+    server = start_dev_server(work / "temporal", port=port, ui_port=free_port())
+    try:
+        address = f"127.0.0.1:{port}"
+        client = await wait_until_ready(lambda: connect(address))
+        counts, ok = await body(client, address, work)
+        print(counts.line())
+        return 0 if ok else 1
+    finally:
+        server.terminate()
+        server.wait(30)
+        if keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)

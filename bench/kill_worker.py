@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from bench.harness import (
+    in_temp_cluster,
     Counts,
     GatewayProcess,
     WorkerProcess,
@@ -38,8 +37,7 @@ from bench.harness import (
     _steps,
 )
 from domain.models import Report, Track
-from worker.client import connect, report_claim, take_step
-from worker.devserver import start_dev_server, wait_until_ready
+from worker.client import report_claim, take_step
 
 
 async def _assess(client: Client, report: Report) -> None:
@@ -119,22 +117,11 @@ async def run(client: Client, address: str, work: Path, *, claims: int, kills: i
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    work = Path(tempfile.mkdtemp(prefix="kill-run-"))
-    port = free_port()
-    server = start_dev_server(work / "temporal", port=port, ui_port=free_port())
-    try:
-        address = f"127.0.0.1:{port}"
-        client = await wait_until_ready(lambda: connect(address))
+    async def body(client, address, work):  # type: ignore[no-untyped-def]
         counts = await run(client, address, work, claims=args.claims, kills=args.kills, seed=args.seed, log=args.keep)
-        print(counts.line())
-        return 0 if counts.ok else 1
-    finally:
-        server.terminate()
-        server.wait(30)
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        return counts, counts.ok
+
+    return await in_temp_cluster("kill-run-", args.keep, body)
 
 
 def main() -> None:
