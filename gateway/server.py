@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ class Gateway:
         seed: int | None = None,
         hang_seconds: float = 25.0,
         latency: tuple[float, float] = (0.0, 0.0),
-        max_amount: float | None = None,
+        max_amount: Decimal | None = None,
         closed_accounts: set[str] | None = None,
         faults: tuple[str, ...] = FAULTS,
     ) -> None:
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--faults", default=",".join(FAULTS), help=f"which faults, of {','.join(FAULTS)}")
     parser.add_argument("--hang-seconds", type=float, default=25.0, help="how long a 'timeout' fault sleeps")
     parser.add_argument("--latency", default="0,0", help="MIN,MAX seconds every payment call takes")
-    parser.add_argument("--max-amount", type=float, default=None, help="decline payments over this amount")
+    parser.add_argument("--max-amount", type=Decimal, default=None, help="decline payments over this amount (CNY)")
     parser.add_argument("--closed-account", action="append", default=[], help="decline payments to this account")
     args = parser.parse_args(argv)
     faults = tuple(f for f in args.faults.split(",") if f)

@@ -30,7 +30,7 @@ INSURED = "6222000000000002"  # sample policy P2026000002, track B's claim
 
 @pytest.fixture
 def bank(tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
-    gateway = Gateway(tmp_path / "payments.sqlite3", max_amount=50000.0)
+    gateway = Gateway(tmp_path / "payments.sqlite3", max_amount=Decimal("50000.00"))
     server = GatewayServer(0, gateway)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield gateway, f"http://127.0.0.1:{server.server_address[1]}"
