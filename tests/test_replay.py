@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -16,11 +15,7 @@ from temporalio.workflow import NondeterminismError
 
 from worker.main import WORKFLOWS, workflow_runner
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts import ActivityName, LoadRulesInput
-    from domain.rules import RuleSettings
-    from workflows.credit import SmallClaimCreditWorkflow
-    from workflows.track_base import QUICK_CALL
+from tests.incompatible_credit import IncompatibleCredit
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 
@@ -42,18 +37,6 @@ def test_every_workflow_type_has_recorded_histories() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_recorded_history_replays_on_current_code(path: Path) -> None:
     await replayer(WORKFLOWS).replay_workflow(load(path))
-
-
-@workflow.defn(name="SmallClaimCredit")
-class IncompatibleCredit(SmallClaimCreditWorkflow):
-    """A deliberately incompatible change: one more activity before the customer is offered B."""
-
-    @workflow.run
-    async def run(self, input):  # type: ignore[no-untyped-def]
-        await workflow.execute_activity(
-            ActivityName.LOAD_RULES, LoadRulesInput(), result_type=RuleSettings, **QUICK_CALL
-        )
-        return await self._run(input)
 
 
 async def test_incompatible_change_fails_the_replay() -> None:

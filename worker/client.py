@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -50,15 +51,19 @@ async def report_claim(client: Client, report: Report, task_queue: str) -> tuple
         return client.get_workflow_handle(workflow_id, result_type=ClaimView), False
 
 
+# A query needs a worker; without one it would wait as long as the caller does.
+QUERY_TIMEOUT = timedelta(seconds=10)
+
+
 async def claim_state(client: Client, report_no: str) -> ClaimView:
     return await client.get_workflow_handle(claim_workflow_id(report_no)).query(
-        "state", result_type=ClaimView
+        "state", result_type=ClaimView, rpc_timeout=QUERY_TIMEOUT
     )
 
 
 async def track_state(client: Client, report_no: str, track: Track) -> TrackView:
     return await client.get_workflow_handle(track_workflow_id(report_no, track)).query(
-        "state", result_type=TrackView
+        "state", result_type=TrackView, rpc_timeout=QUERY_TIMEOUT
     )
 
 

@@ -10,10 +10,15 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
+from workflows import search_attributes
 
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
@@ -35,7 +40,22 @@ def healthy(url: str) -> bool:
         return False
 
 
-async def test_fuzzed_requests_never_get_a_server_error(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+@pytest_asyncio.fixture
+async def own_dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of its own: the shared one holds other tests' claims whose workers are gone,
+    and a query on those would wait for a worker that never comes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        search_attributes=search_attributes.ALL,
+    )
+    async with env:
+        yield env
+
+
+async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: WorkflowEnvironment, tmp_path: Path) -> None:
+    dev_env = own_dev_server
     fakes = FakeSystems()
     port = free_port()
     async with running(dev_env.client, fakes.activities()) as task_queue:
