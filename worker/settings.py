@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.rules import CalendarSettings, RuleSettings
+from security.auth import AuthSettings
 
 ENV_PREFIX = "PREMIUM_CLAIMS_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ class Settings(BaseModel):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     metrics_bind: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
+    auth: AuthSettings = AuthSettings()  # who may call the API and the codec server
 
     def current_rules(self) -> RuleSettings:
         """The business rules with today's calendar overrides file applied."""
