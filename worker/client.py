@@ -9,21 +9,39 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import Report, Track
+from security.codec import converter_from_settings
+from worker.settings import Settings, load_settings
 from workflows import search_attributes
 from workflows.claim import ClaimWorkflow
 from workflows.messages import STEP_MODELS, ClaimInput, ClaimView, Stage, TrackView, claim_workflow_id, track_workflow_id
 
 
-async def connect(address: str, namespace: str = "default", runtime: Runtime | None = None) -> Client:
-    """A client with the pydantic data converter; a worker passes the runtime that exports metrics."""
+def data_converter_for(settings: Settings) -> DataConverter:
+    """The project's converter for these settings: pydantic values, every payload and failure
+    message encrypted with the settings' keys (security/codec.py)."""
+    return converter_from_settings(settings.codec, settings.data_dir)
+
+
+async def connect(
+    address: str,
+    namespace: str = "default",
+    runtime: Runtime | None = None,
+    data_converter: DataConverter | None = None,
+) -> Client:
+    """A client with the project's data converter (default: from this process's settings, i.e. the
+    environment); a worker passes the runtime that exports metrics. The worker, the API, the CLI
+    and the tests all get their clients here, so none of them talks to Temporal in clear."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter, runtime=runtime or Runtime.default()
+        address,
+        namespace=namespace,
+        data_converter=data_converter or data_converter_for(load_settings()),
+        runtime=runtime or Runtime.default(),
     )
 
 
@@ -56,9 +74,20 @@ QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 async def claim_state(client: Client, report_no: str) -> ClaimView:
-    return await client.get_workflow_handle(claim_workflow_id(report_no)).query(
+    """The claim, with each open track's view read from the track itself.
+
+    A track tells its claim only of stage, wait, overdue and payment changes (a small history),
+    so the documents and timeline of an open track are current only in the track's own view.
+    """
+    view = await client.get_workflow_handle(claim_workflow_id(report_no)).query(
         "state", result_type=ClaimView, rpc_timeout=QUERY_TIMEOUT
     )
+    open_tracks = [t for t, v in view.tracks.items() if v.stage not in search_attributes.ENDED]
+    if not open_tracks:
+        return view
+    live = await asyncio.gather(*(track_state(client, report_no, t) for t in open_tracks), return_exceptions=True)
+    fresh = {t: v for t, v in zip(open_tracks, live) if isinstance(v, TrackView)}
+    return view.model_copy(update={"tracks": {**view.tracks, **fresh}}) if fresh else view
 
 
 async def track_state(client: Client, report_no: str, track: Track) -> TrackView:

@@ -27,9 +27,16 @@ def temporal_binary() -> str:
 
 
 def start_dev_server(
-    data_dir: Path, port: int = 7233, ui_port: int = 8233, namespace: str = "default", *, ui: bool = True
+    data_dir: Path,
+    port: int = 7233,
+    ui_port: int = 8233,
+    namespace: str = "default",
+    *,
+    ui: bool = True,
+    codec_endpoint: str | None = None,
 ) -> subprocess.Popen:
-    """Start the dev server with the claim's search attributes registered (workflows/search_attributes.py)."""
+    """Start the dev server with the claim's search attributes registered (workflows/search_attributes.py);
+    with `codec_endpoint`, the UI decodes payloads through that codec server (security/codec_server.py)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [
         temporal_binary(),
@@ -39,6 +46,7 @@ def start_dev_server(
         "--ip", "127.0.0.1",
         "--port", str(port),
         *(["--ui-port", str(ui_port)] if ui else ["--headless"]),
+        *(["--ui-codec-endpoint", codec_endpoint] if ui and codec_endpoint else []),
         "--namespace", namespace,
         "--log-level", "warn",
         *search_attributes.dev_server_args(),

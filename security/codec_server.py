@@ -1,0 +1,208 @@
+"""The codec server: the Temporal UI (and `temporal --codec-endpoint`) decode claims through it, so
+authorised staff read them while the server and its database see only ciphertext.
+
+Protocol (Temporal's remote codec): POST …/encode and POST …/decode with a `Payloads` message in
+protobuf JSON, `{"payloads": [{"metadata": {"encoding": "<base64>", …}, "data": "<base64>"}]}`,
+answered in the same form; only the last part of the path counts; the UI sends `X-Namespace`.
+
+Only staff get through: a signed staff token (security/auth.py) either as `Authorization: Bearer …`
+(the `temporal` CLI's --codec-auth, scripts) or, for the dev server's Web UI, which cannot attach a
+token, as an HttpOnly, SameSite=Lax cookie set by signing in once at /login with the token. The UI
+sends it when "Include cross-origin credentials" is on in its codec settings; localhost:8233 and
+localhost:8234 are the same site, so Lax lets it through. Any staff role may decode (operations
+reads claims, reading is its job); every call is logged with who, the namespace and how many
+payloads, never what they hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+import uvicorn
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from google.protobuf import json_format
+from starlette.middleware.cors import CORSMiddleware
+from temporalio.api.common.v1 import Payload, Payloads
+
+from security.auth import AuthSettings, AuthUnavailable, Authenticator, Principal, Role, Unauthenticated, authenticator
+from security.codec import CodecError, CodecSettings, EncryptionCodec
+from worker.serving import serve_until
+
+log = structlog.get_logger("premium_claims.codec_server")
+
+COOKIE = "premium_claims_codec"
+# Staff who may read decoded claims: every role (operations is read-only, and reading is what this does).
+DECODE_ROLES = frozenset(Role)
+MAX_BODY_BYTES = 16 * 1024 * 1024  # the UI decodes a history page at a time
+ALLOWED_HEADERS = ["Content-Type", "X-Namespace", "Authorization", "Authorization-Extras"]
+
+
+class CodecServerError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins: Sequence[str]) -> FastAPI:
+    app = FastAPI(title="premium-claims codec server", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.exception_handler(CodecServerError)
+    async def _error(_: Request, err: CodecServerError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+        return JSONResponse({"code": err.code, "message": err.message}, status_code=err.status, headers=headers)
+
+    def caller(request: Request) -> Principal:
+        header = request.headers.get("authorization")
+        cookie = request.cookies.get(COOKIE)
+        try:
+            principal = auth.authenticate(header if header or not cookie else f"Bearer {cookie}")
+        except Unauthenticated as err:
+            raise CodecServerError(401, "unauthenticated", f"sign in with a staff token: {err}") from None
+        except AuthUnavailable as err:
+            raise CodecServerError(503, "auth_unavailable", str(err)) from None
+        if not principal.has_any(DECODE_ROLES):
+            raise CodecServerError(403, "forbidden", "the token carries no staff role")
+        return principal
+
+    async def apply(request: Request, operation: str, fn: Callable[[Sequence[Payload]], Awaitable[list[Payload]]]) -> Response:
+        principal = caller(request)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            raise CodecServerError(413, "too_large", f"at most {MAX_BODY_BYTES} bytes of payloads per call")
+        try:
+            payloads = json_format.Parse(body or b"{}", Payloads())
+        except json_format.ParseError:
+            raise CodecServerError(400, "invalid_payloads", 'the body must be {"payloads": [...]} in protobuf JSON') from None
+        try:
+            result = Payloads(payloads=await fn(payloads.payloads))
+        except CodecError as err:  # names the key, never the content
+            log.warning("codec.failed", operation=operation, subject=principal.subject, error=str(err))
+            raise CodecServerError(422, "undecodable_payload", str(err)) from None
+        log.info(
+            "codec." + operation,
+            subject=principal.subject,
+            namespace=request.headers.get("x-namespace"),
+            payloads=len(payloads.payloads),
+        )
+        return Response(json_format.MessageToJson(result), media_type="application/json", headers={"Cache-Control": "no-store"})
+
+    # Only the last part of the path counts (protocol): …/decode, /default/decode, /decode.
+    @app.post("/encode")
+    @app.post("/{prefix:path}/encode")
+    async def encode(request: Request) -> Response:
+        return await apply(request, "encode", codec.encode)
+
+    @app.post("/decode")
+    @app.post("/{prefix:path}/decode")
+    async def decode(request: Request) -> Response:
+        return await apply(request, "decode", codec.decode)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_page(request: Request) -> HTMLResponse:
+        try:
+            principal = caller(request) if request.cookies.get(COOKIE) else None
+        except CodecServerError:
+            principal = None
+        return _page(_signed_in(principal) if principal else "")
+
+    @app.post("/login", response_class=HTMLResponse)
+    async def login(request: Request, token: Annotated[str, Form(max_length=8192)]) -> HTMLResponse:
+        _same_origin_form(request)
+        try:
+            principal = auth.authenticate(f"Bearer {token.strip()}")
+        except (Unauthenticated, AuthUnavailable) as err:
+            log.info("codec.login_refused", reason=str(err))
+            status = 401 if isinstance(err, Unauthenticated) else 503
+            return _page(f"<p class=error>Not signed in: {html.escape(str(err))}</p>", status=status)
+        if not principal.has_any(DECODE_ROLES):
+            return _page("<p class=error>Not signed in: the token carries no staff role.</p>", status=403)
+        response = _page(_signed_in(principal))
+        seconds = int((principal.expires_at - datetime.now(UTC)).total_seconds())
+        response.set_cookie(
+            COOKIE,
+            token.strip(),
+            max_age=max(seconds, 0),
+            httponly=True,  # page scripts (the UI's included) never read it
+            samesite="lax",  # sent from localhost:8233 (same site), not from other sites
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        log.info("codec.login", subject=principal.subject)
+        return response
+
+    @app.post("/logout", response_class=HTMLResponse)
+    async def logout(request: Request) -> HTMLResponse:
+        _same_origin_form(request)
+        response = _page("<p>Signed out.</p>")
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+        return response
+
+    # Outermost, so refusals (401, 422) carry CORS headers too and the UI can say why.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(ui_origins),
+        allow_credentials=True,
+        allow_methods=["POST"],
+        allow_headers=ALLOWED_HEADERS,
+        max_age=600,
+    )
+    return app
+
+
+def _same_origin_form(request: Request) -> None:
+    """Sign-in and sign-out forms are posted from this server's own page, never from another site."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin.rstrip("/") != str(request.base_url).rstrip("/"):
+        raise CodecServerError(403, "cross_origin_form", "sign in on the codec server's own page")
+
+
+def _signed_in(principal: Principal) -> str:
+    roles = ", ".join(sorted(r.value for r in principal.roles))
+    until = principal.expires_at.isoformat(timespec="minutes")
+    return (
+        f"<p class=ok>Signed in as <b>{html.escape(principal.subject)}</b> ({html.escape(roles)}) until {until}.</p>"
+        "<form method=post action=logout><button>Sign out</button></form>"
+    )
+
+
+def _page(message: str, status: int = 200) -> HTMLResponse:
+    body = f"""<!doctype html><html lang=en><head><meta charset=utf-8><title>premium-claims codec server</title>
+<style>body{{font:15px system-ui;max-width:44em;margin:3em auto}}textarea{{width:100%}}.error{{color:#b00}}.ok{{color:#060}}</style>
+</head><body><h1>Decode claims in the Temporal UI</h1>{message}
+<form method=post action=login><p><label>Staff token (<code>claims token</code>, or your identity provider's)<br>
+<textarea name=token rows=4 autocomplete=off required></textarea></label></p><button>Sign in</button></form>
+<p>Then, in the Temporal UI, open the codec server settings (the data-encoder icon), choose your browser's
+setting, set the endpoint to this server and tick <i>Include cross-origin credentials</i>.</p></body></html>"""
+    return HTMLResponse(
+        body,
+        status_code=status,
+        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"},
+    )
+
+
+async def serve_codec_server(settings: CodecSettings, app: FastAPI, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGINT/SIGTERM, or until `stop` is set (`claims run` owns the signals)."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False, lifespan="off")
+    )
+    await serve_until(server, stop, f"the codec server on {settings.host}:{settings.port}")
+
+
+def codec_app_from_settings(codec: CodecSettings, auth_settings: AuthSettings, data_dir: Path, ui_port: int = 8233) -> FastAPI:
+    """The codec server over the settings' keyring and token verifier, open to the UI's origins."""
+    return create_codec_app(
+        EncryptionCodec.from_settings(codec, data_dir),
+        authenticator(auth_settings, data_dir),
+        ui_origins=codec.origins(ui_port),
+    )

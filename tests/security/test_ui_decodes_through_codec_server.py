@@ -1,0 +1,88 @@
+"""Issue 5.2: authorised staff read claims decoded in the Temporal UI, through the codec server that
+`claims run` starts and wires to the UI (`--ui-codec-endpoint`); anyone else sees ciphertext.
+
+Debian's chromium (headless, playwright) opens a claim's page in the dev server's UI, with the
+codec settings a member of staff sets once (endpoint, "Include cross-origin credentials"): before
+signing in at the codec server's /login the reporter's mobile number is nowhere on the page;
+after signing in with a staff token (an HttpOnly, SameSite=Lax cookie) it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from playwright.async_api import Page, async_playwright
+
+from security.auth import Role, local_tokens
+from worker.scenarios import sample_reports
+from workflows.messages import claim_workflow_id
+
+from tests.api.test_temporal_ui_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.security.running import Service, luhn
+from tests.workflows.helpers import unique_prefix
+
+
+async def page_text(page: Page) -> str:
+    return await page.evaluate("document.body.innerText")
+
+
+async def test_issue_5_staff_signed_in_at_the_codec_server_read_the_claim_in_the_ui(service: Service) -> None:
+    assert CHROMIUM.exists(), "chromium is missing: run scripts/ensure-chromium.sh (make test does)"
+    report = sample_reports(unique_prefix(), datetime.now(UTC))["B"].model_copy(
+        update={"reporter_phone": "13977059876", "payee_account": luhn("621700445500002")}
+    )
+    agent = local_tokens(service.settings.auth, service.settings.data_dir).issue("AG01", {Role.AGENT})
+    created = httpx.post(f"{service.api}/claims", json=report.model_dump(mode="json"),
+                         headers={"Authorization": f"Bearer {agent}"}, timeout=30)
+    assert created.status_code == 201, created.text
+    staff = local_tokens(service.settings.auth, service.settings.data_dir).issue("OP01", {Role.OPERATIONS})
+    ui = service.ui.replace("127.0.0.1", "localhost")  # one host name for the UI, the codec server and its cookie
+    claim_page = f"{ui}/namespaces/default/workflows/{claim_workflow_id(report.report_no)}"
+    # what a member of staff sets once in the UI's codec server settings (kept in the browser)
+    settings = {"endpoint": service.codec, "includeCredentials": True, "overrideRemoteCodecConfiguration": True}
+    init = "".join(f"localStorage.setItem({json.dumps(k)}, {json.dumps(json.dumps(v))});" for k, v in settings.items())
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+            await context.add_init_script(init)
+            page = await context.new_page()
+            decode_answers: list[int] = []
+            page.on("response", lambda r: decode_answers.append(r.status) if r.url.startswith(f"{service.codec}/decode") else None)
+
+            # not signed in: the UI asks the codec server, is refused, and shows no personal data
+            await page.goto(claim_page, wait_until="domcontentloaded", timeout=30_000)
+            await page.get_by_text(report.report_no).first.wait_for(timeout=30_000)
+            for _ in range(100):
+                if decode_answers:
+                    break
+                await asyncio.sleep(0.1)
+            assert 401 in decode_answers, decode_answers
+            assert report.reporter_phone not in await page_text(page)
+
+            # sign in once with the staff token
+            await page.goto(f"{service.codec}/login")
+            await page.fill("textarea[name=token]", staff)
+            await page.click("button")
+            await page.get_by_text("Signed in as").wait_for(timeout=10_000)
+            cookie = next(c for c in await context.cookies() if c["name"] == "premium_claims_codec")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+            # signed in: the same page shows the claim decoded
+            decode_answers.clear()
+            await page.goto(claim_page, wait_until="domcontentloaded", timeout=30_000)
+            for _ in range(300):  # the UI's CSP forbids wait_for_function's eval: poll the text
+                if report.reporter_phone in await page_text(page):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                await page.screenshot(path=str(service.log.with_name("ui-not-decoded.png")), full_page=True)
+                pytest.fail(f"the UI did not show the decoded claim; codec answers {decode_answers}")
+            assert 200 in decode_answers
+        finally:
+            await browser.close()

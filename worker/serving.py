@@ -1,0 +1,29 @@
+"""Serving an HTTP app (the API, the codec server) in this process until it is told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import uvicorn
+
+
+async def serve_until(server: uvicorn.Server, stop: asyncio.Event | None, what: str) -> None:
+    """Run a uvicorn server until SIGINT/SIGTERM, or, when `stop` is given, until it is set (the
+    caller then owns the signals). Raises when it never started listening."""
+    if stop is None:
+        await server.serve()
+        return
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+
+    async def stopper() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.ensure_future(stopper())
+    try:
+        await server.serve()
+    finally:
+        watcher.cancel()
+    if not server.started:
+        raise RuntimeError(f"{what} could not listen")
