@@ -6,20 +6,27 @@ photos and documents in the file store. It looks nothing up itself.
 
 Every error is {"code": "<stable code>", "message": "<for people>"}; no stack trace leaves the
 process, and logs carry report numbers and codes only, never the report's personal data.
+
+Every route but /health, /ready and the docs needs a staff token (api/guard.py: 401, 429, 413
+before any body is read); each route then allows only its roles (security/permissions.py: 403),
+a step is recorded as done by the token's subject, and the claim and track views mask personal
+data for the roles that do not need it (api/views.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
-from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, Security, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
@@ -28,22 +35,35 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.store import FileStore, StoredFile, StoreRefused
+from api.guard import Guard, Limits
 from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
-from domain.models import Frozen, Report, Segment, Track
+from api.views import masked_claim, masked_track
+from domain.models import Frozen, Report, ReportSubmission, Segment, Track
+from security.auth import Authenticator, Principal
+from security.permissions import Action, role_list, roles_for, roles_for_step, sees_personal_data
 from worker.client import claim_state, track_state
 from workflows.messages import STEP_MODELS, ClaimView, Stage, TrackView, claim_workflow_id, track_workflow_id
 
 log = structlog.get_logger("premium_claims.api")
 
 UPLOAD_CHUNK = 64 * 1024
-MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the file in a multipart body
 READY_TIMEOUT_SECONDS = 3.0
+STAFF_CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")  # what a step's `by` holds (workflows.messages.STAFF_CODE)
+
+# What each action is called in a 403's message: "<roles> may <this>".
+ACTION_WORDS = {Action.READ: "read claims", Action.REPORT: "report a claim", Action.UPLOAD: "upload files"}
+
+bearer = HTTPBearer(
+    auto_error=False,  # the guard has answered 401 already; this documents the scheme in OpenAPI
+    scheme_name="staff_token",
+    description="A staff token: `claims token --subject S001 --role assessor` locally, or the identity provider's JWT.",
+)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
 class ErrorBody(Frozen):
@@ -63,8 +83,45 @@ class Health(Frozen):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (404, 409, 413, 415, 422, 503)
+    status: {"model": ErrorBody} for status in (401, 403, 404, 409, 413, 415, 422, 429, 503)
 }
+
+
+async def caller(request: Request, _token: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
+    """The Principal the guard authenticated; none means the guard did not run: fail closed.
+    (The permission checks are async: no I/O, so no thread per request.)"""
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise ApiError(401, "unauthenticated", "missing Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def forbidden(roles: frozenset, what: str, principal: Principal) -> ApiError:
+    return ApiError(403, "forbidden", f"{role_list(roles)} may {what}; this token's roles: {role_list(principal.roles)}")
+
+
+def allowed(action: Action) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency: the caller, if one of their roles may do `action` (security/permissions.py)."""
+
+    async def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+        roles = roles_for(action)
+        if not principal.has_any(roles):
+            raise forbidden(roles, ACTION_WORDS[action], principal)
+        return principal
+
+    return check
+
+
+async def step_allowed(step: str, track: str, principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    """The caller, if one of their roles may take `step` on `track`; an unknown step or track is
+    left to the route (404), so the answer does not depend on the caller."""
+    if step not in STEP_MODELS:
+        return principal
+    t = Track(track) if track in {t.value for t in Track} else None
+    roles = roles_for_step(step, t)
+    if not principal.has_any(roles):
+        raise forbidden(roles, f"take the step {step}" + (f" on track {t.value}" if t else ""), principal)
+    return principal
 
 
 def create_app(
@@ -72,9 +129,12 @@ def create_app(
     *,
     task_queue: str = "premium-claims",
     store: FileStore,
+    authenticator: Authenticator,
+    limits: Limits = Limits(),
     connect: Callable[[], Awaitable[Client]] | None = None,
 ) -> FastAPI:
-    """The app over an injected Temporal client (tests) or one made by `connect` on first use."""
+    """The app over an injected Temporal client (tests) or one made by `connect` on first use;
+    callers are checked by `authenticator` (settings: local tokens or the identity provider)."""
     holder: dict[str, Client] = {"client": client} if client is not None else {}
     lock = asyncio.Lock()
 
@@ -102,7 +162,7 @@ def create_app(
     # --- errors: one JSON shape, stable codes, nothing internal ---------------------------------
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, err: ApiError) -> JSONResponse:
-        return JSONResponse({"code": err.code, "message": err.message}, status_code=err.status)
+        return JSONResponse({"code": err.code, "message": err.message}, status_code=err.status, headers=err.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
@@ -150,10 +210,14 @@ def create_app(
         return Health(status="ready")
 
     # --- claims ---------------------------------------------------------------------------------
-    @app.post("/claims", status_code=201, tags=["claims"], responses={200: {"model": ClaimReceipt}})
-    async def report(report: Report, request: Request) -> JSONResponse:
+    @app.post(
+        "/claims", status_code=201, tags=["claims"], responses={200: {"model": ClaimReceipt}},
+        dependencies=[Depends(allowed(Action.REPORT))],
+    )
+    async def report(submission: ReportSubmission, request: Request) -> JSONResponse:
         """Report a claim (first notice of loss). 201: a claim was started; 200: the number was
         already reported with this same report (R-X-2); 409: it was reported with other content."""
+        report: Report = submission.to_report()  # identifiers checked here; workflows take the plain Report
         c = await temporal()
         try:
             handle, created = await report_or_existing(c, report, task_queue)
@@ -171,7 +235,7 @@ def create_app(
             jsonable_encoder(receipt), status_code=201 if created else 200, headers={"Location": receipt.claim_url}
         )
 
-    @app.get("/claims", tags=["claims"])
+    @app.get("/claims", tags=["claims"], dependencies=[Depends(allowed(Action.READ))])
     async def list_(
         stage: Stage | None = None,
         track: Track | None = None,
@@ -203,28 +267,36 @@ def create_app(
             raise
 
     @app.get("/claims/{report_no}", tags=["claims"], name="read_claim")
-    async def read_claim(report_no: str) -> ClaimView:
+    async def read_claim(report_no: str, principal: Annotated[Principal, Depends(allowed(Action.READ))]) -> ClaimView:
         """The claim: stage, tracks taken and not with the reason, failed eligibility conditions,
-        waits with deadlines, missing documents, payments, timeline."""
+        waits with deadlines, missing documents, payments, timeline. Personal data in it is masked
+        for roles that neither phone nor pay the customer."""
         c = await temporal()
         try:
-            return await claim_state(c, report_no)
+            view = await claim_state(c, report_no)
         except RPCError as err:
             raise not_found(err, "claim_not_found", f"no claim for report {report_no}") from None
+        return view if sees_personal_data(principal) else masked_claim(view)
 
     @app.get("/claims/{report_no}/tracks/{track}", tags=["claims"])
-    async def read_track(report_no: str, track: str) -> TrackView:
+    async def read_track(
+        report_no: str, track: str, principal: Annotated[Principal, Depends(allowed(Action.READ))]
+    ) -> TrackView:
         c = await temporal()
         t = await known_track(c, report_no, track)
         try:
-            return await track_state(c, report_no, t)
+            view = await track_state(c, report_no, t)
         except RPCError as err:
             raise not_found(err, "track_not_found", f"claim {report_no} runs no track {t.value}") from None
+        return view if sees_personal_data(principal) else masked_track(view)
 
     @app.post("/claims/{report_no}/tracks/{track}/steps/{step}", tags=["steps"])
-    async def take_step(report_no: str, track: str, step: str, request: Request) -> TrackView:
+    async def take_step(
+        report_no: str, track: str, step: str, request: Request, principal: Annotated[Principal, Depends(step_allowed)]
+    ) -> TrackView:
         """Record one human step on a track (the body is the step's JSON; see the Step schemas).
-        Returns the track's new view; 409 with the reason when the step does not fit the claim now."""
+        Returns the track's new view; 409 with the reason when the step does not fit the claim now.
+        The step is recorded as done by the token's subject: leave `by` out (or give the same)."""
         model = STEP_MODELS.get(step)
         if model is None:
             raise ApiError(404, "unknown_step", f"no step {step}; the steps are: {', '.join(sorted(STEP_MODELS))}")
@@ -232,6 +304,8 @@ def create_app(
             body = await request.json()
         except ValueError:
             raise ApiError(422, "invalid_request", "the body is not JSON") from None
+        if isinstance(body, dict):
+            body = {**body, "by": recorder(principal, body.get("by"))}
         try:
             payload = model.model_validate(body)
         except ValidationError as err:
@@ -256,8 +330,8 @@ def create_app(
             if err.status == RPCStatusCode.FAILED_PRECONDITION:
                 raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
             raise
-        log.info("api.step_recorded", report_no=report_no, track=t.value, step=step, stage=view.stage.value)
-        return view
+        log.info("api.step_recorded", report_no=report_no, track=t.value, step=step, by=principal.subject, stage=view.stage.value)
+        return view if sees_personal_data(principal) else masked_track(view)
 
     async def known_track(c: Client, report_no: str, track: str) -> Track:
         try:
@@ -271,7 +345,7 @@ def create_app(
         return t
 
     # --- files ----------------------------------------------------------------------------------
-    @app.post("/files", status_code=201, tags=["files"])
+    @app.post("/files", status_code=201, tags=["files"], dependencies=[Depends(allowed(Action.UPLOAD))])
     async def upload(request: Request, file: Annotated[UploadFile, File(description="JPEG, PNG or PDF")]) -> StoredFile:
         """Put a photo or document in the store (by sha256: the same bytes are kept once). Refer
         to it by the returned sha256 in upload_photos and receive_document."""
@@ -294,17 +368,26 @@ def create_app(
         log.info("api.file_stored", sha256=stored.sha256, size=stored.size)
         return stored
 
-    @app.middleware("http")
-    async def refuse_oversized(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # refuse a body that announces more than the store takes before reading any of it
-        length = request.headers.get("content-length")
-        if request.url.path == "/files" and length and length.isdigit() and int(length) > store.max_bytes + MULTIPART_OVERHEAD:
-            return JSONResponse(
-                {"code": "file_too_large", "message": f"file is larger than {store.max_bytes} bytes"}, status_code=413
-            )
-        return await call_next(request)
-
+    # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
+    app.add_middleware(Guard, authenticator=authenticator, limits=limits, upload_max_bytes=store.max_bytes)
     return app
+
+
+def recorder(principal: Principal, given: Any) -> str:
+    """Who a step is recorded as done by: the token's subject, always. A body naming someone else
+    is refused rather than overwritten, so nobody believes they recorded a step for a colleague."""
+    if given is not None and given != principal.subject:
+        raise ApiError(
+            403, "by_mismatch",
+            f"a step is recorded as done by the caller ({principal.subject}); leave out \"by\" or give your own staff code",
+        )
+    if not STAFF_CODE_RE.fullmatch(principal.subject):
+        raise ApiError(
+            403, "forbidden",
+            "the token's subject is not a staff code (letters, digits, _ . -, up to 40), so no step can be recorded "
+            "by it; in OIDC mode set auth.subject_claim to the claim that holds the staff code",
+        )
+    return principal.subject
 
 
 def not_found(err: RPCError, code: str, message: str) -> Exception:

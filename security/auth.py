@@ -54,6 +54,10 @@ class Unauthenticated(Exception):
     """No token, a malformed one, a bad signature, an expired one: the caller is not known (401)."""
 
 
+class AuthUnavailable(Exception):
+    """The identity provider's signing keys cannot be fetched: nobody can be checked now (503)."""
+
+
 class AuthSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,13 +93,18 @@ def _principal(claims: dict, roles_claim: str, subject_claim: str) -> Principal:
     raw_roles = claims.get(roles_claim, [])
     if isinstance(raw_roles, str):
         raw_roles = raw_roles.split()
+    if not isinstance(raw_roles, (list, tuple)):
+        raw_roles = []  # a claim of another shape grants nothing
     known = {role.value for role in Role}
     # Roles the provider knows but this service does not are ignored, never guessed.
-    roles = frozenset(Role(name) for name in raw_roles if name in known)
+    roles = frozenset(Role(name) for name in raw_roles if isinstance(name, str) and name in known)
     subject = claims.get(subject_claim)
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated(f"token has no {subject_claim!r}")
-    return Principal(subject=subject, roles=roles, expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    try:
+        return Principal(subject=subject, roles=roles, expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    except (ValueError, OverflowError) as exc:  # a subject over 64 characters, an absurd exp: refused, not a 500
+        raise Unauthenticated(f"token's {subject_claim!r} or 'exp' is not usable") from exc
 
 
 class LocalTokens:
@@ -159,6 +168,8 @@ class OidcTokens:
                 leeway=CLOCK_SKEW_SECONDS,
                 options={"require": ["exp", "iss", "aud"]},
             )
+        except jwt.PyJWKClientConnectionError as exc:
+            raise AuthUnavailable(f"the identity provider's keys cannot be fetched: {type(exc).__name__}") from exc
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("token expired") from exc
         except jwt.PyJWTError as exc:

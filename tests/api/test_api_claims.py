@@ -3,6 +3,7 @@ stable code, on the real dev server with fake outside systems."""
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from activities.store import FileStore
 from api import create_app
 from domain.models import Report, Track
+from security.auth import LocalTokens, Role
 from worker.scenarios import steps_for
 
 from tests.api.conftest import PNG, ApiEnv, error_of, eventually
@@ -207,12 +209,12 @@ async def test_health_and_readiness(api: ApiEnv, tmp_path) -> None:  # type: ign
     async def unreachable():  # type: ignore[no-untyped-def]
         raise ConnectionRefusedError("no Temporal here")
 
-    app = create_app(store=FileStore(tmp_path / "f2"), connect=unreachable)
+    app = create_app(store=FileStore(tmp_path / "f2"), authenticator=api.tokens, connect=unreachable)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as http:
         assert (await http.get("/health")).status_code == 200
         response = await http.get("/ready")
         assert response.status_code == 503 and error_of(response)["code"] == "temporal_unavailable"
-        response = await http.get("/claims/R20260000001")
+        response = await http.get("/claims/R20260000001", headers=api.as_("OP01", Role.OPERATIONS))
         assert response.status_code == 503 and error_of(response)["code"] == "temporal_unavailable"
 
 
@@ -238,9 +240,11 @@ async def test_unregistered_search_attributes_are_named_not_hidden(tmp_path) -> 
         data_converter=pydantic_data_converter,
     )
     async with env:
-        app = create_app(env.client, task_queue="nobody", store=FileStore(tmp_path / "files"))
+        tokens = LocalTokens(secrets.token_bytes(32))
+        app = create_app(env.client, task_queue="nobody", store=FileStore(tmp_path / "files"), authenticator=tokens)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as http:
-            response = await http.post("/claims", json=report_json(reports()["B"]))
+            agent = {"Authorization": f"Bearer {tokens.issue('AG01', {Role.AGENT})}"}
+            response = await http.post("/claims", json=report_json(reports()["B"]), headers=agent)
     assert response.status_code == 503
     body = error_of(response)
     assert body["code"] == "search_attributes_missing" and "claims search-attributes --apply" in body["message"]

@@ -1,5 +1,6 @@
 """Bad-input fuzzing of the HTTP API from its own OpenAPI (schemathesis): no 5xx answer, and no
-workflow task failure in any claim the fuzzing managed to start."""
+workflow task failure in any claim the fuzzing managed to start. The fuzzer holds a token with
+every role (issued by `claims token`, as staff would get one), so it reaches past the 401."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from security.auth import Role
+from worker.client import data_converter_for
+from worker.settings import load_settings
 from workflows import search_attributes
 
 from tests.workflows.fakes import FakeSystems
@@ -32,9 +35,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def healthy(url: str) -> bool:
+def healthy(url: str, headers: dict[str, str] | None = None) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
@@ -46,7 +49,9 @@ async def own_dev_server() -> AsyncIterator[WorkflowEnvironment]:
     and a query on those would wait for a worker that never comes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=pydantic_data_converter,
+        # the suite's converter (tests/conftest.py sets its key in the environment): the API
+        # subprocess inherits the environment, so it encrypts with the same key the worker reads
+        data_converter=data_converter_for(load_settings()),
         dev_server_log_level="error",
         search_attributes=search_attributes.ALL,
     )
@@ -66,7 +71,17 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
             "PREMIUM_CLAIMS_DATA_DIR": str(tmp_path),
             "PREMIUM_CLAIMS_API_PORT": str(port),
             "PREMIUM_CLAIMS_METRICS_BIND": "",
+            # the fuzzer is one caller sending fast: the rate limit would answer most of it with 429
+            "PREMIUM_CLAIMS_API_RATE_PER_MINUTE": "600000",
+            "PREMIUM_CLAIMS_API_RATE_BURST": "100000",
         }
+        roles = [arg for role in Role for arg in ("--role", role.value)]
+        issued = await asyncio.to_thread(
+            subprocess.run, [str(BIN / "claims"), "token", "--subject", "FUZZ01", *roles],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert issued.returncode == 0, issued.stderr
+        token = issued.stdout.strip()
         api = subprocess.Popen([str(BIN / "claims"), "api"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -74,6 +89,10 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
                 if await asyncio.to_thread(healthy, f"{base}/health"):
                     break
                 await asyncio.sleep(0.2)
+            # the token `claims token` printed is one the API accepts (same data dir, same key)
+            authorized = {"Authorization": f"Bearer {token}"}
+            assert await asyncio.to_thread(healthy, f"{base}/claims?page_size=1", authorized)
+            assert not await asyncio.to_thread(healthy, f"{base}/claims?page_size=1")
             fuzz = await asyncio.to_thread(
                 subprocess.run,
                 [
@@ -83,6 +102,7 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
                     "--workers", "1",
                     "--seed", "20261125",
                     "--no-color",
+                    "--header", f"Authorization: Bearer {token}",
                 ],
                 capture_output=True,
                 text=True,
