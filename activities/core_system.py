@@ -15,7 +15,7 @@ Data is loaded from a JSON file shaped like `CoreData` (see data/sample/core.jso
     {
       "customers": [
         {"customer_id": "C0001", "name": "测试客户一", "kind": "individual", "gender": "male",
-         "premium_tag": "钻石(-3)成功男士", "mobile": "13800000001", "id_number": "111111111111111111"}
+         "premium_tag": "钻石(-3)成功男士", "mobile": "13800000001", "id_number": "110105198001010112"}
       ],
       "policies": [
         {"policy_no": "P2026000001", "customer_id": "C0001",
@@ -23,18 +23,23 @@ Data is loaded from a JSON file shaped like `CoreData` (see data/sample/core.jso
          "coverages": ["compulsory", "vehicle_damage", "third_party",
                        "waiver_vehicle_damage", "waiver_third_party"],
          "reform_2020": false, "consecutive_commercial_years": 3,
-         "vehicle_first_registered": "2019-05-20", "plate": "测A00001",
-         "insured_bank_account": "6222000000000001", "branch": "HQ"}
+         "vehicle_first_registered": "2019-05-20", "plate": "京A·F0001",
+         "insured_bank_account": "6222000000000017", "branch": "HQ"}
       ]
     }
 
 The fields are those of `domain.models.Customer` and `domain.models.Policy`; loading upserts by
 `customer_id` and `policy_no`. Every policy's customer must be in the file or already loaded.
+Identifiers are checked and normalised on the way in (domain/identifiers.py): a customer's
+mobile, an individual's resident ID number (a corporate customer's is its unified social credit
+code), a policy's plate and insured bank account. One bad record refuses the whole load, and the
+error names every bad record by index and ID, and the field (never the value).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -46,7 +51,15 @@ from temporalio import activity
 from activities._sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.errors import REPORT_CONFLICT, refusal
 from domain.contracts import POLICY_NOT_FOUND, ActivityName, LookupPolicyInput, LookupPolicyResult
-from domain.models import ClaimHistory, Customer, Frozen, Policy
+from domain.identifiers import (
+    IdentifierError,
+    normalise_bank_account,
+    normalise_credit_code,
+    normalise_id_number,
+    normalise_mobile,
+    normalise_plate,
+)
+from domain.models import ClaimHistory, Customer, CustomerKind, Frozen, Policy
 from domain.rules import CHINA_TZ
 
 log = structlog.get_logger(__name__)
@@ -57,6 +70,54 @@ class CoreData(Frozen):
 
     customers: list[Customer] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
+
+
+class CoreDataRefused(ValueError):
+    """Records that fail the identifier checks; nothing of the load was written."""
+
+    MAX_LISTED = 20
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        listed = "; ".join(problems[: self.MAX_LISTED])
+        more = f"; and {len(problems) - self.MAX_LISTED} more" if len(problems) > self.MAX_LISTED else ""
+        super().__init__(f"refused, nothing loaded: {len(problems)} invalid field(s): {listed}{more}")
+
+
+def checked(records: CoreData) -> CoreData:
+    """The records with their identifiers normalised, or CoreDataRefused naming every bad field."""
+    problems: list[str] = []
+
+    def fix(where: str, record: Frozen, checks: dict[str, Callable[[str], str]]) -> dict[str, str]:
+        changes: dict[str, str] = {}
+        for field, normalise in checks.items():
+            value = getattr(record, field)
+            if value is None:
+                continue
+            try:
+                changes[field] = normalise(value)
+            except IdentifierError as err:
+                problems.append(f"{where}: {field}: {err}")
+        return changes
+
+    customers = [
+        c.model_copy(update=fix(
+            f"customers[{i}] ({c.customer_id})", c,
+            {"mobile": normalise_mobile,
+             "id_number": normalise_credit_code if c.kind is CustomerKind.CORPORATE else normalise_id_number},
+        ))
+        for i, c in enumerate(records.customers)
+    ]
+    policies = [
+        p.model_copy(update=fix(
+            f"policies[{i}] ({p.policy_no})", p,
+            {"plate": normalise_plate, "insured_bank_account": normalise_bank_account},
+        ))
+        for i, p in enumerate(records.policies)
+    ]
+    if problems:
+        raise CoreDataRefused(problems)
+    return CoreData(customers=customers, policies=policies)
 
 
 class LoadStats(Frozen):
@@ -113,7 +174,10 @@ class SqliteCoreSystem:
 
     # --- loading --------------------------------------------------------------------------------
     def load(self, records: CoreData) -> LoadStats:
-        """Upsert customers then policies, all in one transaction (all or nothing)."""
+        """Upsert customers then policies, all in one transaction (all or nothing).
+
+        Refuses the whole load (CoreDataRefused) when an identifier is invalid."""
+        records = checked(records)
         counts = {"customers_added": 0, "customers_updated": 0, "policies_added": 0, "policies_updated": 0}
         with write_transaction(self.path) as conn:
             for customer in records.customers:

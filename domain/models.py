@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.identifiers import BankAccount, CnMobile
+
 # Report numbers are the claim's identity (R-X-2) and appear in workflow IDs, so they may only
 # hold codes: letters, digits and dashes, never personal data.
 REPORT_NO_PATTERN = r"^[A-Z0-9][A-Z0-9-]{5,39}$"
@@ -178,6 +180,19 @@ class Report(Frozen):
     reporter_phone: str | None = Field(default=None, max_length=20)
     driver_phone: str | None = Field(default=None, max_length=20)
     branch: str | None = Field(default=None, max_length=20)
+
+
+class ReportSubmission(Report):
+    """A report as it arrives from outside (the API's POST /claims, `claims report FILE`): the
+    personal identifiers are checked and normalised (domain/identifiers.py). Workflows receive
+    the plain `Report` (`to_report()`): recorded histories hold values that would not pass."""
+
+    payee_account: BankAccount | None = None
+    reporter_phone: CnMobile | None = None
+    driver_phone: CnMobile | None = None
+
+    def to_report(self) -> Report:
+        return Report.model_validate(self.model_dump())
 
 
 class ClaimHistory(Frozen):

@@ -10,14 +10,27 @@ import re
 
 MASK = "*"
 
-# Mainland mobile numbers (11 digits from 1[3-9]), optionally +86/86-prefixed.
-MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+# The patterns stop at letters and digits on either side, so a run of digits inside a report
+# number (R20261125001), a workflow or run ID, a sha256 or a policy number is never taken for
+# personal data; amounts (1500.00), dates and ISO timestamps are too short to match.
+
+# Mainland mobile numbers (11 digits from 1[3-9], maybe grouped 3-4-4), optionally +86/0086/86.
+MOBILE_RE = re.compile(r"(?<![0-9A-Za-z])(?:(?:\+|00)?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![0-9A-Za-z])")
 # Resident ID card numbers: 18 characters, the last a digit or X.
 ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-# Bank card / account numbers: 12 to 19 digits, optionally grouped by spaces or dashes.
-ACCOUNT_RE = re.compile(r"(?<![\dA-Za-z])\d{4}(?:[ -]?\d{4}){2,3}(?:[ -]?\d{1,3})?(?![\dA-Za-z])")
-# Plates: a province character, a letter, then five or six letters/digits, optional separator.
-PLATE_RE = re.compile(r"[\u4e00-\u9fff][A-Z][·•\- ]?[A-Z0-9]{5,6}")
+# Bank card / account numbers: 12 to 21 digits (cards 16-19, corporate accounts 12-21), run
+# together or in groups of four split by spaces or dashes. A dash next to the digits ends no
+# account: UUID segments (run and task IDs) are digits-and-dashes too.
+ACCOUNT_RE = re.compile(
+    r"(?<![0-9A-Za-z-])(?:\d{12,21}|\d{4}(?:[ -]\d{4}){2,4}(?:[ -]\d{1,4})?)(?![0-9A-Za-z-])"
+)
+# Plates: a province abbreviation, the authority's letter, an optional separator, then five
+# letters/digits, six (new energy), or four and a suffix (学, 警, 挂, …); embassy plates 使 + 6 digits.
+PROVINCE_CHARS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+PLATE_RE = re.compile(
+    rf"(?:[{PROVINCE_CHARS}][A-Za-z][·•・.\- ]?(?:[A-Za-z0-9]{{5,6}}|[A-Za-z0-9]{{4}}[学警挂领港澳试超])"
+    r"|使[·• ]?\d{3}[·• ]?\d{3})(?![0-9A-Za-z])"
+)
 
 
 def _keep_ends(value: str, head: int, tail: int) -> str:

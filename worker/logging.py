@@ -1,23 +1,177 @@
-"""structlog set-up: readable in a terminal, JSON in production. Callers log codes, never personal data."""
+"""structlog set-up: readable in a terminal, JSON in production, personal data masked.
+
+Callers log codes, never personal data; masking is the net under that rule. Every structlog line
+passes `mask_personal_data` just before the renderer: the event, every value (nested dicts,
+lists, pydantic models) and the formatted exception. Values under keys that say what they are
+(`mobile`, `payee_account`, `plate`, `name`, …) are masked whole; everything else is scanned
+for mobile numbers, ID numbers, bank accounts and plates (security/masking.scrub_text). Names
+cannot be recognised in free text, only by key.
+
+Standard-library records (temporalio, uvicorn, httpx, …) are masked when they are made (a
+logging record factory): the message with its arguments, the exception text and the stack, so
+every handler, whichever formatter it has, only ever sees masked text.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TextIO
+from uuid import UUID
 
 import structlog
+from pydantic import BaseModel
+from structlog.typing import EventDict, WrappedLogger
+
+from security.masking import mask_account, mask_id_number, mask_mobile, mask_name, mask_plate, scrub_text
+
+# Keys whose value is, by its name, personal data of one kind: masked whole, valid-looking or not.
+NAME_KEYS = frozenset(
+    {"name", "insured", "insured_name", "customer_name", "payee_name", "driver_name", "reporter_name",
+     "contact_name", "account_name", "holder_name", "full_name"}
+)
+MOBILE_KEYS = frozenset({"mobile", "phone", "reporter_phone", "driver_phone", "contact_phone", "phone_number"})
+ID_NUMBER_KEYS = frozenset({"id_number", "id_card", "id_card_number", "credit_code"})
+ACCOUNT_KEYS = frozenset(
+    {"account", "payee_account", "insured_account", "insured_bank_account", "bank_account", "card_no", "card_number"}
+)
+PLATE_KEYS = frozenset({"plate", "plate_no", "plate_number"})
+
+_BY_KEY: dict[str, Callable[[str], str | None]] = {
+    **{k: mask_name for k in NAME_KEYS},
+    **{k: mask_mobile for k in MOBILE_KEYS},
+    **{k: mask_id_number for k in ID_NUMBER_KEYS},
+    **{k: mask_account for k in ACCOUNT_KEYS},
+    **{k: mask_plate for k in PLATE_KEYS},
+}
+# Values that cannot hold personal data as they are.
+_PLAIN = (bool, type(None), datetime, date, time, timedelta, UUID)
 
 
-def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
-    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+def mask_value(value: Any, key: str | None = None) -> Any:
+    """`value` with personal data masked: by `key` when it names a kind, else by scanning."""
+    by_key = _BY_KEY.get(key.lower()) if isinstance(key, str) else None
+    if isinstance(value, bool | None | timedelta):
+        return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()  # readable in both formats (JSON would otherwise print the repr)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, str | int | float | Decimal):  # StrEnum is str: kept as is when clean
+        text = str(value.value if isinstance(value, Enum) else value)
+        if by_key is not None:
+            return by_key(text)
+        masked = scrub_text(text)
+        if masked != text or isinstance(value, Decimal):
+            return masked  # a Decimal as its digits ("2650.00"), not its repr
+        return value
+    if isinstance(value, Enum):
+        return mask_value(value.value, key)
+    if isinstance(value, BaseModel):
+        return mask_value(value.model_dump(mode="json"), key)
+    if isinstance(value, Mapping):
+        return {k: mask_value(v, k if isinstance(k, str) else None) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [mask_value(v, key) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return mask_value(bytes(value).decode("utf-8", "replace"), key)
+    return mask_value(str(value), key)  # exceptions and other objects: as their text
+
+
+def mask_personal_data(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: run after format_exc_info and before the renderer."""
+    return {k: mask_value(v, k) for k, v in event_dict.items()}
+
+
+# --- standard-library records -------------------------------------------------------------------
+
+_exception_formatter = logging.Formatter()
+
+
+def _mask_arg(arg: Any) -> Any:
+    if isinstance(arg, str):
+        return scrub_text(arg)
+    return arg if isinstance(arg, (int, float, Decimal, *_PLAIN)) else mask_value(arg)
+
+
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask a stdlib record in place: message and arguments, exception text, stack."""
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a bad format string must not lose the line, nor leak the args
+        record.msg, record.args = scrub_text(f"{record.msg!s} (unformattable arguments dropped)"), ()
+        message = record.msg
+    if scrub_text(message) != message:
+        # Mask the template and each argument, so formatters that read record.args (uvicorn's
+        # access log) still work; if personal data survives that, the merged message replaces both.
+        try:
+            args = record.args
+            masked_args = (
+                {k: _mask_arg(v) for k, v in args.items()} if isinstance(args, Mapping) else tuple(map(_mask_arg, args or ()))
+            )
+            record.msg, record.args = scrub_text(str(record.msg)), masked_args
+            merged = record.getMessage()
+            if scrub_text(merged) != merged:
+                raise ValueError("personal data across template and arguments")
+        except Exception:  # noqa: BLE001
+            record.msg, record.args = scrub_text(message), ()
+    if record.exc_info and not record.exc_text:
+        # Formatter.format uses exc_text when it is set, so the raw traceback is never rendered
+        record.exc_text = scrub_text(_exception_formatter.formatException(record.exc_info))
+    elif record.exc_text:
+        record.exc_text = scrub_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = scrub_text(record.stack_info)
+    return record
+
+
+def install_record_masking() -> None:
+    """Make every stdlib log record masked from birth (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "masks_personal_data", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return mask_record(current(*args, **kwargs))
+
+    factory.masks_personal_data = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+class MaskingFilter(logging.Filter):
+    """The same masking as a filter, for handlers set up where the record factory is not ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        mask_record(record)
+        return True
+
+
+def configure_logging(fmt: str = "console", level: str = "INFO", *, stream: TextIO | None = None) -> None:
+    """structlog and stdlib logging for the process; `stream` (default stdout/stderr) is for tests."""
+    renderer: Callable[..., Any] = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if fmt == "json"
+        # plain tracebacks: a rich one could print local variables, i.e. personal data
+        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            mask_personal_data,  # last before the renderer: sees the event, every value, the exception text
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    install_record_masking()
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=stream)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())

@@ -46,7 +46,7 @@ def test_lookup_returns_policy_and_insured(core: SqliteCoreSystem) -> None:
     assert result.customer.customer_id == "C0001"
     assert result.customer.premium_tag == "钻石(-3)成功男士"
     assert Coverage.WAIVER_THIRD_PARTY in result.policy.coverages
-    assert result.policy.insured_bank_account == "6222000000000001"
+    assert result.policy.insured_bank_account == "6222000000000017"
 
 
 def test_first_claim_in_period_has_no_prior_claims_R_EL_1_2(core: SqliteCoreSystem) -> None:

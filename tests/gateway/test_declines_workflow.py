@@ -25,7 +25,7 @@ from workflows.messages import ClaimView, Stage
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running
 
-INSURED = "6222000000000002"  # sample policy P2026000002, track B's claim
+INSURED = "6222000000000025"  # sample policy P2026000002, track B's claim
 
 
 @pytest.fixture
