@@ -10,12 +10,14 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
+COPY gateway ./gateway
+COPY security ./security
 COPY data/sample ./data/sample
 COPY data/calendar_overrides.toml ./data/calendar_overrides.toml
 RUN pip install . && useradd --create-home --uid 10001 claims && mkdir /data && chown claims /data
 
 USER claims
 ENV PREMIUM_CLAIMS_DATA_DIR=/data
-EXPOSE 8000 9464
+EXPOSE 8000 8234 9464
 ENTRYPOINT ["claims"]
 CMD ["worker"]

@@ -24,11 +24,14 @@ from temporalio.client import Client
 from activities import open_embedded
 from activities.core_system import CoreData
 from activities.payments import SqlitePaymentLedger
+from domain.identifiers import luhn_check_digit
 from domain.models import AccidentKind, Report, Track
 from gateway.server import attempts_by_key
 from worker.client import connect, report_claim, take_step, wait_for_stage
 from worker.devserver import start_dev_server, wait_until_ready
 from worker.scenarios import steps_for
+from worker.settings import load_settings
+from security.codec import environment_for_child
 from workflows.messages import ClaimView, Stage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +46,10 @@ def free_port() -> int:
 
 
 def account_of(n: int) -> str:
-    return f"62229{n:011d}"
+    """A UnionPay-shaped card number, Luhn-valid as loading the core system requires; it ends in
+    000 and the check digit, so never in the gateway's 4040 decline marker."""
+    payload = f"62229{n:07d}000"
+    return payload + luhn_check_digit(payload)
 
 
 def load_policies(data_dir: Path, count: int, prefix: str) -> list[str]:
@@ -211,6 +217,7 @@ class WorkerProcess:
 
     def __init__(self, temporal_address: str, data_dir: Path, task_queue: str, gateway_url: str | None,
                  *, gateway_timeout: float = 20, graceful_seconds: float = 20, log: Path | None = None) -> None:
+        codec_settings = load_settings()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")},
             "PREMIUM_CLAIMS_TEMPORAL_ADDRESS": temporal_address,
@@ -221,6 +228,8 @@ class WorkerProcess:
             "PREMIUM_CLAIMS_PAYMENT_GATEWAY_TIMEOUT_SECONDS": str(gateway_timeout),
             "PREMIUM_CLAIMS_SETTINGS": str(data_dir / "no-settings.toml"),
             "PREMIUM_CLAIMS_METRICS_BIND": "",  # restarts and parallel runs must not fight over a port
+            # the keyring of this process's clients (connect's default), so the worker reads their claims
+            **environment_for_child(codec_settings.codec, codec_settings.data_dir),
         }
         (data_dir / "no-settings.toml").write_text("")
         if gateway_url:

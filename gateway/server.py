@@ -235,14 +235,17 @@ class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, gateway: Gateway) -> None:
+    def __init__(self, port: int, gateway: Gateway, host: str = "127.0.0.1") -> None:
         self.gateway = gateway
-        super().__init__(("127.0.0.1", port), Handler)
+        super().__init__((host, port), Handler)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m gateway", description="payment gateway (loopback only)")
+    parser = argparse.ArgumentParser(prog="python -m gateway", description="payment gateway (loopback by default)")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 only inside a private network (compose)"
+    )
     parser.add_argument("--db", type=Path, required=True, help="the SQLite ledger file")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of payment calls that fail")
     parser.add_argument("--seed", type=int, default=None)
@@ -266,9 +269,9 @@ def main(argv: list[str] | None = None) -> None:
         closed_accounts=set(args.closed_account),
         faults=faults,
     )
-    server = GatewayServer(args.port, gateway)
+    server = GatewayServer(args.port, gateway, args.host)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    print(f"payment gateway on http://127.0.0.1:{args.port} (ledger {args.db}, fail rate {args.fail_rate})", flush=True)
+    print(f"payment gateway on http://{args.host}:{args.port} (ledger {args.db}, fail rate {args.fail_rate})", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.contracts import ActivityName, SendSmsInput, SmsKind
     from domain.models import Track
     from workflows.messages import ContactKind, ReportBack, SpecialistContact, Stage, TrackInput, TrackView
-    from workflows.track_base import QUICK_CALL, StepRefused, TrackWorkflow
+    from workflows.track_base import StepRefused, TrackWorkflow, quick_call
 
 CLOSED_STAGES = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stage.AWAITING_CALLBACK})
 
@@ -36,7 +36,7 @@ class InjuryOneToOneWorkflow(TrackWorkflow):
         report, customer = self.report, self._input_or_fail().lookup.customer
         # R-D-1: report number, insured, and the phone of the driver or else of the reporter.
         contact_phone = report.driver_phone or report.reporter_phone or customer.mobile or ""
-        await workflow.execute_activity(
+        await quick_call(
             ActivityName.SEND_SMS,
             SendSmsInput(
                 idempotency_key=f"{report.report_no}:D:specialist_sms",
@@ -46,7 +46,6 @@ class InjuryOneToOneWorkflow(TrackWorkflow):
                 fields={"insured_name": customer.name, "contact_phone": contact_phone},
             ),
             summary="SMS to the injury service specialist (R-D-1)",
-            **QUICK_CALL,
         )
         self._note("specialist_sms_sent")
         await self._wait(

@@ -76,8 +76,30 @@ def test_project_services_run_commands_the_cli_knows() -> None:
 
     known = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     for name, service in compose()["services"].items():
-        if service.get("build") == ".":
+        if service.get("build") == "." and "entrypoint" not in service:
             assert service["command"][0] in known, name
+
+
+def test_workers_pay_through_the_gateway_service() -> None:
+    """The gateway runs from the project's image on its own ledger volume; workers wait for it."""
+    services = compose()["services"]
+    gateway, worker = services["gateway"], services["worker"]
+    assert gateway["entrypoint"] == ["python", "-m", "gateway"]
+    assert (ROOT / "gateway" / "__main__.py").exists()
+    args = gateway["command"]
+    assert args[args.index("--host") + 1] == "0.0.0.0"  # reachable from the worker containers
+    port = args[args.index("--port") + 1]
+    db = args[args.index("--db") + 1]
+    assert "ports" not in gateway  # not published on the host
+    assert any(v.startswith("gateway-data:") and db.startswith(v.split(":")[1]) for v in gateway["volumes"])
+    assert "gateway-data" in compose()["volumes"]
+    assert f"127.0.0.1:{port}/health" in " ".join(gateway["healthcheck"]["test"])
+    assert worker["environment"]["PREMIUM_CLAIMS_PAYMENT_GATEWAY_URL"] == f"http://gateway:{port}"
+    assert worker["depends_on"]["gateway"]["condition"] == "service_healthy"
+    assert worker["depends_on"]["temporal"]["condition"] == "service_healthy"
+    # the worker's own environment replaces the shared one: it must still reach Temporal and its data
+    assert worker["environment"]["PREMIUM_CLAIMS_TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert worker["environment"]["PREMIUM_CLAIMS_DATA_DIR"] == "/data"
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -100,7 +122,24 @@ def test_dockerfile_is_well_formed_and_refers_to_real_things() -> None:
     assert re.findall(r'"([^"]+)"', entrypoint)[0] in scripts
 
 
-@pytest.mark.parametrize("package", ["domain", "workflows", "activities", "worker", "api"])
+PACKAGES = [p.rstrip("*") for p in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
 def test_image_copies_every_package(package: str) -> None:
     copied = [args.split()[0] for keyword, args in dockerfile_instructions() if keyword == "COPY"]
     assert package in copied
+
+
+def test_ui_decodes_through_the_codec_server_service() -> None:
+    """Issue 5: the UI is wired to the codec server; keys and the token secret come from .env only."""
+    services = compose()["services"]
+    codec, ui = services["codec-server"], services["temporal-ui"]
+    assert codec["command"] == ["codec-server"]
+    assert codec["environment"]["PREMIUM_CLAIMS_CODEC__HOST"] == "0.0.0.0"
+    assert codec["environment"]["PREMIUM_CLAIMS_CODEC__UI_ORIGINS"] == "http://localhost:8080"
+    assert ui["environment"]["TEMPORAL_CODEC_ENDPOINT"] == codec["environment"]["PREMIUM_CLAIMS_CODEC__PUBLIC_URL"]
+    assert ui["environment"]["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    example = (ROOT / ".env.example").read_text()
+    for name in ("PREMIUM_CLAIMS_CODEC__PRIMARY_KEY_ID", "PREMIUM_CLAIMS_CODEC__KEYS__", "PREMIUM_CLAIMS_AUTH__TOKEN_SECRET"):
+        assert name in example and name not in COMPOSE.read_text(), name

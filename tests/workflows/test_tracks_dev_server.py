@@ -209,7 +209,7 @@ async def test_r_x_3_refused_payee_waits_for_insured_account(dev_env: WorkflowEn
         assert view.payment is not None and view.payment.refused_reason
         with pytest.raises(WorkflowUpdateFailedError):
             await take_step(client, no, track, "correct_payee_account", {"account": "6222888888888888"})
-        await take_step(client, no, track, "correct_payee_account", {"account": "6222 0000 0000 0003"})
+        await take_step(client, no, track, "correct_payee_account", {"account": "6222 0000 0000 0033"})
         await drive(client, no, track, steps[-1:])
         result = await handle.result()
     assert result.tracks[track].payment.payment_id is not None

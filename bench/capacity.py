@@ -1,0 +1,542 @@
+"""Capacity benchmark: throughput against a bare baseline, a catastrophe surge through the API,
+open claims held by a worker, history sizes, and one against two worker processes.
+
+    .venv/bin/python -m bench.capacity                # the sizes of issue 6 (long on 2 cores)
+    .venv/bin/python -m bench.capacity --quick        # small sizes, a few minutes
+    .venv/bin/python -m bench.capacity --claims 200 --surge 2000 --open 4000 --json out.json
+    .venv/bin/python -m bench.capacity --only throughput --before HEAD   # and with HEAD's workflows/
+    .venv/bin/python -m bench.capacity --only throughput,history
+
+Every section starts its own Temporal dev server (headless, temp folder, free ports) and the
+real processes: `premium-claims worker` (one or two), `premium-claims api` for the surge, and
+`python -m bench.bare` for the baseline. The load comes from this process. Claims are a mix of
+tracks (A 3 : B 4 : C 1 : D 2), each on its own copy of the sample policy for its track, so every
+claim is the first on its policy (R-EL-1.2). Human steps are taken as soon as the track takes
+them: a step sent early is refused by the update's validator (no history) and sent again.
+
+Prints one table (and writes JSON with --json). Figures depend on the machine: the README has
+the latest run with its date and machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities import open_embedded
+from activities.core_system import CoreData
+from bench.bare import BarePlan
+from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port
+from domain.models import Report, Track
+from security.auth import Role, local_tokens
+from security.codec import environment_for_child
+from worker.client import connect, report_claim, take_step
+from worker.devserver import start_dev_server, wait_until_ready
+from worker.scenarios import sample_reports, steps_for
+from worker.settings import Settings, load_settings
+from workflows.messages import ClaimView, track_workflow_id
+
+PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+# The sample policy (data/sample/core.json) each track's claims are copied from, and the mix.
+TEMPLATES = {Track.AUTHORISATION: "P2026000001", Track.CREDIT: "P2026000002", Track.EXPERT_TEAM: "P2026000003",
+             Track.INJURY: "P2026000004"}
+MIX = {Track.AUTHORISATION: 3, Track.CREDIT: 4, Track.EXPERT_TEAM: 1, Track.INJURY: 2}
+# refusals that only mean "not yet": the track has not reached the step's stage
+NOT_YET = ("belongs to stage", "are not taken at stage", "has not started yet")
+
+FILL_BATCH = 500  # open claims are started this many at a time, each batch waiting before the next
+
+SIZES = {
+    "full": dict(claims=200, surge=10_000, open=20_000),
+    "quick": dict(claims=20, surge=200, open=300),
+}
+
+
+# --- claims of the mix ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Claim:
+    report: Report
+    track: Track
+
+
+def mix(count: int) -> list[Track]:
+    wheel = [t for t, n in MIX.items() for _ in range(n)]
+    return [wheel[i % len(wheel)] for i in range(count)]
+
+
+def load_claims(data_dir: Path, tracks: list[Track], prefix: str) -> list[Claim]:
+    """One policy and customer per claim, copied from the sample policy of its track, and the
+    sample report of that track on it."""
+    sample = CoreData.model_validate_json(SAMPLE.read_text(encoding="utf-8"))
+    policies = {p.policy_no: p for p in sample.policies}
+    customers = {c.customer_id: c for c in sample.customers}
+    today, now = date.today(), datetime.now(UTC)
+    new_customers, new_policies, claims = [], [], []
+    for i, track in enumerate(tracks):
+        template = policies[TEMPLATES[track]]
+        cid, pno = f"{prefix}C{i:06d}", f"{prefix}P{i:06d}"
+        new_customers.append(customers[template.customer_id].model_copy(update={"customer_id": cid}))
+        new_policies.append(template.model_copy(update={
+            "policy_no": pno, "customer_id": cid,
+            "period_start": min(template.period_start, today - timedelta(days=30)),
+            "period_end": max(template.period_end, today + timedelta(days=300)),
+        }))
+        report = sample_reports(f"{prefix}{i:06d}", now)[track.value]
+        claims.append(Claim(report.model_copy(update={"report_no": f"{prefix}-{i:06d}", "policy_no": pno}), track))
+    open_embedded(data_dir).core.load(CoreData(customers=new_customers, policies=new_policies))
+    return claims
+
+
+def photo_in_store(data_dir: Path) -> str:
+    return open_embedded(data_dir).store.put(PHOTO, "image/png").sha256
+
+
+def plan_of(claim: Claim, photo: str) -> BarePlan:
+    """What a claim of this track does, for the bare baseline: its updates, its ordinary activities
+    (policy lookup, payment) and its local ones (rules, file checks, SMS, callback book)."""
+    steps = steps_for(claim.track, claim.report, photo_sha256=photo)
+    file_checks = sum(1 for _, _, payload in steps if payload.get("sha256"))
+    sms = 1 if claim.track is Track.INJURY else 0
+    return BarePlan(updates=len(steps), activities=2, local_activities=1 + file_checks + 1 + sms)
+
+
+EARLY = Counter[str]()  # steps sent before their stage and refused, per section
+
+
+async def take_when_ready(client: Client, report_no: str, track: Track, step: str, payload: Any, timeout: float) -> None:
+    """Send the step; while the track is not at its stage yet, send it again a little later."""
+    deadline = time.monotonic() + timeout
+    pause = 0.05
+    while True:
+        try:
+            await take_step(client, report_no, track, step, payload)
+            return
+        except WorkflowUpdateFailedError as err:
+            if not any(s in str(err.cause) for s in NOT_YET):
+                raise
+        except RPCError as err:  # the track's workflow has not started yet
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+        EARLY["early"] += 1
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{report_no} {track.value} {step}: not taken within {timeout:.0f}s")
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, 0.5)
+
+
+async def run_claim(client: Client, claim: Claim, task_queue: str, photo: str, timeout: float = 600) -> ClaimView:
+    handle, _ = await report_claim(client, claim.report, task_queue)
+    for _, step, payload in steps_for(claim.track, claim.report, photo_sha256=photo):
+        await take_when_ready(client, claim.report.report_no, claim.track, step, payload, timeout)
+    return await asyncio.wait_for(handle.result(), timeout)
+
+
+async def run_bare(client: Client, plan: BarePlan, workflow_id: str, task_queue: str) -> None:
+    handle = await client.start_workflow("BareClaim", plan, id=workflow_id, task_queue=task_queue)
+    for n in range(plan.updates):
+        await handle.execute_update("step", n, result_type=int)
+    await handle.result()
+
+
+async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(item: Any) -> Any:
+        async with gate:
+            return await work(item)
+
+    return await asyncio.gather(*(one(i) for i in items))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --- a fresh cluster per section ----------------------------------------------------------------
+@dataclass
+class Cluster:
+    client: Client
+    address: str
+    work: Path
+    data_dir: Path
+    task_queue: str
+    log: bool
+    procs: list[Any] = field(default_factory=list)
+
+    def worker(self, cache: int | None = None, code: Path | None = None) -> WorkerProcess:
+        proc = WorkerProcess(self.address, self.data_dir, self.task_queue, None,
+                             log=self.work / f"worker-{len(self.procs)}.log" if self.log else None)
+        if cache is not None:
+            proc.env["PREMIUM_CLAIMS_MAX_CACHED_WORKFLOWS"] = str(cache)
+        if code is not None:  # another version of the workflow code (the "before" of a tuning)
+            proc.env["PYTHONPATH"] = str(code)
+        proc.start()
+        self.procs.append(proc)
+        return proc
+
+    def spawn(self, args: list[str], env: dict[str, str] | None = None, name: str = "proc") -> subprocess.Popen:
+        out = open(self.work / f"{name}.log", "ab") if self.log else subprocess.DEVNULL
+        proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.procs):
+            if isinstance(proc, WorkerProcess):
+                proc.stop()
+            elif proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        self.procs.clear()
+
+
+@asynccontextmanager
+async def cluster(name: str, keep: bool) -> AsyncIterator[Cluster]:
+    work = Path(tempfile.mkdtemp(prefix=f"capacity-{name}-"))
+    port = free_port()
+    server = start_dev_server(work / "temporal", port=port, ui_port=free_port(), ui=False)
+    c: Cluster | None = None
+    try:
+        address = f"127.0.0.1:{port}"
+        client = await wait_until_ready(lambda: connect(address))
+        data_dir = work / "data"
+        data_dir.mkdir(parents=True)
+        c = Cluster(client, address, work, data_dir, f"capacity-{name}", keep)
+        yield c
+    finally:
+        if c is not None:
+            c.stop_all()
+        server.terminate()
+        server.wait(30)
+        if keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float, every: float = 0.5) -> float:
+    began = time.monotonic()
+    while not await check():
+        if time.monotonic() - began > timeout:
+            raise TimeoutError(f"not reached within {timeout:.0f}s")
+        await asyncio.sleep(every)
+    return time.monotonic() - began
+
+
+async def count(client: Client, query: str) -> int:
+    return (await client.count_workflows(query)).count
+
+
+def decided_query(prefix: str) -> str:
+    """Claims whose tracks are decided: the claim's stage has left `deciding` (visibility only)."""
+    return f"WorkflowType = 'Claim' AND ReportNo STARTS_WITH '{prefix}' AND ClaimStage != 'deciding'"
+
+
+# --- sections -----------------------------------------------------------------------------------
+Row = dict[str, Any]
+
+
+async def throughput(claims: int, processes: int, concurrency: int, keep: bool, code: Path | None = None,
+                     label: str = "") -> Row:
+    """`claims` claims of the mix driven to callback, then as many bare workflows, same server."""
+    EARLY.clear()
+    async with cluster(f"throughput{processes}", keep) as c:
+        prefix = "T" + uuid.uuid4().hex[:6].upper()
+        batch = load_claims(c.data_dir, mix(claims), prefix)
+        photo = photo_in_store(c.data_dir)
+        workers = [c.worker(code=code) for _ in range(processes)]
+        await asyncio.sleep(2)  # the workers connect and poll
+        began = time.monotonic()
+        views = await bounded(batch, concurrency, lambda cl: run_claim(c.client, cl, c.task_queue, photo))
+        claim_s = time.monotonic() - began
+        paid = sum(1 for v in views for t in v.tracks.values() if t.payment and t.payment.payment_id)
+        rss = [round(rss_mb(w.proc.pid)) for w in workers if w.proc]
+        for w in workers:
+            w.stop()
+        bare_tq = c.task_queue + "-bare"
+        for i in range(processes):
+            c.spawn([sys.executable, "-m", "bench.bare", "--address", c.address, "--task-queue", bare_tq], name=f"bare-{i}")
+        await asyncio.sleep(2)
+        plans = [(plan_of(cl, photo), f"bare-{prefix}-{i}") for i, cl in enumerate(batch)]
+        began = time.monotonic()
+        await bounded(plans, concurrency, lambda p: run_bare(c.client, p[0], p[1], bare_tq))
+        bare_s = time.monotonic() - began
+        histories = await history_sizes(c.client, batch)
+    per_s, bare_per_s = claims / claim_s, claims / bare_s
+    return dict(section="throughput", label=label, processes=processes, early_steps=EARLY["early"], claims=claims, tracks=dict(Counter(cl.track.value for cl in batch)),
+                paid=paid, seconds=round(claim_s, 1), claims_per_s=round(per_s, 2),
+                bare_seconds=round(bare_s, 1), bare_per_s=round(bare_per_s, 2), ratio=round(per_s / bare_per_s, 2),
+                worker_rss_mb=rss, history=histories)
+
+
+async def history_sizes(client: Client, batch: list[Claim], per_track: int = 5) -> dict[str, Any]:
+    """Events per workflow type, over a few closed claims of each track."""
+    picked: dict[Track, list[Claim]] = {}
+    for cl in batch:
+        picked.setdefault(cl.track, [])
+        if len(picked[cl.track]) < per_track:
+            picked[cl.track].append(cl)
+    sizes: dict[str, list[int]] = {}
+    for track, claims in picked.items():
+        for cl in claims:
+            for kind, wid in ((f"Claim ({track.value})", f"claim-{cl.report.report_no}"),
+                              (f"track {track.value}", track_workflow_id(cl.report.report_no, track))):
+                history = await client.get_workflow_handle(wid).fetch_history()
+                sizes.setdefault(kind, []).append(len(history.events))
+    out = {k: dict(mean=round(statistics.mean(v), 1), max=max(v)) for k, v in sorted(sizes.items())}
+    per_claim = [sizes[f"Claim ({t.value})"][i] + sizes[f"track {t.value}"][i]
+                 for t in picked for i in range(len(picked[t]))]
+    out["claim+track (all)"] = dict(mean=round(statistics.mean(per_claim), 1), max=max(per_claim))
+    return out
+
+
+async def surge(reports: int, concurrency: int, agents: int, keep: bool) -> Row:
+    """`reports` POST /claims as fast as the API takes them (bounded concurrency), taken by
+    `agents` 95500 agents, each with a staff token of its own (the API limits requests per caller:
+    a 429 counts as not accepted)."""
+    async with cluster("surge", keep) as c:
+        prefix = "S" + uuid.uuid4().hex[:6].upper()
+        batch = load_claims(c.data_dir, mix(reports), prefix)
+        settings = Settings(data_dir=c.data_dir)
+        issuer = local_tokens(settings.auth, settings.data_dir)
+        tokens = [issuer.issue(f"AG{i:04d}", {Role.AGENT}) for i in range(agents)]
+        port = free_port()
+        (c.work / "no-settings.toml").write_text("")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")}
+        env.update(PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address, PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
+                   PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue, PREMIUM_CLAIMS_API_PORT=str(port),
+                   PREMIUM_CLAIMS_API_HOST="127.0.0.1", PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
+                   PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"))
+        mine = load_settings()  # the keyring of this process's clients, as WorkerProcess passes it on
+        env.update(environment_for_child(mine.codec, mine.data_dir))
+        api = subprocess.Popen([*_cli(), "api"], cwd=ROOT, env=env,
+                               stdout=open(c.work / "api.log", "ab") if keep else subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT)
+        c.procs.append(api)
+        base = f"http://127.0.0.1:{port}"
+        await asyncio.to_thread(_wait_http, base + "/ready", api, 60)
+        c.worker()
+        latencies: list[float] = []
+        statuses: Counter[int] = Counter()
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        headers = {"content-type": "application/json"}
+        agent_of = {cl.report.report_no: tokens[i % agents] for i, cl in enumerate(batch)}
+        async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as http:
+            async def post(cl: Claim) -> None:
+                t0 = time.monotonic()
+                try:
+                    r = await http.post("/claims", content=cl.report.model_dump_json(),
+                                        headers={"authorization": f"Bearer {agent_of[cl.report.report_no]}"})
+                    statuses[r.status_code] += 1
+                except httpx.HTTPError:
+                    statuses[0] += 1
+                latencies.append(time.monotonic() - t0)
+
+            began = time.monotonic()
+            await bounded(batch, concurrency, post)
+            accept_s = time.monotonic() - began
+        accepted = statuses[201] + statuses[200]
+        print(f"surge: {dict(statuses)} in {accept_s:.1f} s; waiting for every claim's tracks to be decided", flush=True)
+        decided_s = await wait_for(lambda: _all(c.client, decided_query(prefix), accepted), timeout=max(600, reports))
+        decided_s += accept_s
+    return dict(section="surge", reports=reports, concurrency=concurrency, agents=agents, accepted=accepted,
+                statuses={str(k): v for k, v in sorted(statuses.items())}, accept_seconds=round(accept_s, 1),
+                accepted_per_s=round(accepted / accept_s, 1), p50_ms=round(pct(latencies, 0.5) * 1000),
+                p99_ms=round(pct(latencies, 0.99) * 1000), all_decided_s=round(decided_s, 1))
+
+
+async def _all(client: Client, query: str, wanted: int) -> bool:
+    return await count(client, query) >= wanted
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).with_name("premium-claims")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "worker.cli"]
+
+
+async def open_claims(total: int, cache: int, small_cache: int, concurrency: int, keep: bool, probes: int = 20) -> Row:
+    """`total` track-B claims left waiting for the customer's acceptance (R-B-1): the worker's RSS
+    at half and all of them, the latency of one step among them, then the same with a small cache."""
+    async with cluster("open", keep) as c:
+        prefix = "O" + uuid.uuid4().hex[:6].upper()
+        batch = load_claims(c.data_dir, [Track.CREDIT] * total, prefix)
+        worker = c.worker(cache)
+        await asyncio.sleep(2)
+        assert worker.proc is not None
+        rss: dict[str, float] = {"idle": round(rss_mb(worker.proc.pid))}
+        began = time.monotonic()
+        half = total // 2
+        waiting = f"WorkflowType = 'Claim' AND ReportNo STARTS_WITH '{prefix}' AND ClaimStage = 'awaiting_acceptance'"
+        started = 0
+        for label, upto in (("half", half), ("all", total)):
+            # in batches: claims pile up waiting for people, not in the server's task queues
+            while started < upto:
+                chunk = batch[started:min(upto, started + FILL_BATCH)]
+                await bounded(chunk, concurrency, lambda cl: report_claim(c.client, cl.report, c.task_queue))
+                started += len(chunk)
+                # open: each track has told its claim it waits for the customer (visibility only)
+                await wait_for(lambda: _all(c.client, waiting, started), timeout=max(900, total))
+            rss[label] = round(rss_mb(worker.proc.pid))
+            print(f"open: {half if label == 'half' else total} claims waiting after {time.monotonic() - began:.0f} s, "
+                  f"worker RSS {rss[label]} MB", flush=True)
+        fill_s = time.monotonic() - began
+        running = await count(c.client, "WorkflowType = 'SmallClaimCredit' AND ExecutionStatus = 'Running'")
+        rng = random.Random(7)
+        probe = rng.sample(batch, min(probes * 2, len(batch)))
+        step_ms = await _probe_steps(c.client, probe[:probes])
+        rss["after_steps"] = round(rss_mb(worker.proc.pid))
+        worker.terminate()  # a drained worker gives its sticky queues back: no wait for a dead one
+        c.procs.remove(worker)
+        small = c.worker(small_cache)
+        await asyncio.sleep(2)
+        assert small.proc is not None
+        small_ms = await _probe_steps(c.client, probe[probes:])
+        small_rss = round(rss_mb(small.proc.pid))
+    return dict(section="open", claims=total, running_tracks=running, fill_seconds=round(fill_s, 1), cache=cache,
+                rss_mb=rss, step_p50_ms=round(pct(step_ms, 0.5)), step_max_ms=round(max(step_ms)),
+                small_cache=small_cache, small_rss_mb=small_rss, small_step_p50_ms=round(pct(small_ms, 0.5)),
+                small_step_max_ms=round(max(small_ms)))
+
+
+async def _probe_steps(client: Client, claims: list[Claim]) -> list[float]:
+    """One step at a time (accept_offer), each on a claim among the open ones: its latency in ms."""
+    out = []
+    for cl in claims:
+        t0 = time.monotonic()
+        await take_when_ready(client, cl.report.report_no, Track.CREDIT, "accept_offer", {"accepted": True, "by": "AG01"}, 60)
+        out.append((time.monotonic() - t0) * 1000)
+    return out
+
+
+def before_code(into: Path, ref: str) -> None:
+    """The project as it is, but with the workflow code of git `ref`: the "before" of a change to
+    the workflows, run by the same worker, client and settings (reads git, changes nothing)."""
+    for package in ("domain", "workflows", "activities", "worker", "api", "security", "gateway", "data"):
+        if (ROOT / package).exists():
+            shutil.copytree(ROOT / package, into / package, ignore=shutil.ignore_patterns("__pycache__", "run"))
+    shutil.rmtree(into / "workflows")
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "workflows"], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+
+
+# --- the table ----------------------------------------------------------------------------------
+def table(rows: list[Row]) -> str:
+    lines = [f"{'benchmark':<34} {'measured':<62}", "-" * 97]
+    for r in rows:
+        s = r["section"]
+        if s == "throughput":
+            lines.append(f"{'throughput, ' + str(r['processes']) + ' worker process(es)' + r['label']:<34} "
+                         f"{r['claims']} claims {r['tracks']}: {r['claims_per_s']} claims/s ({r['seconds']} s); "
+                         f"bare {r['bare_per_s']}/s; ratio {r['ratio']}; worker RSS {r['worker_rss_mb']} MB")
+        elif s == "surge":
+            lines.append(f"{'surge, POST /claims':<34} {r['accepted']}/{r['reports']} accepted at {r['accepted_per_s']}/s "
+                         f"({r['agents']} agents, {r['concurrency']} at once); p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms; "
+                         f"all tracks decided after {r['all_decided_s']} s")
+        elif s == "open":
+            lines.append(f"{'open claims, cache ' + str(r['cache']):<34} {r['claims']} waiting: worker RSS "
+                         f"{r['rss_mb']['half']} MB at {r['claims'] // 2}, {r['rss_mb']['all']} MB at {r['claims']} "
+                         f"(idle {r['rss_mb']['idle']}); one step p50 {r['step_p50_ms']} ms, max {r['step_max_ms']} ms")
+            lines.append(f"{'open claims, cache ' + str(r['small_cache']):<34} worker RSS {r['small_rss_mb']} MB; "
+                         f"one step p50 {r['small_step_p50_ms']} ms, max {r['small_step_max_ms']} ms")
+        elif s == "history":
+            for kind, v in r["sizes"].items():
+                lines.append(f"{'history, ' + kind + r['label']:<34} {v['mean']} events (max {v['max']})")
+    return "\n".join(lines)
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    sizes = SIZES["quick" if args.quick else "full"]
+    claims = args.claims or sizes["claims"]
+    surge_n = args.surge or sizes["surge"]
+    open_n = args.open or sizes["open"]
+    only = set(args.only.split(",")) if args.only else {"throughput", "scaling", "surge", "open", "history"}
+    rows: list[Row] = []
+
+    def show(row: Row) -> None:
+        rows.append(row)
+        print(table([row]).splitlines()[-1] if row["section"] != "open" else "\n".join(table([row]).splitlines()[2:]),
+              flush=True)
+
+    print(f"capacity run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs", flush=True)
+    if only & {"throughput", "history"}:
+        row = await throughput(claims, 1, args.concurrency, args.keep)
+        show(row)
+        rows.append(dict(section="history", label="", sizes=row["history"]))
+    if args.before:
+        with tempfile.TemporaryDirectory(prefix="capacity-before-") as code:
+            before_code(Path(code), args.before)
+            row = await throughput(claims, 1, args.concurrency, args.keep, Path(code), f" (workflows of {args.before})")
+        show(row)
+        rows.append(dict(section="history", label=f" (workflows of {args.before})", sizes=row["history"]))
+    if "scaling" in only:
+        show(await throughput(claims, 2, args.concurrency, args.keep))
+    if "surge" in only:
+        show(await surge(surge_n, args.surge_concurrency, args.agents, args.keep))
+    if "open" in only:
+        show(await open_claims(open_n, args.cache, args.small_cache, args.concurrency, args.keep))
+    print()
+    print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2, default=str))
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.capacity", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--claims", type=int, help="claims driven to payment for throughput (full: 200)")
+    parser.add_argument("--surge", type=int, help="reports in the surge (full: 10000)")
+    parser.add_argument("--open", type=int, help="claims left open on a human step (full: 20000)")
+    parser.add_argument("--concurrency", type=int, default=32, help="claims driven at once")
+    parser.add_argument("--surge-concurrency", type=int, default=64, help="POST /claims in flight at once")
+    parser.add_argument("--agents", type=int, default=100, help="agents (staff tokens) sending the surge")
+    parser.add_argument("--cache", type=int, default=Settings().max_cached_workflows, help="worker workflow cache")
+    parser.add_argument("--small-cache", type=int, default=100, help="the smaller cache to compare with")
+    parser.add_argument("--before", metavar="GIT_REF",
+                        help="also run throughput with the workflows/ of this commit (e.g. HEAD), the rest as now")
+    parser.add_argument("--only", help="comma list of throughput,scaling,surge,open,history")
+    parser.add_argument("--json", help="write the rows as JSON to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folders and the process logs")
+    sys.exit(asyncio.run(main_async(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()

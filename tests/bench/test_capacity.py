@@ -1,0 +1,29 @@
+"""The capacity benchmark still runs (bench/capacity.py): a few claims of the mix driven to payment
+by a real worker process beside the bare baseline, and the table printed. Speed is not checked
+here; the benchmark measures it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bench.bare import BarePlan
+from bench.capacity import MIX, Claim, mix, plan_of, table, throughput
+from domain.models import Track
+from worker.scenarios import sample_reports, steps_for
+
+
+def test_mix_and_bare_plans_match_the_claims() -> None:
+    tracks = mix(20)
+    assert {t: tracks.count(t) for t in MIX} == {t: 2 * n for t, n in MIX.items()}
+    report = sample_reports("R20261125", datetime.now(UTC))["A"]
+    plan = plan_of(Claim(report, Track.AUTHORISATION), "a" * 64)
+    # every human step of the track is an update of the baseline; photos and documents are checked
+    assert plan == BarePlan(updates=len(steps_for(Track.AUTHORISATION, report, photo_sha256="a" * 64)),
+                            activities=2, local_activities=1 + 1 + 7 + 1)
+
+
+async def test_a_small_throughput_run_pays_every_claim_and_prints_its_row() -> None:
+    row = await throughput(claims=4, processes=1, concurrency=4, keep=False)
+    assert row["paid"] == 4 and row["claims_per_s"] > 0 and row["bare_per_s"] > 0
+    assert {"track A", "track B", "Claim (A)", "claim+track (all)"} <= set(row["history"])
+    assert "throughput, 1 worker process(es)" in table([row])
