@@ -11,6 +11,8 @@
     claims step REPORT_NO TRACK STEP [JSON]   record a human step on a track
     claims demo                     drive one claim of each track from report to callback
     claims search-attributes        the commands that register the search attributes on a cluster
+    claims codec-server             the codec server the Temporal UI decodes claims through
+    claims token --subject S --role R   a staff token for the HTTP API (local mode)
 
 Output is a readable table; --json gives JSON.
 """
@@ -33,10 +35,13 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
+from api.app import STAFF_CODE_RE
 from api.server import api_urls, app_from_settings, serve
 from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
-from domain.models import Report, Segment, Track
-from worker.client import claim_state, connect, drive, report_claim, take_step
+from domain.models import ReportSubmission, Segment, Track
+from security.codec import CodecError
+from security.codec_server import codec_app_from_settings, serve_codec_server
+from worker.client import claim_state, connect, data_converter_for, drive, report_claim, take_step
 from worker.devserver import start_dev_server, wait_until_ready
 from worker.logging import configure_logging
 from worker.main import build_worker, run_until_signalled
@@ -44,6 +49,7 @@ from worker.scenarios import sample_reports, steps_for
 from worker.search_attributes import operator_commands, register
 from worker.telemetry import runtime_with_prometheus
 from worker.settings import Settings, load_settings
+from security.auth import Role, local_tokens
 from workflows.messages import ClaimView, Stage, claim_workflow_id
 
 log = structlog.get_logger("premium_claims")
@@ -88,11 +94,17 @@ async def serve_worker_and_api(settings: Settings, client: Client) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with make_worker(settings, client):
         api = asyncio.ensure_future(serve(settings, app_from_settings(settings, client), stop))
+        codec = asyncio.ensure_future(serve_codec_server(settings.codec, codec_app(settings), stop))
         stopped = asyncio.ensure_future(stop.wait())
-        await asyncio.wait([api, stopped], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([api, codec, stopped], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
         await api  # raises if the API could not start
+        await codec
         print("stopping: the worker finishes its running activities…", flush=True)
+
+
+def codec_app(settings: Settings):  # type: ignore[no-untyped-def]
+    return codec_app_from_settings(settings.codec, settings.auth, settings.data_dir, settings.ui_port)
 
 
 def progress(message: str) -> None:
@@ -102,11 +114,15 @@ def progress(message: str) -> None:
 async def cmd_run(settings: Settings) -> None:
     started = time.monotonic()
     progress(f"Starting the Temporal dev server (data in {settings.data_dir})… ")
-    server = start_dev_server(settings.data_dir, settings.dev_server_port, settings.ui_port, settings.namespace)
+    server = start_dev_server(
+        settings.data_dir, settings.dev_server_port, settings.ui_port, settings.namespace,
+        codec_endpoint=settings.codec.endpoint(),  # the UI decodes claims through our codec server
+    )
     try:
         address = f"127.0.0.1:{settings.dev_server_port}"
         runtime = runtime_with_prometheus(settings.metrics_bind)
-        client = await wait_until_ready(lambda: connect(address, settings.namespace, runtime))
+        converter = data_converter_for(settings)
+        client = await wait_until_ready(lambda: connect(address, settings.namespace, runtime, converter))
         print(f"ready in {time.monotonic() - started:.1f} s")
         systems = open_embedded(settings.data_dir)
         if not systems.core.count_policies():
@@ -114,7 +130,10 @@ async def cmd_run(settings: Settings) -> None:
         base, docs = api_urls(settings.model_copy(update={"temporal_address": address}))
         print(f"API docs:      {docs}")
         print(f"API:           {base}  (health {base}/health, ready {base}/ready)")
+        if settings.auth.mode == "local":
+            print("API tokens:    claims token --subject AG01 --role agent   (send as Authorization: Bearer …)")
         print(f"Temporal UI:   http://localhost:{settings.ui_port}")
+        print(f"Codec server:  {settings.codec.endpoint()}  (staff sign in at {settings.codec.endpoint()}/login to read claims in the UI)")
         print(f"Temporal gRPC: {address} (namespace {settings.namespace}, task queue {settings.task_queue})")
         if settings.metrics_bind:
             print(f"Metrics:       http://{settings.metrics_bind}/metrics")
@@ -205,7 +224,7 @@ def print_page(page: ClaimPage, as_json: bool) -> None:
 
 
 async def cmd_report(settings: Settings, client: Client, path: Path, as_json: bool) -> None:
-    report = Report.model_validate_json(path.read_text(encoding="utf-8"))
+    report = ReportSubmission.model_validate_json(path.read_text(encoding="utf-8")).to_report()
     handle, started = await report_or_existing(client, report, settings.task_queue)
     if as_json:
         print(json.dumps({"report_no": report.report_no, "workflow_id": handle.id, "created": started}))
@@ -227,9 +246,27 @@ async def cmd_search_attributes(settings: Settings, apply: bool) -> None:
         for command in operator_commands(settings.namespace, settings.temporal_address):
             print(command)
         return
-    client = await connect(settings.temporal_address, settings.namespace)
+    client = await connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings))
     added = await register(client, settings.namespace)
     print(f"added: {', '.join(added)}" if added else "all search attributes were already registered")
+
+
+def cmd_token(settings: Settings, subject: str, roles: list[Role], ttl_minutes: int | None) -> None:
+    """Print a signed staff token (stdout: the token alone, for TOKEN=$(claims token …))."""
+    if settings.auth.mode != "local":
+        raise ValueError(
+            f"auth.mode is {settings.auth.mode!r}: staff tokens come from the identity provider "
+            f"({settings.auth.oidc_issuer or 'auth.oidc_issuer'}); `claims token` issues tokens in local mode only"
+        )
+    if not STAFF_CODE_RE.fullmatch(subject):
+        raise ValueError("--subject must be a staff code: letters, digits, _ . -, up to 40 (steps are recorded by it)")
+    if ttl_minutes is not None and not 0 < ttl_minutes <= 7 * 24 * 60:
+        raise ValueError("--ttl-minutes must be between 1 and 10080 (7 days)")
+    ttl = timedelta(minutes=ttl_minutes or settings.auth.token_ttl_minutes)
+    token = local_tokens(settings.auth, settings.data_dir).issue(subject, set(roles), ttl)
+    expires = (datetime.now(UTC) + ttl).isoformat(timespec="seconds")
+    print(f"token for {subject} ({', '.join(sorted(r.value for r in roles))}), expires {expires}", file=sys.stderr)
+    print(token)
 
 
 def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
@@ -269,8 +306,14 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     step.add_argument("payload", nargs="?", default="{}", help="the step as JSON")
     demo = sub.add_parser("demo", help="one claim of each track, every step")
     demo.add_argument("--prefix", default="DEMO2026", help="report number prefix (same prefix: same claims)")
+    sub.add_parser("codec-server", help="the codec server alone (the Temporal UI decodes claims through it)")
     sa = sub.add_parser("search-attributes", help="register the search attributes on a cluster")
     sa.add_argument("--apply", action="store_true", help="register them now (else print the commands)")
+    tok = sub.add_parser("token", help="a staff token for the HTTP API (local mode)")
+    tok.add_argument("--subject", required=True, help="the staff code; steps are recorded as done by it")
+    tok.add_argument("--role", choices=[r.value for r in Role], metavar="ROLE", action="append", required=True,
+                     help=f"repeat for several: {', '.join(r.value for r in Role)}")
+    tok.add_argument("--ttl-minutes", type=int, help="lifetime (default: auth.token_ttl_minutes)")
     return parser
 
 
@@ -298,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
             error = f"Temporal refused the call: {err.message}"
     except ValidationError as err:
         error = f"invalid input: {err}"
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, CodecError) as err:  # CodecError: names the missing key
         error = f"error: {err}"
     # exit outside the handler: a traceback still holding the Temporal client crashes finalization
     if error:
@@ -317,14 +360,21 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         return None
     if args.command == "search-attributes":
         return await cmd_search_attributes(settings, args.apply)
+    if args.command == "token":
+        return cmd_token(settings, args.subject, [Role(r) for r in args.role], args.ttl_minutes)
     if args.command == "api":
         base, docs = api_urls(settings)
         print(f"API docs: {docs}  (Temporal at {settings.temporal_address})", flush=True)
         return await serve(settings, app_from_settings(settings))
     if args.command == "worker":
         runtime = runtime_with_prometheus(settings.metrics_bind)
-        return await serve_worker(settings, await connect(settings.temporal_address, settings.namespace, runtime))
-    client = await connect(settings.temporal_address, settings.namespace)
+        return await serve_worker(
+            settings, await connect(settings.temporal_address, settings.namespace, runtime, data_converter_for(settings))
+        )
+    if args.command == "codec-server":
+        print(f"Codec server: {settings.codec.endpoint()} (sign in at /login)", flush=True)
+        return await serve_codec_server(settings.codec, codec_app(settings))
+    client = await connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings))
     if args.command == "report":
         await cmd_report(settings, client, args.file, args.json)
     elif args.command == "show":

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.rules import CalendarSettings, RuleSettings
 from security.auth import AuthSettings
+from security.codec import CodecSettings
 
 ENV_PREFIX = "PREMIUM_CLAIMS_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +45,12 @@ class Settings(BaseModel):
     payment_gateway_timeout_seconds: float = Field(default=20, gt=0)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_max_body_bytes: int = Field(default=64 * 1024, gt=0)  # JSON bodies; uploads: the store's limit
+    api_rate_per_minute: float = Field(default=240, gt=0)  # per caller (token subject), sustained
+    api_rate_burst: int = Field(default=60, ge=1)  # per caller, at once
     metrics_bind: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
     auth: AuthSettings = AuthSettings()  # who may call the API and the codec server
+    codec: CodecSettings = CodecSettings()  # payload encryption keys and the UI's codec server
 
     def current_rules(self) -> RuleSettings:
         """The business rules with today's calendar overrides file applied."""
