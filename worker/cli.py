@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import mimetypes
+import os
 import signal
 import sys
 import time
@@ -343,9 +345,19 @@ def main(argv: list[str] | None = None) -> None:
         error = f"invalid input: {err}"
     except (ValueError, FileNotFoundError, CodecError) as err:  # CodecError: names the missing key
         error = f"error: {err}"
-    # exit outside the handler: a traceback still holding the Temporal client crashes finalization
+    except RuntimeError as err:
+        if "client connect" not in str(err):
+            raise
+        error = f"cannot reach Temporal at {settings.temporal_address} (is `claims run` or the cluster up?)"
     if error:
-        sys.exit(error)
+        print(error, file=sys.stderr)
+    # The work is done (a worker has drained, output is written): leave without interpreter
+    # finalization, where the SDK's native threads may still run while Python tears its modules
+    # down. Seen once in CI: a worker that drained its payment cleanly then died of SIGSEGV (-11).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1 if error else 0)
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
