@@ -17,10 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from security.auth import AuthUnavailable, Authenticator, LocalTokens, Principal, Unauthenticated
+from security.auth import AuthUnavailable, Authenticator, Unauthenticated, authenticate_off_loop
 
 log = structlog.get_logger("premium_claims.api")
 
@@ -91,7 +90,7 @@ class Guard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            principal = await self.authenticate(headers.get("authorization"))
+            principal = await authenticate_off_loop(self.authenticator, headers.get("authorization"))
         except Unauthenticated as err:
             client = scope.get("client")
             # failed attempts count against the caller's address, so guessing tokens is slow too
@@ -131,12 +130,6 @@ class Guard:
             receive = replay(body, receive)
         # uploads without a length are counted by the store as they stream (413 file_too_large)
         await self.app(scope, receive, send)
-
-    async def authenticate(self, authorization: str | None) -> Principal:
-        if isinstance(self.authenticator, LocalTokens):
-            return self.authenticator.authenticate(authorization)  # an HMAC: no need for a thread
-        # the identity provider's keys may be fetched over the network: not on the event loop
-        return await run_in_threadpool(self.authenticator.authenticate, authorization)
 
     async def rate_limited(self, send: Send, wait: float) -> None:
         seconds = max(1, math.ceil(wait))

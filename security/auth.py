@@ -8,6 +8,7 @@ Principal: a staff code and its roles. Tokens carry no personal data.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -175,6 +176,14 @@ class OidcTokens:
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"token refused: {exc}") from exc
         return _principal(claims, self._roles_claim, self._subject_claim)
+
+
+async def authenticate_off_loop(verifier: Authenticator, authorization: str | None) -> Principal:
+    """`verifier.authenticate` for async servers: a local token is an HMAC, checked in place; any
+    other verifier may fetch the provider's keys over the network, so it runs in a thread."""
+    if isinstance(verifier, LocalTokens):
+        return verifier.authenticate(authorization)
+    return await asyncio.to_thread(verifier.authenticate, authorization)
 
 
 def local_tokens(settings: AuthSettings, data_dir: Path) -> LocalTokens:

@@ -31,7 +31,16 @@ from google.protobuf import json_format
 from starlette.middleware.cors import CORSMiddleware
 from temporalio.api.common.v1 import Payload, Payloads
 
-from security.auth import AuthSettings, AuthUnavailable, Authenticator, Principal, Role, Unauthenticated, authenticator
+from security.auth import (
+    AuthSettings,
+    AuthUnavailable,
+    Authenticator,
+    Principal,
+    Role,
+    Unauthenticated,
+    authenticate_off_loop,
+    authenticator,
+)
 from security.codec import CodecError, CodecSettings, EncryptionCodec
 from worker.serving import serve_until
 
@@ -58,11 +67,11 @@ def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins:
         headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
         return JSONResponse({"code": err.code, "message": err.message}, status_code=err.status, headers=headers)
 
-    def caller(request: Request) -> Principal:
+    async def caller(request: Request) -> Principal:
         header = request.headers.get("authorization")
         cookie = request.cookies.get(COOKIE)
         try:
-            principal = auth.authenticate(header if header or not cookie else f"Bearer {cookie}")
+            principal = await authenticate_off_loop(auth, header if header or not cookie else f"Bearer {cookie}")
         except Unauthenticated as err:
             raise CodecServerError(401, "unauthenticated", f"sign in with a staff token: {err}") from None
         except AuthUnavailable as err:
@@ -72,7 +81,7 @@ def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins:
         return principal
 
     async def apply(request: Request, operation: str, fn: Callable[[Sequence[Payload]], Awaitable[list[Payload]]]) -> Response:
-        principal = caller(request)
+        principal = await caller(request)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise CodecServerError(413, "too_large", f"at most {MAX_BODY_BYTES} bytes of payloads per call")
@@ -111,7 +120,7 @@ def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins:
     @app.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request) -> HTMLResponse:
         try:
-            principal = caller(request) if request.cookies.get(COOKIE) else None
+            principal = await caller(request) if request.cookies.get(COOKIE) else None
         except CodecServerError:
             principal = None
         return _page(_signed_in(principal) if principal else "")
@@ -120,7 +129,7 @@ def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins:
     async def login(request: Request, token: Annotated[str, Form(max_length=8192)]) -> HTMLResponse:
         _same_origin_form(request)
         try:
-            principal = auth.authenticate(f"Bearer {token.strip()}")
+            principal = await authenticate_off_loop(auth, f"Bearer {token.strip()}")
         except (Unauthenticated, AuthUnavailable) as err:
             log.info("codec.login_refused", reason=str(err))
             status = 401 if isinstance(err, Unauthenticated) else 503
