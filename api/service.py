@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from domain.models import Frozen, Report, Segment, Track
 from worker.client import report_claim
 from workflows import search_attributes as sa
-from workflows.messages import ClaimInput, Stage, claim_workflow_id
+from workflows.messages import CLAIM_WORKFLOW_TYPE, TRACK_WORKFLOW_TYPES, ClaimInput, Stage, claim_workflow_id
 
 BRANCH_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
 
@@ -72,10 +72,13 @@ class ClaimFilters(Frozen):
 
 
 class ClaimSummary(Frozen):
-    """One claim as visibility knows it: its search attributes, no personal data."""
+    """One claim as visibility knows it: its search attributes, no personal data. When the filters
+    ask for a track's stage, Overdue or payment due date, a row may be one track of a claim
+    (`track` set, `workflow_id` the track's): tracks keep those themselves."""
 
     report_no: str
     workflow_id: str
+    track: str | None = None
     status: str
     started_at: datetime
     closed_at: datetime | None = None
@@ -99,9 +102,24 @@ def _quote(value: str) -> str:
     return '"' + re.sub(r'["\\\\]', "", value) + '"'
 
 
+def track_level(filters: ClaimFilters) -> bool:
+    """Whether the filters ask for what tracks keep themselves: a track stage, Overdue, payment due."""
+    stage = filters.stage is not None and filters.stage not in sa.CLAIM_STAGES
+    return stage or filters.overdue is not None or filters.payment_due_before is not None
+
+
 def visibility_query(filters: ClaimFilters) -> str:
-    """The Temporal visibility query for the filters (the same one works in the UI's search box)."""
-    parts = ["WorkflowType = 'Claim'"]
+    """The Temporal visibility query for the filters (the same one works in the UI's search box).
+
+    Claim-level filters find claims. A track's stage, Overdue or payment due date is kept by the
+    track (and, for claims started before tracks indexed themselves, by the claim): those filters
+    search claims and tracks together, newer claims carry them on their tracks only.
+    """
+    if track_level(filters):
+        types = ", ".join(f"'{t}'" for t in (CLAIM_WORKFLOW_TYPE, *TRACK_WORKFLOW_TYPES.values()))
+        parts = [f"WorkflowType IN ({types})"]
+    else:
+        parts = [f"WorkflowType = '{CLAIM_WORKFLOW_TYPE}'"]
     if filters.stage is not None:
         parts.append(f"{sa.CLAIM_STAGE.name} = {_quote(filters.stage.value)}")
     if filters.track is not None:
@@ -138,9 +156,11 @@ def decode_token(token: str | None) -> bytes | None:
 def _summary(execution: Any) -> ClaimSummary:
     attrs = execution.typed_search_attributes
     status = execution.status
+    is_track = execution.workflow_type != CLAIM_WORKFLOW_TYPE
     return ClaimSummary(
         report_no=attrs.get(sa.REPORT_NO) or execution.id.removeprefix("claim-"),
         workflow_id=execution.id,
+        track=(attrs.get(sa.CLAIM_TRACKS) or [None])[0] if is_track else None,
         status=status.name.lower() if isinstance(status, WorkflowExecutionStatus) else "unknown",
         started_at=execution.start_time,
         closed_at=execution.close_time,

@@ -61,6 +61,7 @@ _STEP_PEOPLE: dict[str, frozenset[Role]] = {
     # the agent; R-X-5 injury documents through the specialist (R-D-5), large claims' through the
     # lead (R-C-3).
     "receive_document": frozenset({R.ASSESSOR, R.AGENT, R.INJURY_SPECIALIST, R.EXPERT_LEAD}),
+    "receive_documents": frozenset({R.ASSESSOR, R.AGENT, R.INJURY_SPECIALIST, R.EXPERT_LEAD}),
     # R-C-2: the branch's expert team names the lead; the agent passes it back to the customer.
     "name_expert_lead": frozenset({R.EXPERT_LEAD, R.AGENT}),
     # R-C-3, R-C-4, R-C-5: the lead's own steps.

@@ -48,14 +48,25 @@ def patches(path: Path) -> set[str]:
     return found
 
 
-def test_both_sides_of_the_small_history_patch_are_recorded() -> None:
-    """Every workflow type has histories from before the `small-history` patch (v1) and after it
-    (v2, with its marker), so the replay covers the old path and the new one."""
+def test_every_side_of_each_patch_is_recorded() -> None:
+    """Every workflow type has histories from before the `small-history` patch (v1), after it (v2,
+    with its marker) and after `tracks-index-themselves` (v3, with that marker only), so the replay
+    covers every path a claim in flight may be on."""
     for kind in {path.parent.name for path in HISTORIES}:
         mine = [p for p in HISTORIES if p.parent.name == kind]
-        assert any(p.stem.startswith("v1-") and "small-history" not in patches(p) for p in mine), kind
-        after = [p for p in mine if p.stem.startswith("v2-")]
-        assert after and all("small-history" in patches(p) for p in after), kind
+        assert any(p.stem.startswith("v1-") and not patches(p) & {"small-history", "tracks-index-themselves"} for p in mine), kind
+        v2 = [p for p in mine if p.stem.startswith("v2-")]
+        assert v2 and all(patches(p) & {"small-history", "tracks-index-themselves"} == {"small-history"} for p in v2), kind
+        v3 = [p for p in mine if p.stem.startswith("v3-")]
+        assert v3 and all(patches(p) & {"small-history", "tracks-index-themselves"} == {"tracks-index-themselves"} for p in v3), kind
+
+
+def test_current_histories_stay_within_100_events() -> None:
+    """Issue 6's history target: a claim's workflows, recorded on the current code (v3) from report
+    to callback, hold at most 100 events each (Temporal warns at 10,240)."""
+    sizes = {f"{p.parent.name}/{p.stem}": len(json.loads(p.read_text())["events"]) for p in HISTORIES if p.stem.startswith("v3-")}
+    assert len(sizes) >= 5
+    assert {k: n for k, n in sizes.items() if n > 100} == {}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: f"{p.parent.name}/{p.stem}")

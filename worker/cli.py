@@ -204,7 +204,7 @@ def print_page(page: ClaimPage, as_json: bool) -> None:
     header = ("REPORT NO", "STAGE", "TRACKS", "SEGMENTS", "BRANCH", "LOSS", "PAYMENT DUE", "OVERDUE", "STATUS")
     rows = [
         (
-            c.report_no,
+            c.report_no + (f" (track {c.track})" if c.track else ""),
             c.stage or "-",
             ",".join(c.tracks) or "-",
             ",".join(c.segments) or "-",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -76,18 +77,23 @@ QUERY_TIMEOUT = timedelta(seconds=10)
 async def claim_state(client: Client, report_no: str) -> ClaimView:
     """The claim, with each open track's view read from the track itself.
 
-    A track tells its claim only of stage, wait, overdue and payment changes (a small history),
-    so the documents and timeline of an open track are current only in the track's own view.
+    A claim learns its tracks' final views when they end; while they run, each track is the one
+    place that knows its stage, documents and timeline (claims started before the tracks indexed
+    themselves also heard of each stage change).
     """
     view = await client.get_workflow_handle(claim_workflow_id(report_no)).query(
         "state", result_type=ClaimView, rpc_timeout=QUERY_TIMEOUT
     )
-    open_tracks = [t for t, v in view.tracks.items() if v.stage not in search_attributes.ENDED]
+    decided = [d.track for d in view.decision.applying()] if view.decision else []
+    open_tracks = [t for t in decided if t not in view.tracks or view.tracks[t].stage not in search_attributes.ENDED]
     if not open_tracks:
         return view
     live = await asyncio.gather(*(track_state(client, report_no, t) for t in open_tracks), return_exceptions=True)
     fresh = {t: v for t, v in zip(open_tracks, live) if isinstance(v, TrackView)}
-    return view.model_copy(update={"tracks": {**view.tracks, **fresh}}) if fresh else view
+    if not fresh:
+        return view
+    tracks = {**view.tracks, **fresh}
+    return view.model_copy(update={"tracks": tracks, "overdue": any(v.overdue for v in tracks.values())})
 
 
 async def track_state(client: Client, report_no: str, track: Track) -> TrackView:
@@ -111,13 +117,19 @@ async def take_step(client: Client, report_no: str, track: Track, step: str, pay
     return await handle.execute_update(step, payload, result_type=TrackView)
 
 
-async def wait_for_stage(client: Client, report_no: str, track: Track, stage: Stage, timeout: float = 30.0) -> TrackView:
-    """Poll a track until it reaches `stage` (a driver's helper: staff act when the claim is ready)."""
+async def wait_for_stage(
+    client: Client, report_no: str, track: Track, stage: Stage, timeout: float = 30.0, polls: Counter[str] | None = None
+) -> TrackView:
+    """Poll a track until it reaches `stage` (a driver's helper: staff act when the claim is ready),
+    first after 20 ms, then less often, at most every 0.5 s; `polls` counts the queries."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     view: TrackView | None = None
+    pause = 0.02
     while True:
         try:
+            if polls is not None:
+                polls["polls"] += 1
             view = await track_state(client, report_no, track)
             if view.stage == stage:
                 return view
@@ -128,14 +140,22 @@ async def wait_for_stage(client: Client, report_no: str, track: Track, stage: St
             raise TimeoutError(
                 f"track {track.value} of {report_no} did not reach {stage.value}; it is at {view.stage.value if view else 'not started'}"
             )
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, 0.5)
 
 
-async def drive(client: Client, report_no: str, track: Track, steps: list[tuple[Stage, str, Any]]) -> TrackView:
-    """Take each step as soon as the track is ready for it; returns the last view."""
+async def drive(
+    client: Client, report_no: str, track: Track, steps: list[tuple[Stage, str, Any]], *,
+    timeout: float = 30.0, polls: Counter[str] | None = None,
+) -> TrackView:
+    """Take each step as soon as the track is ready for it; returns the last view.
+
+    A step's answer shows where the track went next (on tracks that index themselves), so the
+    track is asked again only when it is busy elsewhere (not started yet, paying)."""
     view: TrackView | None = None
     for stage, step, payload in steps:
-        await wait_for_stage(client, report_no, track, stage)
+        if view is None or view.stage != stage:
+            await wait_for_stage(client, report_no, track, stage, timeout, polls)
         view = await take_step(client, report_no, track, step, payload)
     assert view is not None
     return view

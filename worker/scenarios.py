@@ -43,10 +43,10 @@ def sample_reports(prefix: str, reported_at: datetime) -> dict[str, Report]:
 
 
 def documents(track: Track, report: Report, channel: DocumentChannel, sha256: str | None = None) -> StepList:
-    return [
-        (S.AWAITING_DOCUMENTS, "receive_document", {"document": doc.value, "channel": channel.value, "sha256": sha256, "by": "S100"})
-        for doc in sorted(required_documents(track, report), key=lambda d: d.value)
-    ]
+    """The claim's documents, received together in one step (receive_documents)."""
+    docs = [{"document": doc.value, "channel": channel.value, "sha256": sha256}
+            for doc in sorted(required_documents(track, report), key=lambda d: d.value)]
+    return [(S.AWAITING_DOCUMENTS, "receive_documents", {"documents": docs, "by": "S100"})]
 
 
 def steps_for(track: Track, report: Report, *, photo_sha256: str, amount: Decimal = Decimal("2650.00")) -> StepList:

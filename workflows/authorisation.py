@@ -7,11 +7,11 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import Track
     from domain.tracks import small_claim_estimate_ok
-    from workflows.messages import CarAtShop, IssueAssessment, SceneEstimate, Stage, TrackInput, TrackView, UploadPhotos
+    from workflows.messages import TRACK_WORKFLOW_TYPES, CarAtShop, IssueAssessment, SceneEstimate, Stage, TrackInput, TrackView, UploadPhotos
     from workflows.track_base import StepRefused, TrackWorkflow
 
 
-@workflow.defn(name="SmallClaimAuthorisation")
+@workflow.defn(name=TRACK_WORKFLOW_TYPES[Track.AUTHORISATION])
 class SmallClaimAuthorisationWorkflow(TrackWorkflow):
     track = Track.AUTHORISATION
     stage_rules = {
@@ -54,7 +54,7 @@ class SmallClaimAuthorisationWorkflow(TrackWorkflow):
     async def record_scene_estimate(self, step: SceneEstimate) -> TrackView:
         self._estimate = step
         self._note("scene_estimate_recorded", step.by, f"{step.own_loss} CNY")
-        return self.view()
+        return await self._answer()
 
     @record_scene_estimate.validator
     def _check_scene_estimate(self, step: SceneEstimate) -> None:
@@ -66,7 +66,7 @@ class SmallClaimAuthorisationWorkflow(TrackWorkflow):
     async def car_at_shop(self, step: CarAtShop) -> TrackView:
         self._shop = step
         self._note("car_at_shop", step.by, f"shop {step.shop_code}")
-        return self.view()
+        return await self._answer()
 
     @car_at_shop.validator
     def _check_car_at_shop(self, step: CarAtShop) -> None:
@@ -77,7 +77,7 @@ class SmallClaimAuthorisationWorkflow(TrackWorkflow):
         await self._require_files(step.sha256)
         self._photos = step.sha256
         self._note("photos_uploaded", step.by, f"{len(step.sha256)} photo(s)")
-        return self.view()
+        return await self._answer()
 
     @upload_photos.validator
     def _check_upload_photos(self, step: UploadPhotos) -> None:

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.injury import InjuryOneToOneWorkflow
     from workflows import metrics
     from workflows.messages import (
+        CLAIM_WORKFLOW_TYPE,
         ClaimInput,
         ClaimView,
         Stage,
@@ -37,7 +38,13 @@ with workflow.unsafe.imports_passed_through():
         track_workflow_id,
     )
     from workflows import search_attributes as sa
-    from workflows.track_base import QUICK_CALL, SMALL_HISTORY_PATCH, TRACK_PROGRESS_SIGNAL, quick_call
+    from workflows.track_base import (
+        QUICK_CALL,
+        TRACK_INDEX_PATCH,
+        TRACK_PROGRESS_SIGNAL,
+        quick_call,
+        small_history,
+    )
 
 TRACK_WORKFLOWS = {
     Track.AUTHORISATION: SmallClaimAuthorisationWorkflow,
@@ -52,7 +59,7 @@ LOOKUP_REFUSALS = {POLICY_NOT_FOUND: Stage.ORDINARY, REPORT_CONFLICT: Stage.REFU
 SEARCH_ATTRIBUTES_PATCH = "claim-search-attributes"
 
 
-@workflow.defn(name="Claim")
+@workflow.defn(name=CLAIM_WORKFLOW_TYPE)
 class ClaimWorkflow:
     def __init__(self) -> None:
         self._report_no = ""
@@ -65,15 +72,19 @@ class ClaimWorkflow:
         self._rules: RuleSettings | None = None
         self._branch: str | None = None
         self._indexed: dict[str, Any] | None = None  # the search attributes as last upserted
+        self._current = False  # TRACK_INDEX_PATCH: its tracks index themselves
 
     @workflow.run
     async def run(self, input: ClaimInput) -> ClaimView:
+        self._current = workflow.patched(TRACK_INDEX_PATCH)
         report = input.report
         self._report = report
         self._report_no = report.report_no
         self._branch = report.branch
         self._note("reported")
-        rules = await quick_call(ActivityName.LOAD_RULES, LoadRulesInput(branch=report.branch), result_type=RuleSettings)
+        rules = await quick_call(
+            ActivityName.LOAD_RULES, LoadRulesInput(branch=report.branch), current=self._current, result_type=RuleSettings
+        )
         self._rules = rules
         try:
             lookup = await workflow.execute_activity(
@@ -108,8 +119,13 @@ class ClaimWorkflow:
 
         self._stage = Stage.IN_SERVICE
         children = []
+        segments = [s.value for s in self._decision.segments]
+        band = sa.loss_band(report.estimated_own_loss, rules.thresholds.small_claim_own_max, rules.thresholds.major_loss_min)
         for track_decision in taken:
             track = track_decision.track
+            indexed = (
+                sa.at_track_start(report.report_no, track, segments, self._branch, band) if self._current else None
+            )
             children.append(
                 await workflow.start_child_workflow(
                     TRACK_WORKFLOWS[track].run,
@@ -122,13 +138,14 @@ class ClaimWorkflow:
                     ),
                     id=track_workflow_id(report.report_no, track),
                     static_summary=f"Report {report.report_no}: track {track.value}, {track.title}",
+                    search_attributes=indexed,
                 )
             )
             self._note("track_started", detail=f"{track.value} {track.title}")
-        if workflow.patched(SMALL_HISTORY_PATCH):
+        if small_history(self._current):
             # a track that ends tells the claim by its result, at once, not by one more signal
             async def ended(child: Any) -> None:
-                self.track_progress(await child)
+                self._track_seen(await child)
 
             await asyncio.gather(*(ended(child) for child in children))
         else:
@@ -141,7 +158,12 @@ class ClaimWorkflow:
 
     @workflow.signal(name=TRACK_PROGRESS_SIGNAL)
     def track_progress(self, view: TrackView) -> None:
-        metrics.track_changed(self._tracks.get(view.track), view)
+        """A stage change from a track of a claim started before its tracks indexed themselves."""
+        self._track_seen(view)
+
+    def _track_seen(self, view: TrackView) -> None:
+        if not self._current:  # tracks that index themselves count their own SLA breaches and payments
+            metrics.track_changed(self._tracks.get(view.track), view)
         self._tracks[view.track] = view
         self._show_details()
 
@@ -174,11 +196,10 @@ class ClaimWorkflow:
     def _show_details(self) -> None:
         """What an operator reads in the Temporal UI: codes and stages only, no personal data."""
         lines = [f"**Report {self._report_no}** — {self._stage.value}"]
-        for track, view in sorted(self._tracks.items()):
-            waiting = view.waiting
-            due = f", due {waiting.due_at:%Y-%m-%d %H:%M} UTC" if waiting and waiting.due_at else ""
-            flag = " **OVERDUE**" if view.overdue else ""
-            lines.append(f"- {track.value} {track.title}: {view.stage.value}{due}{flag}")
+        lines += [f"- {sa.track_line(view)}" for _, view in sorted(self._tracks.items())]
+        if self._current and self._decision is not None:  # open tracks show their stage themselves
+            lines += [f"- {t.track.value} {t.track.title}: in service, see its workflow"
+                      for t in self._decision.applying() if t.track not in self._tracks]
         workflow.set_current_details("\n".join(lines))
         self._index()
 
@@ -187,33 +208,24 @@ class ClaimWorkflow:
 
         Codes, stages, dates and amount bands only: the UI and the API filter on them.
         """
-        if not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+        if not self._current and not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
             return
         if self._indexed is None:
-            known = workflow.info().typed_search_attributes
-            self._indexed = {pair.key.name: pair.value for pair in known}
+            self._indexed = sa.indexed_now()
         report = self._report
         thresholds = self._rules.thresholds if self._rules else None
         wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
             (sa.REPORT_NO, self._report_no),
             (sa.CLAIM_STAGE, sa.claim_stage(self._stage, self._tracks).value),
-            (sa.OVERDUE, sa.currently_overdue(self._tracks)),
-            (sa.PAYMENT_DUE_AT, sa.payment_due_at(self._tracks)),
             (sa.BRANCH, self._branch),
         ]
+        if not self._current:  # the tracks keep these themselves
+            wanted.append((sa.OVERDUE, sa.currently_overdue(self._tracks)))
+            wanted.append((sa.PAYMENT_DUE_AT, sa.payment_due_at(self._tracks)))
         if report is not None and thresholds is not None:
             band = sa.loss_band(report.estimated_own_loss, thresholds.small_claim_own_max, thresholds.major_loss_min)
             wanted.append((sa.LOSS_BAND, band))
         if self._decision is not None:
             wanted.append((sa.SEGMENT, [s.value for s in self._decision.segments]))
             wanted.append((sa.CLAIM_TRACKS, [t.track.value for t in self._decision.applying()]))
-        updates = []
-        for key, value in wanted:
-            if value in (None, []) and key.name not in self._indexed:
-                continue
-            if self._indexed.get(key.name) == value:
-                continue
-            self._indexed[key.name] = value
-            updates.append(key.value_unset() if value in (None, []) else key.value_set(value))
-        if updates:
-            workflow.upsert_search_attributes(updates)
+        sa.upsert_changed(self._indexed, wanted)

@@ -6,11 +6,11 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Track
-    from workflows.messages import Stage, TrackInput, TrackView
+    from workflows.messages import TRACK_WORKFLOW_TYPES, Stage, TrackInput, TrackView
     from workflows.track_base import TrackWorkflow
 
 
-@workflow.defn(name="SmallClaimCredit")
+@workflow.defn(name=TRACK_WORKFLOW_TYPES[Track.CREDIT])
 class SmallClaimCreditWorkflow(TrackWorkflow):
     track = Track.CREDIT
     stage_rules = {**TrackWorkflow.stage_rules, Stage.AWAITING_DOCUMENTS: "R-B-2/R-B-3/R-B-4"}

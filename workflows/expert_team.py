@@ -7,6 +7,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import Track
     from workflows.messages import (
+        TRACK_WORKFLOW_TYPES,
         ExpertRole,
         LeadContact,
         NameExpertLead,
@@ -20,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.track_base import StepRefused, TrackWorkflow
 
 
-@workflow.defn(name="LargeClaimExpertTeam")
+@workflow.defn(name=TRACK_WORKFLOW_TYPES[Track.EXPERT_TEAM])
 class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     track = Track.EXPERT_TEAM
     stage_rules = {
@@ -67,7 +68,7 @@ class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     async def name_expert_lead(self, step: NameExpertLead) -> TrackView:
         self._lead = step
         self._note("expert_lead_named", step.by, f"lead {step.lead_code}")
-        return self.view()
+        return await self._answer()
 
     @name_expert_lead.validator
     def _check_name_expert_lead(self, step: NameExpertLead) -> None:
@@ -77,7 +78,7 @@ class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     async def record_lead_contact(self, step: LeadContact) -> TrackView:
         self._contacted = True
         self._note("lead_contacted_customer", step.by, "dedicated service channel entered")
-        return self.view()
+        return await self._answer()
 
     @record_lead_contact.validator
     def _check_record_lead_contact(self, step: LeadContact) -> None:
@@ -90,7 +91,7 @@ class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     async def staff_team(self, step: StaffTeam) -> TrackView:
         self._team = step.roles
         self._note("team_staffed", step.by, ", ".join(sorted(r.value for r in step.roles)))
-        return self.view()
+        return await self._answer()
 
     @staff_team.validator
     def _check_staff_team(self, step: StaffTeam) -> None:
@@ -100,7 +101,7 @@ class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     async def complete_service_item(self, step: ServiceItemDone) -> TrackView:
         self._items_done.add(step.role)
         self._note("service_item_done", step.by, step.role.value)
-        return self.view()
+        return await self._answer()
 
     @complete_service_item.validator
     def _check_complete_service_item(self, step: ServiceItemDone) -> None:
@@ -114,7 +115,7 @@ class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     async def report_back(self, step: ReportBack) -> TrackView:
         self._reported_back = True
         self._note("lead_reported_back", step.by, "customer service centre told (R-C-5)")
-        return self.view()
+        return await self._answer()
 
     @report_back.validator
     def _check_report_back(self, step: ReportBack) -> None:

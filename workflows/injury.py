@@ -7,13 +7,13 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import ActivityName, SendSmsInput, SmsKind
     from domain.models import Track
-    from workflows.messages import ContactKind, ReportBack, SpecialistContact, Stage, TrackInput, TrackView
+    from workflows.messages import TRACK_WORKFLOW_TYPES, ContactKind, ReportBack, SpecialistContact, Stage, TrackInput, TrackView
     from workflows.track_base import StepRefused, TrackWorkflow, quick_call
 
 CLOSED_STAGES = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stage.AWAITING_CALLBACK})
 
 
-@workflow.defn(name="InjuryOneToOne")
+@workflow.defn(name=TRACK_WORKFLOW_TYPES[Track.INJURY])
 class InjuryOneToOneWorkflow(TrackWorkflow):
     track = Track.INJURY
     stage_rules = {
@@ -45,6 +45,7 @@ class InjuryOneToOneWorkflow(TrackWorkflow):
                 recipient_role="injury_specialist",
                 fields={"insured_name": customer.name, "contact_phone": contact_phone},
             ),
+            current=self._current,
             summary="SMS to the injury service specialist (R-D-1)",
         )
         self._note("specialist_sms_sent")
@@ -76,7 +77,7 @@ class InjuryOneToOneWorkflow(TrackWorkflow):
             if done
         ]
         self._note(f"specialist_{step.kind.value}", step.by, f"contact {self._contacts}: {', '.join(facts)}")
-        return self.view()
+        return await self._answer()
 
     @record_specialist_contact.validator
     def _check_specialist_contact(self, step: SpecialistContact) -> None:
@@ -110,7 +111,7 @@ class InjuryOneToOneWorkflow(TrackWorkflow):
     async def report_back(self, step: ReportBack) -> TrackView:
         self._case_done = True
         self._note("specialist_reported_back", step.by, "95500 agent told the case is done (R-D-6)")
-        return self.view()
+        return await self._answer()
 
     @report_back.validator
     def _check_report_back(self, step: ReportBack) -> None:

@@ -37,6 +37,16 @@ def track_workflow_id(report_no: str, track: Track) -> str:
     return f"claim-{report_no}-{track.value}"
 
 
+CLAIM_WORKFLOW_TYPE = "Claim"
+# The workflow type of each track, as its @workflow.defn names it.
+TRACK_WORKFLOW_TYPES: dict[Track, str] = {
+    Track.AUTHORISATION: "SmallClaimAuthorisation",
+    Track.CREDIT: "SmallClaimCredit",
+    Track.EXPERT_TEAM: "LargeClaimExpertTeam",
+    Track.INJURY: "InjuryOneToOne",
+}
+
+
 class Stage(StrEnum):
     """Where a track (or the claim) stands; each value names what it waits for."""
 
@@ -166,6 +176,30 @@ class ReceiveDocument(Step):
     sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
 
 
+class DocumentIn(Frozen):
+    """One document of a set received together."""
+
+    document: DocumentType
+    channel: DocumentChannel
+    sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
+
+
+class ReceiveDocuments(Step):
+    """R-X-5 several documents received at once (the customer's set at the shop, a door pickup,
+    a delegate's envelope): all are taken, or none."""
+
+    documents: tuple[DocumentIn, ...] = Field(min_length=1, max_length=len(DocumentType))
+
+    @field_validator("documents")
+    @classmethod
+    def _once_each(cls, values: tuple[DocumentIn, ...]) -> tuple[DocumentIn, ...]:
+        names = [d.document for d in values]
+        twice = sorted({n.value for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"each document once per step: {', '.join(twice)} given twice")
+        return values
+
+
 class NameExpertLead(Step):
     """R-C-2: the branch's expert team names a responsible lead."""
 
@@ -284,6 +318,7 @@ STEP_MODELS: dict[str, type[Step]] = {
     "upload_photos": UploadPhotos,
     "issue_assessment": IssueAssessment,
     "receive_document": ReceiveDocument,
+    "receive_documents": ReceiveDocuments,
     "name_expert_lead": NameExpertLead,
     "record_lead_contact": LeadContact,
     "staff_team": StaffTeam,

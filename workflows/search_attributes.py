@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from domain.models import Report, Track
@@ -98,13 +99,19 @@ def payment_due_at(tracks: Mapping[Track, TrackView]) -> datetime | None:
     return min(due) if due else None
 
 
+# Where the claim's stage is kept. Claims whose tracks index themselves (the workflows'
+# TRACK_INDEX_PATCH) keep on the claim only the claim's own stage; each track keeps its stage,
+# Overdue and PaymentDueAt, with the claim's ReportNo, Segment, Branch, LossBand and its own track
+# in ClaimTracks. Claims started before keep their slowest track's stage on the claim.
+CLAIM_STAGES = frozenset({Stage.DECIDING, Stage.IN_SERVICE, Stage.CLOSED, Stage.ORDINARY, Stage.REFUSED})
+
+
 def at_report(report: Report) -> TypedSearchAttributes:
     """What is known when the claim is reported: set when the workflow starts."""
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(REPORT_NO, report.report_no),
         SearchAttributePair(CLAIM_STAGE, Stage.DECIDING.value),
         SearchAttributePair(LOSS_BAND, loss_band(report.estimated_own_loss)),
-        SearchAttributePair(OVERDUE, False),
     ]
     if report.branch:
         pairs.append(SearchAttributePair(BRANCH, report.branch))
@@ -130,3 +137,63 @@ def static_details(report: Report) -> str:
     if report.deaths or report.hospitalised:
         lines.append(f"- deaths {report.deaths}, hospitalised {report.hospitalised}")
     return "\n".join(lines)
+
+
+def at_track_start(report_no: str, track: Track, segments: Iterable[str], branch: str | None, band: str | None) -> TypedSearchAttributes:
+    """What a track is found by from its start: its claim's codes and its own track."""
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(REPORT_NO, report_no),
+        SearchAttributePair(CLAIM_TRACKS, [track.value]),
+        SearchAttributePair(CLAIM_STAGE, Stage.DECIDING.value),
+        SearchAttributePair(OVERDUE, False),
+    ]
+    if list(segments):
+        pairs.append(SearchAttributePair(SEGMENT, list(segments)))
+    if branch:
+        pairs.append(SearchAttributePair(BRANCH, branch))
+    if band:
+        pairs.append(SearchAttributePair(LOSS_BAND, band))
+    return TypedSearchAttributes(pairs)
+
+
+def of_track(view: TrackView) -> list[tuple[SearchAttributeKey[Any], Any]]:
+    """What a track that indexes itself keeps current: its stage, Overdue, PaymentDueAt."""
+    tracks = {view.track: view}
+    return [
+        (CLAIM_STAGE, view.stage.value),
+        (OVERDUE, currently_overdue(tracks)),
+        (PAYMENT_DUE_AT, payment_due_at(tracks)),
+    ]
+
+
+def indexed_now() -> dict[str, Any]:
+    """The running workflow's search attributes as they stand, by name (workflow code only)."""
+    return {pair.key.name: pair.value for pair in workflow.info().typed_search_attributes}
+
+
+def upsert_changed(indexed: dict[str, Any], wanted: Iterable[tuple[SearchAttributeKey[Any], Any]]) -> None:
+    """Upsert only the values that changed since `indexed` (kept up to date here): one history
+    event per change, none when nothing changed. None or [] removes a value that was set."""
+    updates = []
+    for key, value in wanted:
+        if value in (None, []) and key.name not in indexed:
+            continue
+        if indexed.get(key.name) == value:
+            continue
+        indexed[key.name] = value
+        updates.append(key.value_unset() if value in (None, []) else key.value_set(value))
+    if updates:
+        workflow.upsert_search_attributes(updates)
+
+
+def track_line(view: TrackView) -> str:
+    """One track as an operator reads it in the Temporal UI: codes, stage and due date only."""
+    waiting = view.waiting
+    due = f", due {waiting.due_at:%Y-%m-%d %H:%M} UTC" if waiting and waiting.due_at else ""
+    flag = " **OVERDUE**" if view.overdue else ""
+    return f"{view.track.value} {view.track.title}: {view.stage.value}{due}{flag}"
+
+
+def track_details(report_no: str, view: TrackView) -> str:
+    """A track's current details in the Temporal UI."""
+    return f"**Report {report_no}** — track {track_line(view)}"

@@ -33,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.documents import missing_documents, required_documents
     from domain.models import DocumentChannel, DocumentType, Track
+    from workflows import metrics
+    from workflows import search_attributes as sa
     from workflows.messages import (
         WAITING_ON,
         AcceptOffer,
@@ -41,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         IssueAssessment,
         PaymentView,
         ReceiveDocument,
+        ReceiveDocuments,
         Stage,
         TimelineEntry,
         TrackInput,
@@ -80,11 +83,28 @@ TRACK_PROGRESS_SIGNAL = "track_progress"
 #   are local activities: one marker in the running workflow task instead of three events and a
 #   workflow task. The payment stays an ordinary activity: it heartbeats and retries for a day.
 SMALL_HISTORY_PATCH = "small-history"
+# Tracks that index themselves, made after the v2 histories were recorded (and holding everything
+# small-history does). The claim's stage, overdue flag and payment due date live where they change:
+# a track keeps them as its own search attributes (with its current details and the SLA and
+# payment metrics) and tells its claim nothing until it ends, when the claim reads the child's
+# result. A stage-change signal cost the track 5 events and the claim 5 (and two workflow tasks);
+# an upsert costs one event in a task the track runs anyway. And a human step answers once the
+# track has moved on (at its next wait, paying, or ended), so the caller reads the next stage from
+# the answer instead of asking again.
+TRACK_INDEX_PATCH = "tracks-index-themselves"
 
 
-async def quick_call(activity: str, arg: object, *, result_type: type | None = None, summary: str | None = None):  # type: ignore[no-untyped-def]
+def small_history(current: bool) -> bool:
+    """Whether this run takes the small-history path: runs that keep their own index (`current`,
+    the TRACK_INDEX_PATCH) do, without a marker of their own."""
+    return current or workflow.patched(SMALL_HISTORY_PATCH)
+
+
+async def quick_call(  # type: ignore[no-untyped-def]
+    activity: str, arg: object, *, current: bool, result_type: type | None = None, summary: str | None = None
+):
     """A short call (QUICK_CALL timeouts and retries): a local activity on new claims."""
-    if workflow.patched(SMALL_HISTORY_PATCH):
+    if small_history(current):
         return await workflow.execute_local_activity(activity, arg, result_type=result_type, summary=summary, **QUICK_CALL)
     return await workflow.execute_activity(activity, arg, result_type=result_type, summary=summary, **QUICK_CALL)
 
@@ -158,9 +178,13 @@ class TrackWorkflow:
         self._outcome: str | None = None
         self._dirty = False
         self._publishing = False
+        self._current = False  # TRACK_INDEX_PATCH: set once the run starts
+        self._blocked_on: Callable[[], bool] | None = None  # what the run waits for now
+        self._paying = False
 
     # --- the shape of every track ---------------------------------------------------------------
     async def _run(self, input: TrackInput) -> TrackView:
+        self._current = workflow.patched(TRACK_INDEX_PATCH)
         self._input = input
         self._calendar = WorkingCalendar(input.rules.calendar)
         self._required = required_documents(self.track, input.report)
@@ -193,7 +217,7 @@ class TrackWorkflow:
     async def accept_offer(self, step: AcceptOffer) -> TrackView:
         self._accepted = step.accepted
         self._note("offer_accepted" if step.accepted else "offer_declined", step.by)
-        return self.view()
+        return await self._answer()
 
     @accept_offer.validator
     def _check_accept_offer(self, step: AcceptOffer) -> None:
@@ -209,24 +233,47 @@ class TrackWorkflow:
         self._note("document_received", step.by, f"{step.document.value} via {step.channel.value}")
         if not self._missing():
             self._note("documents_complete")
-        return self.view()
+        return await self._answer()
 
     @receive_document.validator
     def _check_receive_document(self, step: ReceiveDocument) -> None:
         self._require_settlement_open()
-        if step.document not in self._required:
-            raise StepRefused(f"{step.document.value} is not a document this claim needs")
-        if step.document in self._documents:
-            raise StepRefused(f"{step.document.value} was already received")
-        if step.channel not in ALLOWED_CHANNELS[self.track]:
-            raise StepRefused(f"this track does not take documents via {step.channel.value} (R-B-4)")
+        self._check_document(step.document, step.channel)
+
+    def _check_document(self, document: DocumentType, channel: DocumentChannel) -> None:
+        if document not in self._required:
+            raise StepRefused(f"{document.value} is not a document this claim needs")
+        if document in self._documents:
+            raise StepRefused(f"{document.value} was already received")
+        if channel not in ALLOWED_CHANNELS[self.track]:
+            raise StepRefused(f"this track does not take documents via {channel.value} (R-B-4)")
+
+    @workflow.update(name="receive_documents")
+    async def receive_documents(self, step: ReceiveDocuments) -> TrackView:
+        """Several documents at once: one file check, one step in the history; all or none."""
+        files = tuple(dict.fromkeys(d.sha256 for d in step.documents if d.sha256))
+        if files:
+            await self._require_files(files)
+        self._check_receive_documents(step)
+        for d in step.documents:
+            self._documents[d.document] = d.channel
+            self._note("document_received", step.by, f"{d.document.value} via {d.channel.value}")
+        if not self._missing():
+            self._note("documents_complete")
+        return await self._answer()
+
+    @receive_documents.validator
+    def _check_receive_documents(self, step: ReceiveDocuments) -> None:
+        self._require_settlement_open()
+        for d in step.documents:
+            self._check_document(d.document, d.channel)
 
     @workflow.update(name="issue_assessment")
     async def issue_assessment(self, step: IssueAssessment) -> TrackView:
         self._check_issue_assessment(step)
         self._assessment = step
         self._note("assessment_issued", step.by, f"sheet {step.sheet_no}, {step.amount} CNY")
-        return self.view()
+        return await self._answer()
 
     @issue_assessment.validator
     def _check_issue_assessment(self, step: IssueAssessment) -> None:
@@ -281,12 +328,14 @@ class TrackWorkflow:
             **PAYMENT_CALL,
         )
         paying = asyncio.ensure_future(call)
+        self._paying = True
         try:
             done, _ = await workflow.wait([paying], timeout=max((due_at - self.now).total_seconds(), 1.0))
             if not done:
                 await self._escalate(Stage.PAYING, due_at)
             receipt = await paying
         except ActivityError as err:
+            self._paying = False
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type in (PAYEE_NOT_INSURED, PAYMENT_DECLINED):
                 self._payment = self._payment.model_copy(update={"refused_reason": cause.message})
@@ -294,6 +343,7 @@ class TrackWorkflow:
                 self._note("payment_refused", detail=cause.message)
                 return False
             raise
+        self._paying = False
         self._payment = self._payment.model_copy(
             update={
                 "payment_id": receipt.payment_id,
@@ -310,7 +360,7 @@ class TrackWorkflow:
     async def correct_payee_account(self, step: CorrectPayeeAccount) -> TrackView:
         self._payee_account = step.account.replace(" ", "")
         self._note("payee_account_corrected", step.by)
-        return self.view()
+        return await self._answer()
 
     @correct_payee_account.validator
     def _check_correct_payee_account(self, step: CorrectPayeeAccount) -> None:
@@ -334,6 +384,7 @@ class TrackWorkflow:
                 comment=self._callback.comment,
                 poor_score_max=self.rules.thresholds.poor_callback_score_max,
             ),
+            current=self._current,
             result_type=RecordCallbackResult,
         )
         self._follow_up = result.follow_up_opened
@@ -344,7 +395,7 @@ class TrackWorkflow:
     async def record_callback(self, step: Callback) -> TrackView:
         self._callback = step
         self._note("callback_recorded", step.by, f"score {step.score}")
-        return self.view()
+        return await self._answer()
 
     @record_callback.validator
     def _check_record_callback(self, step: Callback) -> None:
@@ -409,7 +460,9 @@ class TrackWorkflow:
 
     async def _require_files(self, sha256: tuple[str, ...]) -> None:
         """Refer only to files the store holds; raising here keeps the step out of the claim."""
-        result = await quick_call(ActivityName.CHECK_FILES, CheckFilesInput(sha256=sha256), result_type=CheckFilesResult)
+        result = await quick_call(
+            ActivityName.CHECK_FILES, CheckFilesInput(sha256=sha256), current=self._current, result_type=CheckFilesResult
+        )
         if result.missing:
             raise ApplicationError(
                 f"{len(result.missing)} file(s) are not in the store; upload them first", type="FileNotFound"
@@ -434,6 +487,7 @@ class TrackWorkflow:
     ) -> None:
         """Wait for a human step; at its deadline tell a supervisor once, then keep waiting (OPEN-3)."""
         self._set_waiting(stage, due_at, rule)
+        self._blocked_on = done
         if due_at is not None:
             try:
                 await workflow.wait_condition(
@@ -444,6 +498,7 @@ class TrackWorkflow:
             except asyncio.TimeoutError:
                 await self._escalate(stage, due_at)
         await workflow.wait_condition(done)
+        self._blocked_on = None
         self._waiting = None
 
     async def _escalate(self, stage: Stage, due_at: datetime) -> None:
@@ -461,6 +516,7 @@ class TrackWorkflow:
                 recipient_role="supervisor",
                 fields={"track": self.track.value, "step": stage.value, "due_at": due_at.isoformat()},
             ),
+            current=self._current,
         )
         self._note("deadline_missed", detail=f"{stage.value} was due {due_at.isoformat()}; supervisor told")
 
@@ -474,24 +530,39 @@ class TrackWorkflow:
         )
         return self.view()
 
+    async def _answer(self) -> TrackView:
+        """A step's answer. On current runs it waits until the track has moved on (TRACK_INDEX_PATCH),
+        within the same workflow task, so the answer shows the next stage or the payment under way."""
+        if self._current:
+            await workflow.wait_condition(self._settled)
+        return self.view()
+
+    def _settled(self) -> bool:
+        """The run waits for a step it does not have yet, is paying, or has ended."""
+        blocked = self._blocked_on
+        return self._outcome is not None or self._paying or (blocked is not None and not blocked())
+
     def _publish(self) -> None:
         self._dirty = True
 
     async def _publisher(self) -> None:
-        """Tell the claim workflow where this track stands, so one query shows the whole claim.
+        """Show where this track stands: on current runs (TRACK_INDEX_PATCH) in its own search
+        attributes, current details and metrics; on older ones by a signal to the claim.
 
-        Changes made within one workflow task go out as one signal, in order; on new claims only
-        when what the claim uses changed (progress_of). Staff read a track's documents and
-        timeline from the track itself (worker.client.claim_state); the claim gets the full
-        view with every stage change, and at the end as the child workflow's result.
+        Changes made within one workflow task go out together, in order; only when what is shown
+        changed (progress_of). Staff read a track's documents and timeline from the track itself
+        (worker.client.claim_state); the claim gets the full view at the end, as the child's result.
         """
+        if self._current:
+            await self._index_itself()
+            return
         parent = workflow.get_external_workflow_handle(self._input_or_fail().claim_workflow_id)
         sent: tuple[object, ...] | None = None
         while True:
             await workflow.wait_condition(lambda: self._dirty)
             self._dirty = False
             view = self.view()
-            if workflow.patched(SMALL_HISTORY_PATCH):
+            if small_history(False):
                 if self._outcome is not None or progress_of(view) == sent:
                     continue  # nothing the claim uses changed, or the track ended: its result tells
                 sent = progress_of(view)
@@ -500,3 +571,17 @@ class TrackWorkflow:
                 await parent.signal(TRACK_PROGRESS_SIGNAL, view)
             finally:
                 self._publishing = False
+
+    async def _index_itself(self) -> None:
+        indexed = sa.indexed_now()
+        shown: TrackView | None = None
+        while True:
+            await workflow.wait_condition(lambda: self._dirty)
+            self._dirty = False
+            view = self.view()
+            if shown is not None and progress_of(view) == progress_of(shown):
+                continue
+            metrics.track_changed(shown, view)
+            shown = view
+            sa.upsert_changed(indexed, sa.of_track(view))
+            workflow.set_current_details(sa.track_details(self.report.report_no, view))

@@ -56,6 +56,10 @@ STEP_MATRIX: list[tuple[str, str, dict[str, Any], frozenset[Role]]] = [
         "receive_document", "B", {"document": "claim_form", "channel": "self"},  # R-A-5, R-B-4, R-X-5
         steps(R.ASSESSOR, R.AGENT, R.INJURY_SPECIALIST, R.EXPERT_LEAD, R.SUPERVISOR),
     ),
+    (
+        "receive_documents", "B", {"documents": [{"document": "claim_form", "channel": "self"}]},  # R-X-5
+        steps(R.ASSESSOR, R.AGENT, R.INJURY_SPECIALIST, R.EXPERT_LEAD, R.SUPERVISOR),
+    ),
     ("name_expert_lead", "C", {"lead_code": "EL07"}, steps(R.EXPERT_LEAD, R.AGENT, R.SUPERVISOR)),  # R-C-2
     ("record_lead_contact", "C", {"note": "called"}, steps(R.EXPERT_LEAD, R.SUPERVISOR)),  # R-C-3
     ("staff_team", "C", {"roles": ["legal"]}, steps(R.EXPERT_LEAD, R.SUPERVISOR)),  # R-C-4

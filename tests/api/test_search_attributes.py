@@ -1,5 +1,5 @@
-"""The claim keeps its search attributes current, upserting only what changed (a small history),
-with codes only; deadlines flip Overdue (time-skipping server)."""
+"""The claim and its tracks keep their search attributes current, upserting only what changed (a
+small history), with codes only; deadlines flip a track's Overdue (time-skipping server)."""
 
 from __future__ import annotations
 
@@ -12,28 +12,15 @@ from temporalio.testing import WorkflowEnvironment
 from domain.models import Track
 from worker.client import report_claim
 from workflows import search_attributes as sa
-from workflows.messages import claim_workflow_id
+from workflows.messages import claim_workflow_id, track_workflow_id
 
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
 
 
-async def test_attributes_follow_the_claim_and_each_upsert_changes_something(dev_env: WorkflowEnvironment) -> None:
-    """R-B-1..5: a track B claim ends with ClaimStage closed, its track and segment, no payment
-    due; every upsert in its history changes a value (no repeated writes)."""
-    fakes = FakeSystems()
-    report = reports()["B"]
-    async with running(dev_env.client, fakes.activities()) as tq:
-        await run_claim(dev_env.client, tq, report, [Track.CREDIT])
-    handle = dev_env.client.get_workflow_handle(claim_workflow_id(report.report_no))
-    attrs = (await handle.describe()).typed_search_attributes
-    assert attrs.get(sa.REPORT_NO) == report.report_no
-    assert attrs.get(sa.CLAIM_STAGE) == "closed"
-    assert attrs.get(sa.CLAIM_TRACKS) == ["B"]
-    assert attrs.get(sa.SEGMENT) == ["claim_free_3"]
-    assert attrs.get(sa.BRANCH) == "HQ" and attrs.get(sa.LOSS_BAND) == "<=3000"
-    assert attrs.get(sa.OVERDUE) is False and attrs.get(sa.PAYMENT_DUE_AT) is None
-
+async def upserted(handle) -> tuple[int, dict[str, bytes], list[str]]:  # type: ignore[no-untyped-def]
+    """The upserts in a history (each must change something), the last value of each attribute,
+    and the ClaimStage values in order."""
     seen: dict[str, bytes] = {}
     upserts = 0
     stages: list[str] = []
@@ -48,13 +35,41 @@ async def test_attributes_follow_the_claim_and_each_upsert_changes_something(dev
             seen[name] = payload.data
             if name == sa.CLAIM_STAGE.name:
                 stages.append(json.loads(payload.data))
-    assert upserts <= 12
-    assert stages[-1] == "closed" and "awaiting_documents" in stages
+    return upserts, seen, stages
+
+
+async def test_attributes_follow_the_claim_and_each_upsert_changes_something(dev_env: WorkflowEnvironment) -> None:
+    """R-B-1..5: a track B claim ends with ClaimStage closed, its track and segment; the track
+    keeps its own stage, Overdue and payment due date, and its claim's codes; every upsert in
+    either history changes a value (no repeated writes)."""
+    fakes = FakeSystems()
+    report = reports()["B"]
+    async with running(dev_env.client, fakes.activities()) as tq:
+        await run_claim(dev_env.client, tq, report, [Track.CREDIT])
+    handle = dev_env.client.get_workflow_handle(claim_workflow_id(report.report_no))
+    track = dev_env.client.get_workflow_handle(track_workflow_id(report.report_no, Track.CREDIT))
+    for h in (handle, track):
+        attrs = (await h.describe()).typed_search_attributes
+        assert attrs.get(sa.REPORT_NO) == report.report_no
+        assert attrs.get(sa.CLAIM_STAGE) == "closed"
+        assert attrs.get(sa.CLAIM_TRACKS) == ["B"]
+        assert attrs.get(sa.SEGMENT) == ["claim_free_3"]
+        assert attrs.get(sa.BRANCH) == "HQ" and attrs.get(sa.LOSS_BAND) == "<=3000"
+        assert attrs.get(sa.PAYMENT_DUE_AT) is None
+    assert (await track.describe()).typed_search_attributes.get(sa.OVERDUE) is False
+    assert (await handle.describe()).typed_search_attributes.get(sa.OVERDUE) is None  # the track's to keep
+
+    upserts, seen, stages = await upserted(handle)
+    assert upserts <= 4 and stages == ["in_service", "closed"]
+    track_upserts, track_seen, track_stages = await upserted(track)
+    assert track_upserts <= 8
+    assert track_stages[-1] == "closed" and "awaiting_documents" in track_stages and "paying" in track_stages
+    assert sa.PAYMENT_DUE_AT.name in track_seen  # set while paying, removed once paid
     # codes only: no name, phone or account of the sample customer in any attribute or detail
     description = await handle.describe()
     summary, details = await description.static_summary(), await description.static_details()
     assert summary == f"Claim for report {report.report_no}" and details and report.report_no in details
-    shown = " ".join(str(v) for v in seen.values()) + details + summary
+    shown = " ".join(str(v) for v in [*seen.values(), *track_seen.values()]) + details + summary
     for personal in ("测试客户", "1380000", "6222"):
         assert personal not in shown
 
@@ -66,10 +81,13 @@ async def test_open_3_overdue_is_searchable_after_a_missed_deadline(time_env: Wo
     report = reports()["D"]
     async with running(time_env.client, fakes.activities()) as tq:
         handle, _ = await report_claim(time_env.client, report, tq)
+        track = time_env.client.get_workflow_handle(track_workflow_id(report.report_no, Track.INJURY))
         await time_env.sleep(timedelta(minutes=10))
-        attrs = (await handle.describe()).typed_search_attributes
+        attrs = (await track.describe()).typed_search_attributes
         assert attrs.get(sa.CLAIM_STAGE) == "awaiting_specialist_call" and attrs.get(sa.OVERDUE) is False
         await time_env.sleep(timedelta(minutes=25))
-        attrs = (await handle.describe()).typed_search_attributes
+        attrs = (await track.describe()).typed_search_attributes
         assert attrs.get(sa.CLAIM_STAGE) == "awaiting_specialist_call" and attrs.get(sa.OVERDUE) is True
+        assert attrs.get(sa.REPORT_NO) == report.report_no and attrs.get(sa.CLAIM_TRACKS) == ["D"]
+        assert (await handle.describe()).typed_search_attributes.get(sa.CLAIM_STAGE) == "in_service"
         await handle.terminate("test done")

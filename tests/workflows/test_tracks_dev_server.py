@@ -262,3 +262,42 @@ async def test_concurrent_same_step_is_recorded_once(dev_env: WorkflowEnvironmen
     assert all(isinstance(r, WorkflowUpdateFailedError) for r in results if isinstance(r, Exception))
     assert [e.step for e in view.timeline].count("assessment_issued") == 1
     assert [e.step for e in view.timeline].count("document_received") == 1
+
+
+async def test_r_x_5_documents_together_all_or_none_and_answers_show_the_next_stage(dev_env: WorkflowEnvironment) -> None:
+    """R-X-5, R-B-4: a set of documents is one step: a set with one document the claim does not
+    need, by a channel the track does not take, or already received is refused whole; a good set
+    is taken whole. Each step's answer shows where the track went next."""
+    fakes = FakeSystems()
+    report = reports()["B"]
+    client, no, track = dev_env.client, report.report_no, Track.CREDIT
+    async with running(client, fakes.activities()) as tq:
+        handle, _ = await report_claim(client, report, tq)
+        await wait_for_stage(client, no, track, Stage.AWAITING_ACCEPTANCE)
+        answer = await take_step(client, no, track, "accept_offer", {"accepted": True})
+        assert answer.stage is Stage.AWAITING_DOCUMENTS  # not awaiting_acceptance: the track moved on
+        required = answer.documents_required
+        assert len(required) >= 2
+        good = [{"document": d.value, "channel": "door_pickup"} for d in required]
+        for bad, reason in [
+            ([*good, {"document": "medical_records", "channel": "self"}], "not a document this claim needs"),
+            ([{**good[0], "channel": "assessor_at_shop"}, *good[1:]], "R-B-4"),
+        ]:
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await take_step(client, no, track, "receive_documents", {"documents": bad})
+            assert reason in str(err.value.cause)
+        with pytest.raises(ValidationError, match="given twice"):
+            await take_step(client, no, track, "receive_documents", {"documents": [good[0], good[0]]})
+        assert (await wait_for_stage(client, no, track, Stage.AWAITING_DOCUMENTS)).documents_received == {}
+
+        answer = await take_step(client, no, track, "receive_documents", {"documents": good[:1]})
+        assert list(answer.documents_received) == [required[0]]
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await take_step(client, no, track, "receive_documents", {"documents": good[:2]})
+        assert "already received" in str(err.value.cause)
+        answer = await take_step(client, no, track, "receive_documents", {"documents": good[1:]})
+        assert answer.documents_missing == () and answer.stage is Stage.AWAITING_DOCUMENTS  # no assessment yet
+        assert [e.step for e in answer.timeline].count("documents_complete") == 1
+        answer = await take_step(client, no, track, "issue_assessment", {"sheet_no": "DS-1", "amount": "1200.00"})
+        assert answer.stage in (Stage.PAYING, Stage.AWAITING_CALLBACK)  # the payment is under way or done
+        await handle.terminate("test done")
