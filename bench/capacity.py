@@ -12,7 +12,8 @@ real processes: `premium-claims worker` (one or two), `premium-claims api` for t
 `python -m bench.bare` for the baseline. The load comes from this process. Claims are a mix of
 tracks (A 3 : B 4 : C 1 : D 2), each on its own copy of the sample policy for its track, so every
 claim is the first on its policy (R-EL-1.2). Human steps are taken as soon as the track takes
-them: a step sent early is refused by the update's validator (no history) and sent again.
+them, as worker.client.drive does: a step's answer shows the track's next stage, and the track is
+asked (a query, no history) only while it is busy elsewhere (starting, paying).
 
 Prints one table (and writes JSON with --json). Figures depend on the machine: the README has
 the latest run with its date and machine.
@@ -41,8 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from activities import open_embedded
 from activities.core_system import CoreData
@@ -51,11 +51,11 @@ from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import environment_for_child
-from worker.client import connect, report_claim, take_step
+from worker.client import connect, drive, report_claim, take_step
 from worker.devserver import start_dev_server, wait_until_ready
 from worker.scenarios import sample_reports, steps_for
 from worker.settings import Settings, load_settings
-from workflows.messages import ClaimView, track_workflow_id
+from workflows.messages import TRACK_WORKFLOW_TYPES, ClaimView, track_workflow_id
 
 PHOTO = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -65,8 +65,6 @@ PHOTO = bytes.fromhex(
 TEMPLATES = {Track.AUTHORISATION: "P2026000001", Track.CREDIT: "P2026000002", Track.EXPERT_TEAM: "P2026000003",
              Track.INJURY: "P2026000004"}
 MIX = {Track.AUTHORISATION: 3, Track.CREDIT: 4, Track.EXPERT_TEAM: 1, Track.INJURY: 2}
-# refusals that only mean "not yet": the track has not reached the step's stage
-NOT_YET = ("belongs to stage", "are not taken at stage", "has not started yet")
 
 FILL_BATCH = 500  # open claims are started this many at a time, each batch waiting before the next
 
@@ -119,39 +117,19 @@ def plan_of(claim: Claim, photo: str) -> BarePlan:
     """What a claim of this track does, for the bare baseline: its updates, its ordinary activities
     (policy lookup, payment) and its local ones (rules, file checks, SMS, callback book)."""
     steps = steps_for(claim.track, claim.report, photo_sha256=photo)
-    file_checks = sum(1 for _, _, payload in steps if payload.get("sha256"))
+    file_checks = sum(1 for _, _, payload in steps  # one check per step that refers to stored files
+                      if payload.get("sha256") or any(d.get("sha256") for d in payload.get("documents", ())))
     sms = 1 if claim.track is Track.INJURY else 0
     return BarePlan(updates=len(steps), activities=2, local_activities=1 + file_checks + 1 + sms)
 
 
-EARLY = Counter[str]()  # steps sent before their stage and refused, per section
-
-
-async def take_when_ready(client: Client, report_no: str, track: Track, step: str, payload: Any, timeout: float) -> None:
-    """Send the step; while the track is not at its stage yet, send it again a little later."""
-    deadline = time.monotonic() + timeout
-    pause = 0.05
-    while True:
-        try:
-            await take_step(client, report_no, track, step, payload)
-            return
-        except WorkflowUpdateFailedError as err:
-            if not any(s in str(err.cause) for s in NOT_YET):
-                raise
-        except RPCError as err:  # the track's workflow has not started yet
-            if err.status != RPCStatusCode.NOT_FOUND:
-                raise
-        EARLY["early"] += 1
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{report_no} {track.value} {step}: not taken within {timeout:.0f}s")
-        await asyncio.sleep(pause)
-        pause = min(pause * 1.5, 0.5)
+POLLS = Counter[str]()  # queries asking a busy track whether it is ready, per section
 
 
 async def run_claim(client: Client, claim: Claim, task_queue: str, photo: str, timeout: float = 600) -> ClaimView:
     handle, _ = await report_claim(client, claim.report, task_queue)
-    for _, step, payload in steps_for(claim.track, claim.report, photo_sha256=photo):
-        await take_when_ready(client, claim.report.report_no, claim.track, step, payload, timeout)
+    steps = steps_for(claim.track, claim.report, photo_sha256=photo)
+    await drive(client, claim.report.report_no, claim.track, steps, timeout=timeout, polls=POLLS)
     return await asyncio.wait_for(handle.result(), timeout)
 
 
@@ -277,7 +255,7 @@ Row = dict[str, Any]
 async def throughput(claims: int, processes: int, concurrency: int, keep: bool, code: Path | None = None,
                      label: str = "") -> Row:
     """`claims` claims of the mix driven to callback, then as many bare workflows, same server."""
-    EARLY.clear()
+    POLLS.clear()
     async with cluster(f"throughput{processes}", keep) as c:
         prefix = "T" + uuid.uuid4().hex[:6].upper()
         batch = load_claims(c.data_dir, mix(claims), prefix)
@@ -301,7 +279,7 @@ async def throughput(claims: int, processes: int, concurrency: int, keep: bool, 
         bare_s = time.monotonic() - began
         histories = await history_sizes(c.client, batch)
     per_s, bare_per_s = claims / claim_s, claims / bare_s
-    return dict(section="throughput", label=label, processes=processes, early_steps=EARLY["early"], claims=claims, tracks=dict(Counter(cl.track.value for cl in batch)),
+    return dict(section="throughput", label=label, processes=processes, polls=POLLS["polls"], claims=claims, tracks=dict(Counter(cl.track.value for cl in batch)),
                 paid=paid, seconds=round(claim_s, 1), claims_per_s=round(per_s, 2),
                 bare_seconds=round(bare_s, 1), bare_per_s=round(bare_per_s, 2), ratio=round(per_s / bare_per_s, 2),
                 worker_rss_mb=rss, history=histories)
@@ -404,7 +382,9 @@ async def open_claims(total: int, cache: int, small_cache: int, concurrency: int
         rss: dict[str, float] = {"idle": round(rss_mb(worker.proc.pid))}
         began = time.monotonic()
         half = total // 2
-        waiting = f"WorkflowType = 'Claim' AND ReportNo STARTS_WITH '{prefix}' AND ClaimStage = 'awaiting_acceptance'"
+        # each track keeps its own stage (TRACK_INDEX_PATCH)
+        waiting = (f"WorkflowType = '{TRACK_WORKFLOW_TYPES[Track.CREDIT]}' AND ReportNo STARTS_WITH '{prefix}' "
+                   "AND ClaimStage = 'awaiting_acceptance'")
         started = 0
         for label, upto in (("half", half), ("all", total)):
             # in batches: claims pile up waiting for people, not in the server's task queues
@@ -441,7 +421,7 @@ async def _probe_steps(client: Client, claims: list[Claim]) -> list[float]:
     out = []
     for cl in claims:
         t0 = time.monotonic()
-        await take_when_ready(client, cl.report.report_no, Track.CREDIT, "accept_offer", {"accepted": True, "by": "AG01"}, 60)
+        await take_step(client, cl.report.report_no, Track.CREDIT, "accept_offer", {"accepted": True, "by": "AG01"})
         out.append((time.monotonic() - t0) * 1000)
     return out
 
@@ -465,7 +445,7 @@ def table(rows: list[Row]) -> str:
         if s == "throughput":
             lines.append(f"{'throughput, ' + str(r['processes']) + ' worker process(es)' + r['label']:<34} "
                          f"{r['claims']} claims {r['tracks']}: {r['claims_per_s']} claims/s ({r['seconds']} s); "
-                         f"bare {r['bare_per_s']}/s; ratio {r['ratio']}; worker RSS {r['worker_rss_mb']} MB")
+                         f"bare {r['bare_per_s']}/s; ratio {r['ratio']}; {r['polls']} polls; worker RSS {r['worker_rss_mb']} MB")
         elif s == "surge":
             lines.append(f"{'surge, POST /claims':<34} {r['accepted']}/{r['reports']} accepted at {r['accepted_per_s']}/s "
                          f"({r['agents']} agents, {r['concurrency']} at once); p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms; "
