@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Sequence
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         CorrectPayeeAccount,
         IssueAssessment,
         PaymentView,
+        DocumentIn,
         ReceiveDocument,
         ReceiveDocuments,
         Stage,
@@ -226,14 +227,7 @@ class TrackWorkflow:
     # --- documents and assessment (R-X-5, R-A-4, R-A-5, R-B-4) ----------------------------------
     @workflow.update(name="receive_document")
     async def receive_document(self, step: ReceiveDocument) -> TrackView:
-        if step.sha256:
-            await self._require_files((step.sha256,))
-        self._check_receive_document(step)
-        self._documents[step.document] = step.channel
-        self._note("document_received", step.by, f"{step.document.value} via {step.channel.value}")
-        if not self._missing():
-            self._note("documents_complete")
-        return await self._answer()
+        return await self._take_documents((step,), step.by, lambda: self._check_receive_document(step))
 
     @receive_document.validator
     def _check_receive_document(self, step: ReceiveDocument) -> None:
@@ -251,13 +245,18 @@ class TrackWorkflow:
     @workflow.update(name="receive_documents")
     async def receive_documents(self, step: ReceiveDocuments) -> TrackView:
         """Several documents at once: one file check, one step in the history; all or none."""
-        files = tuple(dict.fromkeys(d.sha256 for d in step.documents if d.sha256))
+        return await self._take_documents(step.documents, step.by, lambda: self._check_receive_documents(step))
+
+    async def _take_documents(
+        self, documents: Sequence[ReceiveDocument | DocumentIn], by: str | None, check: Callable[[], None]
+    ) -> TrackView:
+        files = tuple(dict.fromkeys(d.sha256 for d in documents if d.sha256))
         if files:
             await self._require_files(files)
-        self._check_receive_documents(step)
-        for d in step.documents:
+        check()  # again after the file check: another step may have taken effect meanwhile
+        for d in documents:
             self._documents[d.document] = d.channel
-            self._note("document_received", step.by, f"{d.document.value} via {d.channel.value}")
+            self._note("document_received", by, f"{d.document.value} via {d.channel.value}")
         if not self._missing():
             self._note("documents_complete")
         return await self._answer()
