@@ -49,6 +49,8 @@ async def test_worker_metrics_are_scraped_from_prometheus_endpoint(dev_env: Work
         await asyncio.sleep(0.2)
     reported = samples(text, "premium_claims_reported")
     assert any('track="B"' in line and 'segment="claim_free_3"' in line for line in reported), reported
-    assert any('track="B"' in line for line in samples(text, "premium_claims_payments"))
+    paid = [line for line in samples(text, "premium_claims_payments") if 'track="B"' in line]
+    # counted once, by the track that paid (the claim, reading the track's result, does not again)
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in paid) == 1, paid
     assert samples(text, "premium_claims_documents_to_payment_seconds")
     assert samples(text, "temporal_workflow_completed"), "the SDK's own metrics are exported too"
