@@ -113,10 +113,21 @@ def photo_in_store(data_dir: Path) -> str:
     return open_embedded(data_dir).store.put(PHOTO, "image/png").sha256
 
 
-def plan_of(claim: Claim, photo: str) -> BarePlan:
+def claim_steps(claim: Claim, photo: str, single_documents: bool = False) -> list[tuple[Any, str, Any]]:
+    """The claim's human steps; with `single_documents` each document is a step of its own
+    (receive_document), as workflows before receive_documents take them."""
+    steps = steps_for(claim.track, claim.report, photo_sha256=photo)
+    if not single_documents:
+        return steps
+    return [one for stage, name, payload in steps
+            for one in ([(stage, "receive_document", {**d, "by": payload.get("by")}) for d in payload["documents"]]
+                        if name == "receive_documents" else [(stage, name, payload)])]
+
+
+def plan_of(claim: Claim, photo: str, single_documents: bool = False) -> BarePlan:
     """What a claim of this track does, for the bare baseline: its updates, its ordinary activities
     (policy lookup, payment) and its local ones (rules, file checks, SMS, callback book)."""
-    steps = steps_for(claim.track, claim.report, photo_sha256=photo)
+    steps = claim_steps(claim, photo, single_documents)
     file_checks = sum(1 for _, _, payload in steps  # one check per step that refers to stored files
                       if payload.get("sha256") or any(d.get("sha256") for d in payload.get("documents", ())))
     sms = 1 if claim.track is Track.INJURY else 0
@@ -126,9 +137,10 @@ def plan_of(claim: Claim, photo: str) -> BarePlan:
 POLLS = Counter[str]()  # queries asking a busy track whether it is ready, per section
 
 
-async def run_claim(client: Client, claim: Claim, task_queue: str, photo: str, timeout: float = 600) -> ClaimView:
+async def run_claim(client: Client, claim: Claim, task_queue: str, photo: str, single_documents: bool = False,
+                    timeout: float = 600) -> ClaimView:
     handle, _ = await report_claim(client, claim.report, task_queue)
-    steps = steps_for(claim.track, claim.report, photo_sha256=photo)
+    steps = claim_steps(claim, photo, single_documents)
     await drive(client, claim.report.report_no, claim.track, steps, timeout=timeout, polls=POLLS)
     return await asyncio.wait_for(handle.result(), timeout)
 
@@ -175,11 +187,14 @@ class Cluster:
     log: bool
     procs: list[Any] = field(default_factory=list)
 
-    def worker(self, cache: int | None = None, code: Path | None = None) -> WorkerProcess:
+    def worker(self, cache: int | None = None, code: Path | None = None, pollers: int | None = None) -> WorkerProcess:
         proc = WorkerProcess(self.address, self.data_dir, self.task_queue, None,
                              log=self.work / f"worker-{len(self.procs)}.log" if self.log else None)
         if cache is not None:
             proc.env["PREMIUM_CLAIMS_MAX_CACHED_WORKFLOWS"] = str(cache)
+        if pollers is not None:  # workflow and activity task long polls (SDK default 5 each)
+            proc.env["PREMIUM_CLAIMS_WORKFLOW_TASK_POLLERS"] = str(pollers)
+            proc.env["PREMIUM_CLAIMS_ACTIVITY_TASK_POLLERS"] = str(pollers)
         if code is not None:  # another version of the workflow code (the "before" of a tuning)
             proc.env["PYTHONPATH"] = str(code)
         proc.start()
@@ -253,17 +268,18 @@ Row = dict[str, Any]
 
 
 async def throughput(claims: int, processes: int, concurrency: int, keep: bool, code: Path | None = None,
-                     label: str = "") -> Row:
+                     label: str = "", pollers: int | None = None) -> Row:
     """`claims` claims of the mix driven to callback, then as many bare workflows, same server."""
     POLLS.clear()
     async with cluster(f"throughput{processes}", keep) as c:
         prefix = "T" + uuid.uuid4().hex[:6].upper()
         batch = load_claims(c.data_dir, mix(claims), prefix)
         photo = photo_in_store(c.data_dir)
-        workers = [c.worker(code=code) for _ in range(processes)]
+        workers = [c.worker(code=code, pollers=pollers) for _ in range(processes)]
         await asyncio.sleep(2)  # the workers connect and poll
         began = time.monotonic()
-        views = await bounded(batch, concurrency, lambda cl: run_claim(c.client, cl, c.task_queue, photo))
+        single = code is not None  # workflows of another commit: documents one at a time, as they all take them
+        views = await bounded(batch, concurrency, lambda cl: run_claim(c.client, cl, c.task_queue, photo, single))
         claim_s = time.monotonic() - began
         paid = sum(1 for v in views for t in v.tracks.values() if t.payment and t.payment.payment_id)
         rss = [round(rss_mb(w.proc.pid)) for w in workers if w.proc]
@@ -273,7 +289,7 @@ async def throughput(claims: int, processes: int, concurrency: int, keep: bool, 
         for i in range(processes):
             c.spawn([sys.executable, "-m", "bench.bare", "--address", c.address, "--task-queue", bare_tq], name=f"bare-{i}")
         await asyncio.sleep(2)
-        plans = [(plan_of(cl, photo), f"bare-{prefix}-{i}") for i, cl in enumerate(batch)]
+        plans = [(plan_of(cl, photo, single), f"bare-{prefix}-{i}") for i, cl in enumerate(batch)]
         began = time.monotonic()
         await bounded(plans, concurrency, lambda p: run_bare(c.client, p[0], p[1], bare_tq))
         bare_s = time.monotonic() - began
@@ -486,6 +502,8 @@ async def main_async(args: argparse.Namespace) -> int:
             row = await throughput(claims, 1, args.concurrency, args.keep, Path(code), f" (workflows of {args.before})")
         show(row)
         rows.append(dict(section="history", label=f" (workflows of {args.before})", sizes=row["history"]))
+    for n in (int(p) for p in args.pollers.split(",")) if args.pollers else ():
+        show(await throughput(claims, 1, args.concurrency, args.keep, label=f" (pollers {n})", pollers=n))
     if "scaling" in only:
         show(await throughput(claims, 2, args.concurrency, args.keep))
     if "surge" in only:
@@ -512,6 +530,8 @@ def main() -> None:
     parser.add_argument("--small-cache", type=int, default=100, help="the smaller cache to compare with")
     parser.add_argument("--before", metavar="GIT_REF",
                         help="also run throughput with the workflows/ of this commit (e.g. HEAD), the rest as now")
+    parser.add_argument("--pollers", metavar="N[,N…]",
+                        help="also run throughput with N workflow and N activity task pollers (default 5)")
     parser.add_argument("--only", help="comma list of throughput,scaling,surge,open,history")
     parser.add_argument("--json", help="write the rows as JSON to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temp folders and the process logs")

@@ -81,6 +81,8 @@ def make_worker(settings: Settings, client: Client):  # type: ignore[no-untyped-
         activities,
         max_cached_workflows=settings.max_cached_workflows,
         graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
+        workflow_task_pollers=settings.workflow_task_pollers,
+        activity_task_pollers=settings.activity_task_pollers,
     )
 
 

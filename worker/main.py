@@ -45,6 +45,8 @@ def build_worker(
     *,
     max_cached_workflows: int = 1000,
     graceful_shutdown: timedelta = timedelta(seconds=20),
+    workflow_task_pollers: int = 5,
+    activity_task_pollers: int = 5,
 ) -> Worker:
     return Worker(
         client,
@@ -53,6 +55,8 @@ def build_worker(
         activities=list(activities),
         workflow_runner=workflow_runner(),
         max_cached_workflows=max_cached_workflows,
+        max_concurrent_workflow_task_polls=workflow_task_pollers,
+        max_concurrent_activity_task_polls=activity_task_pollers,
         graceful_shutdown_timeout=graceful_shutdown,
         interceptors=[LogContextInterceptor()],
     )

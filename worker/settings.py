@@ -39,6 +39,9 @@ class Settings(BaseModel):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     max_cached_workflows: int = Field(default=1000, ge=0)
+    # long polls the worker keeps open on the task queue for workflow and for activity tasks
+    workflow_task_pollers: int = Field(default=5, ge=1, le=100)
+    activity_task_pollers: int = Field(default=5, ge=1, le=100)
     graceful_shutdown_seconds: float = Field(default=20, ge=0)
     rules: RuleSettings = RuleSettings()
     payment_gateway_url: str | None = None  # None: the embedded ledger, in-process
