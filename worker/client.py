@@ -117,11 +117,16 @@ async def take_step(client: Client, report_no: str, track: Track, step: str, pay
     return await handle.execute_update(step, payload, result_type=TrackView)
 
 
+PACE = (0.1, 0.5)  # seconds: the first look again, and the longest pause between looks
+
+
 async def wait_for_stage(
-    client: Client, report_no: str, track: Track, stage: Stage, timeout: float = 30.0, polls: Counter[str] | None = None
+    client: Client, report_no: str, track: Track, stage: Stage, timeout: float = 30.0,
+    polls: Counter[str] | None = None, pace: tuple[float, float] = PACE,
 ) -> TrackView:
     """Wait until a track reaches `stage` (a driver's helper: staff act when the claim is ready),
-    looking first after 100 ms, then less often, at most every 0.5 s; `polls` counts the looks.
+    looking again after `pace[0]` seconds, then less often, at most every `pace[1]`; `polls`
+    counts the looks.
 
     A track that indexes itself shows its stage in its search attributes, which the server
     answers from the workflow's own record (describe) without waking the worker; the track is
@@ -130,7 +135,7 @@ async def wait_for_stage(
     deadline = loop.time() + timeout
     handle = client.get_workflow_handle(track_workflow_id(report_no, track))
     seen: str | None = None
-    pause = 0.1
+    pause, longest = pace
     while True:
         try:
             if polls is not None:
@@ -148,12 +153,12 @@ async def wait_for_stage(
         if loop.time() > deadline:
             raise TimeoutError(f"track {track.value} of {report_no} did not reach {stage.value}; it is at {seen or 'not started'}")
         await asyncio.sleep(pause)
-        pause = min(pause * 1.5, 0.5)
+        pause = min(pause * 1.5, longest)
 
 
 async def drive(
     client: Client, report_no: str, track: Track, steps: list[tuple[Stage, str, Any]], *,
-    timeout: float = 30.0, polls: Counter[str] | None = None,
+    timeout: float = 30.0, polls: Counter[str] | None = None, pace: tuple[float, float] = PACE,
 ) -> TrackView:
     """Take each step as soon as the track is ready for it; returns the last view.
 
@@ -162,7 +167,7 @@ async def drive(
     view: TrackView | None = None
     for stage, step, payload in steps:
         if view is None or view.stage != stage:
-            await wait_for_stage(client, report_no, track, stage, timeout, polls)
+            await wait_for_stage(client, report_no, track, stage, timeout, polls, pace)
         view = await take_step(client, report_no, track, step, payload)
     assert view is not None
     return view
