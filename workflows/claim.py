@@ -119,13 +119,10 @@ class ClaimWorkflow:
 
         self._stage = Stage.IN_SERVICE
         children = []
-        segments = [s.value for s in self._decision.segments]
-        band = sa.loss_band(report.estimated_own_loss, rules.thresholds.small_claim_own_max, rules.thresholds.major_loss_min)
         for track_decision in taken:
             track = track_decision.track
-            indexed = (
-                sa.at_track_start(report.report_no, track, segments, self._branch, band) if self._current else None
-            )
+            # the claim indexed its codes when it noted the decision: its tracks start with them
+            indexed = sa.at_track_start(self._indexed or {}, track) if self._current else None
             children.append(
                 await workflow.start_child_workflow(
                     TRACK_WORKFLOWS[track].run,

@@ -139,20 +139,19 @@ def static_details(report: Report) -> str:
     return "\n".join(lines)
 
 
-def at_track_start(report_no: str, track: Track, segments: Iterable[str], branch: str | None, band: str | None) -> TypedSearchAttributes:
-    """What a track is found by from its start: its claim's codes and its own track."""
+def at_track_start(claim_indexed: Mapping[str, Any], track: Track) -> TypedSearchAttributes:
+    """What a track is found by from its start: the codes its claim is indexed by (`claim_indexed`,
+    by name, as the claim last upserted them) and its own track."""
     pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(REPORT_NO, report_no),
+        SearchAttributePair(key, claim_indexed[key.name])
+        for key in (REPORT_NO, SEGMENT, BRANCH, LOSS_BAND)
+        if claim_indexed.get(key.name) not in (None, [])
+    ]
+    pairs += [
         SearchAttributePair(CLAIM_TRACKS, [track.value]),
         SearchAttributePair(CLAIM_STAGE, Stage.DECIDING.value),
         SearchAttributePair(OVERDUE, False),
     ]
-    if list(segments):
-        pairs.append(SearchAttributePair(SEGMENT, list(segments)))
-    if branch:
-        pairs.append(SearchAttributePair(BRANCH, branch))
-    if band:
-        pairs.append(SearchAttributePair(LOSS_BAND, band))
     return TypedSearchAttributes(pairs)
 
 
