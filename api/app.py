@@ -36,13 +36,22 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.store import FileStore, StoredFile, StoreRefused
 from api.guard import Guard, Limits
-from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
+from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
+from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT
 from api.views import masked_claim, masked_track
 from domain.models import Frozen, Report, ReportSubmission, Segment, Track
 from security.auth import Authenticator, Principal
 from security.permissions import Action, role_list, roles_for, roles_for_step, sees_personal_data
 from worker.client import claim_state, track_state
-from workflows.messages import STEP_MODELS, ClaimView, Stage, TrackView, claim_workflow_id, track_workflow_id
+from workflows.messages import (
+    STEP_MODELS,
+    ClaimView,
+    ReportAnswer,
+    Stage,
+    TrackView,
+    claim_workflow_id,
+    track_workflow_id,
+)
 
 log = structlog.get_logger("premium_claims.api")
 
@@ -76,6 +85,17 @@ class ClaimReceipt(Frozen):
     workflow_id: str
     created: bool  # False: the number was known with this same report (R-X-2), nothing new started
     claim_url: str
+
+
+class ReportDecision(ReportAnswer):
+    """A report's answer: the claim's decision (workflows.messages.ReportAnswer) and its address."""
+
+    workflow_id: str
+    claim_url: str
+
+
+# What the core system's refusal of a report is called in the API (domain/contracts.py).
+REPORT_REFUSALS = {POLICY_NOT_FOUND: (422, "policy_not_found"), REPORT_CONFLICT: (409, "report_on_other_policy")}
 
 
 class Health(Frozen):
@@ -132,9 +152,11 @@ def create_app(
     authenticator: Authenticator,
     limits: Limits = Limits(),
     connect: Callable[[], Awaitable[Client]] | None = None,
+    answer_seconds: float = 5.0,
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
-    callers are checked by `authenticator` (settings: local tokens or the identity provider)."""
+    callers are checked by `authenticator` (settings: local tokens or the identity provider).
+    A report waits up to `answer_seconds` for its claim's decision (settings.report_answer_seconds)."""
     holder: dict[str, Client] = {"client": client} if client is not None else {}
     lock = asyncio.Lock()
 
@@ -211,28 +233,47 @@ def create_app(
 
     # --- claims ---------------------------------------------------------------------------------
     @app.post(
-        "/claims", status_code=201, tags=["claims"], responses={200: {"model": ClaimReceipt}},
+        "/claims", status_code=201, tags=["claims"],
+        responses={
+            200: {"model": ReportDecision, "description": "the same report was already recorded: its decision"},
+            202: {"model": ClaimReceipt, "description": "recorded; the decision was not ready in time: read the claim"},
+            409: {"model": ErrorBody, "description": "`report_conflict` or `report_on_other_policy`"},
+            422: {"model": ErrorBody, "description": "`invalid_request` or `policy_not_found`"},
+        },
         dependencies=[Depends(allowed(Action.REPORT))],
     )
-    async def report(submission: ReportSubmission, request: Request) -> JSONResponse:
-        """Report a claim (first notice of loss). 201: a claim was started; 200: the number was
-        already reported with this same report (R-X-2); 409: it was reported with other content."""
+    async def report(submission: ReportSubmission, request: Request) -> ReportDecision:
+        """Report a claim (first notice of loss) and hear its decision in the same call, to tell
+        the customer during the call which service applies and why (R-ID-2, R-EL-1): the
+        recognised tag and segments, each track taken or not with its reasons and failed
+        conditions, what each track taken waits for first, the claim's stage.
+
+        201: the claim was started; 200: the number was already reported with this same report
+        (R-X-2), its decision; 202: recorded, but the decision was not ready in time (the claim
+        goes on; read it at `claim_url`); 409 `report_conflict`: the number is recorded with other
+        content; 422 `policy_not_found` / 409 `report_on_other_policy`: the core system cannot
+        place the report, nothing is kept, and the number may be reported again."""
         report: Report = submission.to_report()  # identifiers checked here; workflows take the plain Report
         c = await temporal()
         try:
-            handle, created = await report_or_existing(c, report, task_queue)
+            answer, handle = await report_with_decision(c, report, task_queue, answer_seconds)
         except ReportConflict as err:
             log.info("api.report_conflict", report_no=report.report_no, fields=err.fields)
             raise ApiError(409, "report_conflict", str(err)) from None
-        log.info("api.claim_reported", report_no=report.report_no, created=created)
-        receipt = ClaimReceipt(
-            report_no=report.report_no,
-            workflow_id=handle.id,
-            created=created,
-            claim_url=str(request.url_for("read_claim", report_no=report.report_no)),
-        )
-        return JSONResponse(
-            jsonable_encoder(receipt), status_code=201 if created else 200, headers={"Location": receipt.claim_url}
+        except ReportRefused as err:
+            status, code = REPORT_REFUSALS.get(err.refusal_code, (422, "report_refused"))
+            log.info("api.report_refused", report_no=report.report_no, code=code)
+            raise ApiError(status, code, str(err)) from None
+        claim_url = str(request.url_for("read_claim", report_no=report.report_no))
+        headers = {"Location": claim_url}
+        if answer is None:
+            log.info("api.claim_reported", report_no=report.report_no, decided=False)
+            receipt = ClaimReceipt(report_no=report.report_no, workflow_id=handle.id, created=True, claim_url=claim_url)
+            return JSONResponse(jsonable_encoder(receipt), status_code=202, headers=headers)  # type: ignore[return-value]
+        log.info("api.claim_reported", report_no=report.report_no, created=answer.created, stage=answer.stage.value)
+        body = ReportDecision(workflow_id=handle.id, claim_url=claim_url, **answer.model_dump())
+        return JSONResponse(  # type: ignore[return-value]
+            jsonable_encoder(body), status_code=201 if answer.created else 200, headers=headers
         )
 
     @app.get("/claims", tags=["claims"], dependencies=[Depends(allowed(Action.READ))])

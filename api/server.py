@@ -32,6 +32,7 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
             rate_per_minute=settings.api_rate_per_minute,
             rate_burst=settings.api_rate_burst,
         ),
+        answer_seconds=settings.report_answer_seconds,
         # the API reads and writes claims encrypted too (security/codec.py)
         connect=lambda: connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings)),
     )

@@ -12,12 +12,28 @@ from typing import Any
 
 from pydantic import Field
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from domain.models import Frozen, Report, Segment, Track
-from worker.client import report_claim
+from worker.client import ClaimEnded, claim_state, forget_refused_report, report_claim, report_for_decision
 from workflows import search_attributes as sa
-from workflows.messages import CLAIM_WORKFLOW_TYPE, TRACK_WORKFLOW_TYPES, ClaimInput, Stage, claim_workflow_id
+from workflows.messages import (
+    CLAIM_WORKFLOW_TYPE,
+    REPORT_CONTENT_CONFLICT,
+    TRACK_WORKFLOW_TYPES,
+    ClaimInput,
+    ReportAnswer,
+    Stage,
+    claim_workflow_id,
+)
 
 BRANCH_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
 
@@ -45,6 +61,68 @@ async def recorded_report(client: Client, report_no: str) -> Report:
     raise LookupError(f"claim {report_no} has no start event")
 
 
+class ReportRefused(Exception):
+    """The core system could not place the report (an unknown policy, or a number registered on
+    another policy): no claim is kept for it, and the number may be reported again."""
+
+    def __init__(self, refusal_code: str, message: str) -> None:
+        super().__init__(message)
+        self.refusal_code = refusal_code
+
+
+def _differing_fields(recorded: Report, report: Report) -> list[str]:
+    return [name for name in Report.model_fields if getattr(recorded, name) != getattr(report, name)]
+
+
+async def _answer_of_existing(client: Client, report: Report) -> ReportAnswer | None:
+    """The decision of a claim already recorded with this same report, read from the claim (None if
+    no worker answers the query in time: the caller still has the claim's address)."""
+    try:
+        view = await claim_state(client, report.report_no)
+    except (RPCError, WorkflowQueryFailedError):
+        return None
+    first = {t: v.stage for t, v in view.tracks.items()}
+    return ReportAnswer(
+        report_no=view.report_no, created=False, stage=view.stage, decision=view.decision,
+        next_stages=first, refusal=view.refusal,
+    )
+
+
+async def report_with_decision(
+    client: Client, report: Report, task_queue: str, wait_seconds: float
+) -> tuple[ReportAnswer | None, WorkflowHandle]:
+    """Report a claim and answer its decision in the same call (worker.client.report_for_decision).
+
+    The same report again answers the same decision (created False); a report of other content
+    for a known number raises ReportConflict (the differing field names only); a report the core
+    system cannot place raises ReportRefused, after its failed claim is removed. The answer is None
+    when the decision was not ready within `wait_seconds` (the claim exists and goes on).
+    """
+    try:
+        answer, handle = await report_for_decision(client, report, task_queue, wait_seconds)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if not (isinstance(cause, ApplicationError) and cause.type == REPORT_CONTENT_CONFLICT):
+            raise
+        answer, handle = None, client.get_workflow_handle(claim_workflow_id(report.report_no))
+        recorded = await recorded_report(client, report.report_no)
+        fields = _differing_fields(recorded, report)
+        if fields:
+            raise ReportConflict(report.report_no, fields) from None
+        answer = await _answer_of_existing(client, report)  # the same report, written differently
+    except ClaimEnded:
+        handle = client.get_workflow_handle(claim_workflow_id(report.report_no))
+        recorded = await recorded_report(client, report.report_no)
+        fields = _differing_fields(recorded, report)
+        if fields:
+            raise ReportConflict(report.report_no, fields) from None
+        answer = await _answer_of_existing(client, report)
+    if answer is not None and answer.refusal_code is not None:
+        await forget_refused_report(client, handle)
+        raise ReportRefused(answer.refusal_code, answer.refusal or "the core system could not place this report")
+    return answer, handle
+
+
 async def report_or_existing(client: Client, report: Report, task_queue: str) -> tuple[WorkflowHandle, bool]:
     """Start the claim, or reach the one already started for the number when the report is the same.
 
@@ -55,7 +133,7 @@ async def report_or_existing(client: Client, report: Report, task_queue: str) ->
     if not started:
         recorded = await recorded_report(client, report.report_no)
         if recorded != report:
-            fields = [name for name in Report.model_fields if getattr(recorded, name) != getattr(report, name)]
+            fields = _differing_fields(recorded, report)
             raise ReportConflict(report.report_no, fields)
     return handle, started
 

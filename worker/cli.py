@@ -39,7 +39,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities import build_activities, open_embedded
 from api.app import STAFF_CODE_RE
 from api.server import api_urls, app_from_settings, serve
-from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
+from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
 from domain.models import ReportSubmission, Segment, Track
 from security.codec import CodecError
 from security.codec_server import codec_app_from_settings, serve_codec_server
@@ -52,7 +52,7 @@ from worker.search_attributes import operator_commands, register
 from worker.telemetry import runtime_with_prometheus
 from worker.settings import Settings, load_settings
 from security.auth import Role, local_tokens
-from workflows.messages import ClaimView, Stage, claim_workflow_id
+from workflows.messages import ClaimView, ReportAnswer, Stage, claim_workflow_id
 
 log = structlog.get_logger("premium_claims")
 
@@ -121,6 +121,7 @@ async def cmd_run(settings: Settings) -> None:
     server = start_dev_server(
         settings.data_dir, settings.dev_server_port, settings.ui_port, settings.namespace,
         codec_endpoint=settings.codec.endpoint(),  # the UI decodes claims through our codec server
+        sqlite_pragmas=settings.dev_server_sqlite_pragmas,
     )
     try:
         address = f"127.0.0.1:{settings.dev_server_port}"
@@ -229,11 +230,31 @@ def print_page(page: ClaimPage, as_json: bool) -> None:
 
 async def cmd_report(settings: Settings, client: Client, path: Path, as_json: bool) -> None:
     report = ReportSubmission.model_validate_json(path.read_text(encoding="utf-8")).to_report()
-    handle, started = await report_or_existing(client, report, settings.task_queue)
+    answer, handle = await report_with_decision(client, report, settings.task_queue, settings.report_answer_seconds)
     if as_json:
-        print(json.dumps({"report_no": report.report_no, "workflow_id": handle.id, "created": started}))
+        body = answer.model_dump(mode="json") if answer else {"report_no": report.report_no, "created": True}
+        print(json.dumps({**body, "workflow_id": handle.id, "decided": answer is not None}, ensure_ascii=False))
+    elif answer is None:
+        print(f"{handle.id}: recorded; the decision is not ready yet: claims show {report.report_no}")
     else:
-        print(f"{handle.id}: {'started' if started else 'already reported (R-X-2), same claim'}")
+        print_answer(handle.id, answer)
+
+
+def print_answer(workflow_id: str, answer: ReportAnswer) -> None:
+    """The decision as the agent tells it on the phone (R-ID-2, R-EL-1)."""
+    print(f"{workflow_id}: {'started' if answer.created else 'already reported (R-X-2), same claim'}"
+          f"   stage: {answer.stage.value}")
+    decision = answer.decision
+    if decision is None:
+        return
+    tag = decision.tag
+    print(f"  tag: {'recognised' if tag.recognised else 'unrecognised'}   segments: "
+          f"{', '.join(s.value for s in decision.segments) or 'none'}")
+    for failed in decision.eligibility.failed:
+        print(f"  not eligible ({failed.rule}): {failed.reason}")
+    for t in decision.tracks:
+        nxt = f"  -> next: {answer.next_stages[t.track].value}" if t.track in answer.next_stages else ""
+        print(f"  track {t.track.value} {'TAKEN' if t.applies else 'not taken'}: {t.reason}{nxt}")
 
 
 async def cmd_list(client: Client, args: argparse.Namespace) -> None:
@@ -334,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     except WorkflowUpdateFailedError as err:
         error = f"refused: {err.cause}"
-    except ReportConflict as err:
+    except (ReportConflict, ReportRefused) as err:
         error = f"refused: {err}"
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:

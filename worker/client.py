@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
@@ -20,7 +23,18 @@ from security.codec import converter_from_settings
 from worker.settings import Settings, load_settings
 from workflows import search_attributes
 from workflows.claim import ClaimWorkflow
-from workflows.messages import STEP_MODELS, ClaimInput, ClaimView, Stage, TrackView, claim_workflow_id, track_workflow_id
+from workflows.messages import (
+    STEP_MODELS,
+    ClaimInput,
+    ClaimView,
+    DecisionAsk,
+    ReportAnswer,
+    Stage,
+    TrackView,
+    claim_workflow_id,
+    report_digest,
+    track_workflow_id,
+)
 
 
 def data_converter_for(settings: Settings) -> DataConverter:
@@ -46,28 +60,128 @@ async def connect(
     )
 
 
-async def report_claim(client: Client, report: Report, task_queue: str) -> tuple[WorkflowHandle, bool]:
+# R-X-2: a report number is one claim. A claim that ended (paid, declined, ordinary) is never
+# started again; only one that failed may be: an unknown policy fails its claim, so the agent can
+# report the number again with the right policy.
+REUSE_POLICY = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+
+
+def _claim_start(report: Report) -> dict[str, Any]:
+    return dict(
+        id=claim_workflow_id(report.report_no),
+        id_reuse_policy=REUSE_POLICY,
+        static_summary=search_attributes.static_summary(report),
+        static_details=search_attributes.static_details(report),
+        search_attributes=search_attributes.at_report(report),
+    )
+
+
+async def report_claim(
+    client: Client, report: Report, task_queue: str, request_id: str | None = None
+) -> tuple[WorkflowHandle, bool]:
     """Start the claim for a report, or reach the one already started for its number (R-X-2).
 
-    Returns the handle and whether this call started it. A claim whose workflow has closed is
-    never started again for the same report number.
+    Returns the handle and whether this call started it. Starting takes no worker; the claim
+    decides in its first workflow task (report_for_decision waits for that decision).
     """
-    workflow_id = claim_workflow_id(report.report_no)
     try:
         handle = await client.start_workflow(
             ClaimWorkflow.run,
-            ClaimInput(report=report),
-            id=workflow_id,
+            ClaimInput(report=report, request_id=request_id),
             task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            static_summary=search_attributes.static_summary(report),
-            static_details=search_attributes.static_details(report),
-            search_attributes=search_attributes.at_report(report),
+            **_claim_start(report),
         )
         return handle, True
     except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle(workflow_id, result_type=ClaimView), False
+        return client.get_workflow_handle(claim_workflow_id(report.report_no), result_type=ClaimView), False
+
+
+class ClaimEnded(Exception):
+    """The report's number belongs to a claim that has ended: it has no decision to give now."""
+
+
+async def report_for_decision(
+    client: Client, report: Report, task_queue: str, wait_seconds: float
+) -> tuple[ReportAnswer | None, WorkflowHandle]:
+    """Report a claim and hear its decision in the same call (R-ID-2, R-EL-1): update-with-start
+    on the claim (one workflow per report number, conflict policy USE_EXISTING), answered once
+    the claim has decided its tracks in its first workflow task.
+
+    A claim already running for the number answers the same decision (`created` False); one of
+    other content refuses the update (WorkflowUpdateFailedError, cause REPORT_CONTENT_CONFLICT,
+    nothing recorded). If no answer comes within `wait_seconds`, the claim is made sure to exist
+    (a report is never lost, and never doubled: the number is the workflow ID) and the answer is
+    None. A claim that has ended raises ClaimEnded.
+    """
+    request_id = uuid.uuid4().hex
+    start = WithStartWorkflowOperation(
+        ClaimWorkflow.run,
+        ClaimInput(report=report, request_id=request_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        **_claim_start(report),
+    )
+    ask = DecisionAsk(request_id=request_id, report_digest=report_digest(report))
+    try:
+        answer = await asyncio.wait_for(
+            client.execute_update_with_start_workflow(
+                ClaimWorkflow.decision, ask, start_workflow_operation=start, result_type=ReportAnswer
+            ),
+            wait_seconds,
+        )
+    except WorkflowAlreadyStartedError:
+        raise ClaimEnded(report.report_no) from None
+    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # The call may or may not have reached the server: start the claim unless it exists (as a
+        # claim no report call waits on: its own decision update may never come).
+        await _settle(start)
+        handle, _ = await report_claim(client, report, task_queue)
+        return None, handle
+    except BaseException:
+        await _settle(start)
+        raise
+    return answer, await start.workflow_handle()
+
+
+async def _settle(start: WithStartWorkflowOperation) -> None:
+    """Retrieve the start operation's outcome after a failed call, so no error is left unread."""
+    try:
+        await asyncio.wait_for(start.workflow_handle(), 0.01)
+    except BaseException:  # noqa: BLE001 - the call's own error is the one raised
+        pass
+
+
+async def forget_refused_report(client: Client, handle: WorkflowHandle) -> None:
+    """Remove a report the core system could not place from the server and visibility: it was
+    never a claim, and its number may be reported again. Its run still waits (the claim's
+    REFUSAL_GRACE): the server ends and deletes it."""
+    try:
+        await client.workflow_service.delete_workflow_execution(
+            DeleteWorkflowExecutionRequest(
+                namespace=client.namespace,
+                workflow_execution=WorkflowExecution(workflow_id=handle.id, run_id=handle.result_run_id or ""),
+            )
+        )
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return
+    # answer once it is gone, so a read right after the refusal finds no claim (bounded: the
+    # deletion goes on in the server whatever happens here)
+    loop = asyncio.get_running_loop()
+    until = loop.time() + DELETION_WAIT_SECONDS
+    while loop.time() < until:
+        try:
+            await handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return
+            raise
+        await asyncio.sleep(0.05)
+
+
+DELETION_WAIT_SECONDS = 3.0
 
 
 # A query needs a worker; without one it would wait as long as the caller does.

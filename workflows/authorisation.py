@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn(name=TRACK_WORKFLOW_TYPES[Track.AUTHORISATION])
 class SmallClaimAuthorisationWorkflow(TrackWorkflow):
     track = Track.AUTHORISATION
+    opening_stage = Stage.AWAITING_SCENE_ESTIMATE
     stage_rules = {
         **TrackWorkflow.stage_rules,
         Stage.AWAITING_SCENE_ESTIMATE: "R-A-2",

@@ -4,6 +4,7 @@ which tracks apply (R-ID-1, R-EL-1, R-A-1, R-B-2/3, R-C-1, R-D-1) and runs each 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -19,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
         LookupPolicyInput,
         LookupPolicyResult,
     )
-    from domain.models import Decision, Report, Track
+    from domain.models import Decision, Report, Track, TrackDecision
     from domain.rules import RuleSettings
     from domain.tracks import decide
     from workflows.authorisation import SmallClaimAuthorisationWorkflow
@@ -29,8 +30,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows import metrics
     from workflows.messages import (
         CLAIM_WORKFLOW_TYPE,
+        DECISION_UPDATE,
+        REPORT_CONTENT_CONFLICT,
         ClaimInput,
         ClaimView,
+        DecisionAsk,
+        ReportAnswer,
+        report_digest,
         Stage,
         TimelineEntry,
         TrackInput,
@@ -57,15 +63,30 @@ TRACK_WORKFLOWS = {
 LOOKUP_REFUSALS = {POLICY_NOT_FOUND: Stage.ORDINARY, REPORT_CONFLICT: Stage.REFUSED}
 # Claims started before the workflow kept its search attributes up to date replay without them.
 SEARCH_ATTRIBUTES_PATCH = "claim-search-attributes"
+# The decision in the report's answer, made after the v4 histories were recorded: the core-system
+# lookup is a local activity (rules, lookup and decision in the first workflow task), the report
+# call's `decision` update (update-with-start) answers once the tracks are decided, the claim's
+# codes go out in one upsert, and every track starts in the same task, already showing what it
+# waits for first. An unknown policy, or a number registered on another policy, fails the claim
+# instead of leaving it `ordinary`/`refused`: the agent is told at once and may report again.
+DECISION_PATCH = "decision-in-answer"
+REPORT_ANSWER_WAIT = timedelta(minutes=1)
+REFUSAL_GRACE = timedelta(minutes=1)
 
 
 @workflow.defn(name=CLAIM_WORKFLOW_TYPE)
 class ClaimWorkflow:
-    def __init__(self) -> None:
-        self._report_no = ""
+    @workflow.init
+    def __init__(self, input: ClaimInput) -> None:
+        # the input is here before any handler runs: the report call's decision update arrives
+        # with the start (update-with-start) and is checked against this report
+        self._input = input
+        self._report_no = input.report.report_no
         self._stage = Stage.DECIDING
         self._decision: Decision | None = None
         self._refusal: str | None = None
+        self._refusal_code: str | None = None
+        self._decided = False  # the tracks are decided, or the core system could not place the report
         self._tracks: dict[Track, TrackView] = {}
         self._timeline: list[TimelineEntry] = []
         self._report: Report | None = None
@@ -73,10 +94,15 @@ class ClaimWorkflow:
         self._branch: str | None = None
         self._indexed: dict[str, Any] | None = None  # the search attributes as last upserted
         self._current = False  # TRACK_INDEX_PATCH: its tracks index themselves
+        self._answering = False  # DECISION_PATCH: the decision is made in the first workflow task
+        self._holding_index = False  # while deciding on DECISION_PATCH runs: one upsert once decided
+        self._start_answered = False  # the decision update that came with the start has its answer
 
     @workflow.run
     async def run(self, input: ClaimInput) -> ClaimView:
         self._current = workflow.patched(TRACK_INDEX_PATCH)
+        self._answering = self._current and workflow.patched(DECISION_PATCH)
+        self._holding_index = self._answering
         report = input.report
         self._report = report
         self._report_no = report.report_no
@@ -86,59 +112,93 @@ class ClaimWorkflow:
             ActivityName.LOAD_RULES, LoadRulesInput(branch=report.branch), current=self._current, result_type=RuleSettings
         )
         self._rules = rules
+        lookup_input = LookupPolicyInput(report_no=report.report_no, policy_no=report.policy_no, reported_at=report.reported_at)
         try:
-            lookup = await workflow.execute_activity(
-                ActivityName.LOOKUP_POLICY,
-                LookupPolicyInput(report_no=report.report_no, policy_no=report.policy_no, reported_at=report.reported_at),
-                result_type=LookupPolicyResult,
-                summary="look the customer and policy up in the core system (R-ID-2)",
-                **QUICK_CALL,
-            )
-        except ActivityError as err:
-            refusal = err.cause if isinstance(err.cause, ApplicationError) else None
+            if self._answering:  # in the first workflow task, so the agent hears the decision on the call
+                lookup = await workflow.execute_local_activity(
+                    ActivityName.LOOKUP_POLICY, lookup_input, result_type=LookupPolicyResult,
+                    summary="look the customer and policy up in the core system (R-ID-2)", **QUICK_CALL,
+                )
+            else:
+                lookup = await workflow.execute_activity(
+                    ActivityName.LOOKUP_POLICY, lookup_input, result_type=LookupPolicyResult,
+                    summary="look the customer and policy up in the core system (R-ID-2)", **QUICK_CALL,
+                )
+        except (ActivityError, ApplicationError) as err:
+            # an activity's refusal comes as its cause; a local activity's as the error itself
+            refusal = err if isinstance(err, ApplicationError) else err.cause
+            refusal = refusal if isinstance(refusal, ApplicationError) else None
             if refusal is None or refusal.type not in LOOKUP_REFUSALS:
                 raise
             # the core system cannot place this report: no dedicated track, and the reason is kept
             self._refusal = refusal.message
+            self._refusal_code = refusal.type
             self._stage = LOOKUP_REFUSALS[refusal.type]
+            self._decided = True
+            self._holding_index = False
             self._note(refusal.type, detail=refusal.message)
-            return self.state()
+            if not self._answering:
+                return self.state()
+            # The report was never a claim: the agent is told at once (4xx), and the report call
+            # ends this run and removes it, so the number can be reported again with the right
+            # policy (the start's reuse policy allows a new run after an ended-unsuccessfully one
+            # only). Should that call be gone, the claim fails by itself after a grace period.
+            await self._report_answered()
+            await workflow.sleep(REFUSAL_GRACE, summary="the report call removes a refused report")
+            raise ApplicationError(refusal.message, type=refusal.type, non_retryable=True)
 
         self._branch = report.branch or lookup.policy.branch
         self._decision = decide(report, lookup.customer, lookup.policy, lookup.history, rules)
         taken = self._decision.applying()
         metrics.claim_reported(self._decision)
+        self._decided = True
         self._note(
             "tracks_decided",
             detail=", ".join(f"{t.track.value}: {'yes' if t.applies else 'no'}" for t in self._decision.tracks),
         )
         if not taken:
             self._stage = Stage.ORDINARY
+            self._holding_index = False
             self._note("no_dedicated_track", detail="handed to the ordinary claim process")
+            if self._answering:
+                await self._report_answered()
             return self.state()
 
         self._stage = Stage.IN_SERVICE
-        children = []
-        for track_decision in taken:
+        if self._answering:
+            self._holding_index = False
+            self._index()  # one upsert: stage, segments, tracks, band, branch
+
+        def start(track_decision: TrackDecision) -> Any:
             track = track_decision.track
             # the claim indexed its codes when it noted the decision: its tracks start with them
-            indexed = sa.at_track_start(self._indexed or {}, track) if self._current else None
-            children.append(
-                await workflow.start_child_workflow(
-                    TRACK_WORKFLOWS[track].run,
-                    TrackInput(
-                        report=report,
-                        lookup=lookup,
-                        decision=track_decision,
-                        rules=rules,
-                        claim_workflow_id=workflow.info().workflow_id,
-                    ),
-                    id=track_workflow_id(report.report_no, track),
-                    static_summary=f"Report {report.report_no}: track {track.value}, {track.title}",
-                    search_attributes=indexed,
-                )
+            indexed = None
+            if self._current:
+                opening = TRACK_WORKFLOWS[track].first_stage(track_decision) if self._answering else None
+                indexed = sa.at_track_start(self._indexed or {}, track, opening)
+            return workflow.start_child_workflow(
+                TRACK_WORKFLOWS[track].run,
+                TrackInput(
+                    report=report,
+                    lookup=lookup,
+                    decision=track_decision,
+                    rules=rules,
+                    claim_workflow_id=workflow.info().workflow_id,
+                ),
+                id=track_workflow_id(report.report_no, track),
+                static_summary=f"Report {report.report_no}: track {track.value}, {track.title}",
+                search_attributes=indexed,
             )
-            self._note("track_started", detail=f"{track.value} {track.title}")
+
+        children = []
+        if self._answering:  # every track starts in the same workflow task
+            children = list(await asyncio.gather(*(start(t) for t in taken)))
+            for track_decision in taken:
+                self._note("track_started", detail=f"{track_decision.track.value} {track_decision.track.title}")
+        else:
+            for track_decision in taken:
+                children.append(await start(track_decision))
+                self._note("track_started", detail=f"{track_decision.track.value} {track_decision.track.title}")
         if small_history(self._current):
             # a track that ends tells the claim by its result, at once, not by one more signal
             async def ended(child: Any) -> None:
@@ -152,6 +212,46 @@ class ClaimWorkflow:
         self._note("claim_closed")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
+
+    async def _report_answered(self) -> None:
+        """Before the claim ends: the report call that started it has had its answer. Its update may
+        reach the workflow after the decision is made; one lost with a server crash before it was
+        accepted is waited for a minute at most."""
+        if self._input.request_id and not self._start_answered:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._start_answered, timeout=REPORT_ANSWER_WAIT, timeout_summary="the report's answer"
+                )
+            except asyncio.TimeoutError:
+                pass
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    @workflow.update(name=DECISION_UPDATE)
+    async def decision(self, ask: DecisionAsk) -> ReportAnswer:
+        """The report call's answer (update-with-start): once the tracks are decided, the decision
+        with its reasons and what each track taken waits for first (R-ID-2, R-EL-1)."""
+        await workflow.wait_condition(lambda: self._decided)
+        decision = self._decision
+        first = {t.track: TRACK_WORKFLOWS[t.track].first_stage(t) for t in (decision.applying() if decision else [])}
+        created = ask.request_id == self._input.request_id
+        self._start_answered = self._start_answered or created
+        return ReportAnswer(
+            report_no=self._report_no,
+            created=created,
+            stage=self._stage,
+            decision=decision,
+            next_stages={t: self._tracks[t].stage if t in self._tracks else s for t, s in first.items()},
+            refusal=self._refusal,
+            refusal_code=self._refusal_code,
+        )
+
+    @decision.validator
+    def _check_decision(self, ask: DecisionAsk) -> None:
+        # R-X-2: a report number is one claim; a report of other content is refused, never merged
+        if ask.report_digest != report_digest(self._input.report):
+            raise ApplicationError(
+                f"report {self._report_no} is already recorded with different content", type=REPORT_CONTENT_CONFLICT
+            )
 
     @workflow.signal(name=TRACK_PROGRESS_SIGNAL)
     def track_progress(self, view: TrackView) -> None:
@@ -198,7 +298,8 @@ class ClaimWorkflow:
             lines += [f"- {t.track.value} {t.track.title}: in service, see its workflow"
                       for t in self._decision.applying() if t.track not in self._tracks]
         workflow.set_current_details("\n".join(lines))
-        self._index()
+        if not self._holding_index:
+            self._index()
 
     def _index(self) -> None:
         """Keep the search attributes current, upserting only values that changed (a small history).

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn(name=TRACK_WORKFLOW_TYPES[Track.CREDIT])
 class SmallClaimCreditWorkflow(TrackWorkflow):
     track = Track.CREDIT
+    opening_stage = Stage.AWAITING_DOCUMENTS
     stage_rules = {**TrackWorkflow.stage_rules, Stage.AWAITING_DOCUMENTS: "R-B-2/R-B-3/R-B-4"}
 
     @workflow.run

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn(name=TRACK_WORKFLOW_TYPES[Track.EXPERT_TEAM])
 class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     track = Track.EXPERT_TEAM
+    opening_stage = Stage.AWAITING_EXPERT_LEAD
     stage_rules = {
         **TrackWorkflow.stage_rules,
         Stage.AWAITING_EXPERT_LEAD: "R-C-2",

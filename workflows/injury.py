@@ -16,6 +16,7 @@ CLOSED_STAGES = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stag
 @workflow.defn(name=TRACK_WORKFLOW_TYPES[Track.INJURY])
 class InjuryOneToOneWorkflow(TrackWorkflow):
     track = Track.INJURY
+    opening_stage = Stage.AWAITING_SPECIALIST_CALL
     stage_rules = {
         **TrackWorkflow.stage_rules,
         Stage.AWAITING_SPECIALIST_CALL: "R-D-2/OPEN-3",

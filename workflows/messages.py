@@ -6,6 +6,7 @@ travels in the workflow input (Report, Customer, Policy), never in these views' 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -110,6 +111,9 @@ class ContactKind(StrEnum):
 # --- workflow inputs ----------------------------------------------------------------------------
 class ClaimInput(Frozen):
     report: Report
+    # the report call that started the claim (update-with-start): its decision answer says
+    # "created" only to that call, so a repeated report answers 200 (R-X-2)
+    request_id: str | None = None
 
 
 class TrackInput(Frozen):
@@ -118,6 +122,39 @@ class TrackInput(Frozen):
     decision: TrackDecision
     rules: RuleSettings
     claim_workflow_id: str
+
+
+# --- the report's answer (update-with-start on the claim) ---------------------------------------
+DECISION_UPDATE = "decision"
+# The decision update's refusal of a report whose content differs from its claim's (R-X-2).
+REPORT_CONTENT_CONFLICT = "ReportContentConflict"
+
+
+def report_digest(report: Report) -> str:
+    """A fingerprint of a report's content: a later report of the number must carry the same one
+    (R-X-2), or its claim refuses it without recording anything."""
+    return hashlib.sha256(report.model_dump_json().encode("utf-8")).hexdigest()
+
+
+class DecisionAsk(Frozen):
+    """The agent's report call asks its claim for the decision (R-ID-2, R-EL-1)."""
+
+    request_id: str = Field(min_length=1, max_length=64)
+    report_digest: str = Field(pattern=SHA256_PATTERN)
+
+
+class ReportAnswer(Frozen):
+    """What the agent tells the customer during the call: the recognised tag and segments, each
+    track taken or not with its reasons and failed conditions, the first stage of each track
+    taken, the claim's stage; or why the core system could not place the report."""
+
+    report_no: str
+    created: bool  # this call started the claim; False: the same report was already recorded
+    stage: Stage
+    decision: Decision | None = None
+    next_stages: dict[Track, Stage] = Field(default_factory=dict)  # the tracks taken: what each waits for first
+    refusal: str | None = None
+    refusal_code: str | None = None  # domain.contracts: POLICY_NOT_FOUND, REPORT_CONFLICT
 
 
 # --- human steps (updates) ----------------------------------------------------------------------

@@ -139,9 +139,10 @@ def static_details(report: Report) -> str:
     return "\n".join(lines)
 
 
-def at_track_start(claim_indexed: Mapping[str, Any], track: Track) -> TypedSearchAttributes:
+def at_track_start(claim_indexed: Mapping[str, Any], track: Track, opening: Stage | None = None) -> TypedSearchAttributes:
     """What a track is found by from its start: the codes its claim is indexed by (`claim_indexed`,
-    by name, as the claim last upserted them) and its own track."""
+    by name, as the claim last upserted them), its own track, and its stage: `opening`, what it
+    waits for first, where the claim knows it (else `deciding`, until the track upserts it)."""
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(key, claim_indexed[key.name])
         for key in (REPORT_NO, SEGMENT, BRANCH, LOSS_BAND)
@@ -149,7 +150,7 @@ def at_track_start(claim_indexed: Mapping[str, Any], track: Track) -> TypedSearc
     ]
     pairs += [
         SearchAttributePair(CLAIM_TRACKS, [track.value]),
-        SearchAttributePair(CLAIM_STAGE, Stage.DECIDING.value),
+        SearchAttributePair(CLAIM_STAGE, (opening or Stage.DECIDING).value),
         SearchAttributePair(OVERDUE, False),
     ]
     return TypedSearchAttributes(pairs)

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         SmsKind,
     )
     from domain.documents import missing_documents, required_documents
-    from domain.models import DocumentChannel, DocumentType, Track
+    from domain.models import DocumentChannel, DocumentType, Track, TrackDecision
     from workflows import metrics
     from workflows import search_attributes as sa
     from workflows.messages import (
@@ -153,6 +153,7 @@ class StepRefused(ApplicationError):
 
 class TrackWorkflow:
     track: Track
+    opening_stage: Stage  # what the track's own service waits for first, once any offer is accepted
     # the rule behind each stage's deadline, for the view
     stage_rules: dict[Stage, str] = {
         Stage.AWAITING_ACCEPTANCE: "R-A-1/R-B-1/R-C-1",
@@ -160,6 +161,12 @@ class TrackWorkflow:
         Stage.AWAITING_PAYEE_ACCOUNT: "R-X-3",
         Stage.AWAITING_CALLBACK: "R-X-1",
     }
+
+    @classmethod
+    def first_stage(cls, decision: TrackDecision) -> Stage:
+        """What a track taken by `decision` waits for first: the customer's acceptance of the offer
+        (R-A-1, R-B-1, R-C-1), else its own service's first step."""
+        return Stage.AWAITING_ACCEPTANCE if decision.needs_acceptance else cls.opening_stage
 
     def __init__(self) -> None:
         self._input: TrackInput | None = None

@@ -14,6 +14,7 @@ from activities.core_system import CoreData
 from domain.contracts import (
     PAYEE_NOT_INSURED,
     POLICY_NOT_FOUND,
+    REPORT_CONFLICT,
     ActivityName,
     CheckFilesInput,
     CheckFilesResult,
@@ -48,6 +49,7 @@ class FakeSystems:
         self.sms: list[SendSmsInput] = []
         self.callbacks: list[RecordCallbackInput] = []
         self.lookups = 0
+        self.registered: dict[str, str] = {}  # report number -> the policy the core system has it on
 
     def activities(self) -> list:
         return [self.load_rules, self.lookup_policy, self.check_files, self.pay_indemnity, self.send_sms, self.record_callback]
@@ -65,6 +67,10 @@ class FakeSystems:
         policy = self.policies.get(input.policy_no)
         if policy is None:
             raise ApplicationError(f"no policy {input.policy_no}", type=POLICY_NOT_FOUND, non_retryable=True)
+        registered = self.registered.setdefault(input.report_no, input.policy_no)
+        if registered != input.policy_no:
+            message = f"report {input.report_no} is registered on policy {registered}, not {input.policy_no}"
+            raise ApplicationError(message, type=REPORT_CONFLICT, non_retryable=True)
         return LookupPolicyResult(
             customer=self.customers[policy.customer_id],
             policy=policy,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from temporalio import activity
+from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.contracts import REPORT_CONFLICT, ActivityName, LookupPolicyInput, LookupPolicyResult
+from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT, ActivityName, LookupPolicyInput, LookupPolicyResult
 
 from domain.models import Track
 from worker.client import claim_state, report_claim, track_state
@@ -88,15 +90,24 @@ async def test_r_el_1_non_eligible_customer_gets_no_fast_track_and_reasons(time_
     assert list(claim.tracks) == [Track.INJURY]
 
 
-async def test_unknown_policy_goes_to_ordinary_process(time_env: WorkflowEnvironment) -> None:
-    """R-ID-2: a report on a policy the core system does not know decides nothing and says why."""
+async def test_unknown_policy_fails_the_claim_and_frees_the_number(time_env: WorkflowEnvironment) -> None:
+    """R-ID-2, R-X-2: a report on a policy the core system does not know decides nothing; with no
+    report call to remove it (the API does, at once), the claim fails after its grace period, naming
+    the policy, and the number can then be reported with the right policy."""
     fakes = FakeSystems()
-    report = reports()["A"].model_copy(update={"policy_no": "P0000000000"})
+    right = reports()["A"]
+    report = right.model_copy(update={"policy_no": "P0000000000"})
     async with running(time_env.client, fakes.activities()) as tq:
         handle, _ = await report_claim(time_env.client, report, tq)
-        view = await handle.result()
-    assert view.stage is Stage.ORDINARY and view.decision is None
-    assert "P0000000000" in (view.refusal or "")
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+        cause = failed.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == POLICY_NOT_FOUND
+        assert "P0000000000" in cause.message
+        again, started = await report_claim(time_env.client, right, tq)
+        assert started
+        assert (await claim_state(time_env.client, right.report_no)).decision is not None
+        await again.terminate("test done")
 
 
 async def test_r_x_2_report_number_on_another_policy_is_refused(time_env: WorkflowEnvironment) -> None:
@@ -112,6 +123,8 @@ async def test_r_x_2_report_number_on_another_policy_is_refused(time_env: Workfl
     activities = [a for a in fakes.activities() if a.__name__ != "lookup_policy"] + [conflicting_lookup]
     async with running(time_env.client, activities) as tq:
         handle, _ = await report_claim(time_env.client, report, tq)
-        view = await handle.result()
-    assert view.stage is Stage.REFUSED and not view.tracks
-    assert "P2026000002" in (view.refusal or "")
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == REPORT_CONFLICT
+    assert "P2026000002" in cause.message
