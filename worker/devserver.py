@@ -7,10 +7,12 @@ import asyncio
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import structlog
 
+from worker.settings import EMBEDDED_SQLITE_PRAGMAS
 from workflows import search_attributes
 
 log = structlog.get_logger(__name__)
@@ -34,9 +36,12 @@ def start_dev_server(
     *,
     ui: bool = True,
     codec_endpoint: str | None = None,
+    sqlite_pragmas: Mapping[str, str] | None = None,
 ) -> subprocess.Popen:
     """Start the dev server with the claim's search attributes registered (workflows/search_attributes.py);
-    with `codec_endpoint`, the UI decodes payloads through that codec server (security/codec_server.py)."""
+    with `codec_endpoint`, the UI decodes payloads through that codec server (security/codec_server.py).
+    Its SQLite file takes `sqlite_pragmas` (default: the settings' default, EMBEDDED_SQLITE_PRAGMAS)."""
+    pragmas = EMBEDDED_SQLITE_PRAGMAS if sqlite_pragmas is None else sqlite_pragmas
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [
         temporal_binary(),
@@ -49,11 +54,17 @@ def start_dev_server(
         *(["--ui-codec-endpoint", codec_endpoint] if ui and codec_endpoint else []),
         "--namespace", namespace,
         "--log-level", "warn",
+        *pragma_args(pragmas),
         *search_attributes.dev_server_args(),
     ]
-    log.info("starting temporal dev server", port=port, ui=f"http://localhost:{ui_port}")
+    log.info("starting temporal dev server", port=port, ui=f"http://localhost:{ui_port}", sqlite=dict(pragmas))
     logfile = open(data_dir / "temporal-server.log", "ab")
     return subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT)
+
+
+def pragma_args(pragmas: Mapping[str, str]) -> list[str]:
+    """`--sqlite-pragma name=value` for each pragma."""
+    return [arg for name, value in pragmas.items() for arg in ("--sqlite-pragma", f"{name}={value}")]
 
 
 async def wait_until_ready(connect, timeout: float = 60.0):  # type: ignore[no-untyped-def]

@@ -9,18 +9,22 @@ PREMIUM_CLAIMS_RULES__THRESHOLDS__SMALL_CLAIM_OWN_MAX=2500.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.rules import CalendarSettings, RuleSettings
 from security.auth import AuthSettings
 from security.codec import CodecSettings
 
 ENV_PREFIX = "PREMIUM_CLAIMS_"
+EMBEDDED_SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal"}
+# what the dev server takes (its --sqlite-pragma list); values are words or numbers
+SQLITE_PRAGMAS = frozenset({"journal_mode", "synchronous", "busy_timeout", "cache_size", "temp_store", "mmap_size"})
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,6 +39,12 @@ class Settings(BaseModel):
     # Days the holidays package lacks (SPEC §6); re-read at every new claim, so no deploy is needed.
     calendar_overrides: Path = PROJECT_ROOT / "data" / "calendar_overrides.toml"
     dev_server_port: int = 7233
+    # The embedded Temporal's SQLite file (`temporal server start-dev --sqlite-pragma`), chosen by
+    # measurement (README, Capacity): a write-ahead log, synced at checkpoints rather than at every
+    # commit. A process crash loses nothing; an OS crash or power cut can lose the last
+    # transactions (never pay twice: the ledger's idempotency key). {} keeps SQLite's defaults.
+    # Production runs the compose file's PostgreSQL instead.
+    dev_server_sqlite_pragmas: dict[str, str] = Field(default_factory=lambda: dict(EMBEDDED_SQLITE_PRAGMAS))
     ui_port: int = 8233
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
@@ -48,12 +58,25 @@ class Settings(BaseModel):
     payment_gateway_timeout_seconds: float = Field(default=20, gt=0)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # how long POST /claims waits for the claim's decision before answering 202 with the receipt
+    report_answer_seconds: float = Field(default=5.0, gt=0, le=60)
     api_max_body_bytes: int = Field(default=64 * 1024, gt=0)  # JSON bodies; uploads: the store's limit
     api_rate_per_minute: float = Field(default=240, gt=0)  # per caller (token subject), sustained
     api_rate_burst: int = Field(default=60, ge=1)  # per caller, at once
     metrics_bind: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
     auth: AuthSettings = AuthSettings()  # who may call the API and the codec server
     codec: CodecSettings = CodecSettings()  # payload encryption keys and the UI's codec server
+
+    @field_validator("dev_server_sqlite_pragmas")
+    @classmethod
+    def _known_pragmas(cls, pragmas: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(pragmas) - SQLITE_PRAGMAS)
+        if unknown:
+            raise ValueError(f"unknown SQLite pragma {', '.join(unknown)}; the dev server takes {', '.join(sorted(SQLITE_PRAGMAS))}")
+        bad = sorted(k for k, v in pragmas.items() if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", str(v)))
+        if bad:
+            raise ValueError(f"SQLite pragma {', '.join(bad)}: a value is a word or a number")
+        return {k: str(v).lower() for k, v in pragmas.items()}
 
     def current_rules(self) -> RuleSettings:
         """The business rules with today's calendar overrides file applied."""
