@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from activities import open_embedded
@@ -225,10 +226,11 @@ class Cluster:
 
 
 @asynccontextmanager
-async def cluster(name: str, keep: bool) -> AsyncIterator[Cluster]:
+async def cluster(name: str, keep: bool, pragmas: dict[str, str] | None = None) -> AsyncIterator[Cluster]:
+    """A fresh dev server; its SQLite file takes `pragmas` (None: the settings' default, {}: SQLite's own)."""
     work = Path(tempfile.mkdtemp(prefix=f"capacity-{name}-"))
     port = free_port()
-    server = start_dev_server(work / "temporal", port=port, ui_port=free_port(), ui=False)
+    server = start_dev_server(work / "temporal", port=port, ui_port=free_port(), ui=False, sqlite_pragmas=pragmas)
     c: Cluster | None = None
     try:
         address = f"127.0.0.1:{port}"
@@ -271,10 +273,10 @@ Row = dict[str, Any]
 
 
 async def throughput(claims: int, processes: int, concurrency: int, keep: bool, code: Path | None = None,
-                     label: str = "", pollers: int | None = None) -> Row:
+                     label: str = "", pollers: int | None = None, pragmas: dict[str, str] | None = None) -> Row:
     """`claims` claims of the mix driven to callback, then as many bare workflows, same server."""
     POLLS.clear()
-    async with cluster(f"throughput{processes}", keep) as c:
+    async with cluster(f"throughput{processes}", keep, pragmas) as c:
         prefix = "T" + uuid.uuid4().hex[:6].upper()
         batch = load_claims(c.data_dir, mix(claims), prefix)
         photo = photo_in_store(c.data_dir)
@@ -312,24 +314,37 @@ async def history_sizes(client: Client, batch: list[Claim], per_track: int = 5) 
         if len(picked[cl.track]) < per_track:
             picked[cl.track].append(cl)
     sizes: dict[str, list[int]] = {}
+    tasks: dict[str, list[int]] = {}
     for track, claims in picked.items():
         for cl in claims:
             for kind, wid in ((f"Claim ({track.value})", f"claim-{cl.report.report_no}"),
                               (f"track {track.value}", track_workflow_id(cl.report.report_no, track))):
                 history = await client.get_workflow_handle(wid).fetch_history()
                 sizes.setdefault(kind, []).append(len(history.events))
-    out = {k: dict(mean=round(statistics.mean(v), 1), max=max(v)) for k, v in sorted(sizes.items())}
+                tasks.setdefault(kind, []).append(
+                    sum(1 for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED))
+    out = {k: dict(mean=round(statistics.mean(v), 1), max=max(v), tasks=round(statistics.mean(tasks[k]), 1))
+           for k, v in sorted(sizes.items())}
     per_claim = [sizes[f"Claim ({t.value})"][i] + sizes[f"track {t.value}"][i]
                  for t in picked for i in range(len(picked[t]))]
-    out["claim+track (all)"] = dict(mean=round(statistics.mean(per_claim), 1), max=max(per_claim))
+    tasks_per_claim = [tasks[f"Claim ({t.value})"][i] + tasks[f"track {t.value}"][i]
+                       for t in picked for i in range(len(picked[t]))]
+    out["claim+track (all)"] = dict(mean=round(statistics.mean(per_claim), 1), max=max(per_claim),
+                                    tasks=round(statistics.mean(tasks_per_claim), 1))
     return out
 
 
-async def surge(reports: int, concurrency: int, agents: int, keep: bool) -> Row:
-    """`reports` POST /claims as fast as the API takes them (bounded concurrency), taken by
-    `agents` 95500 agents, each with a staff token of its own (the API limits requests per caller:
-    a 429 counts as not accepted)."""
-    async with cluster("surge", keep) as c:
+async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: float | None = None,
+                pragmas: dict[str, str] | None = None) -> Row:
+    """`reports` POST /claims, each answered with its claim's decision, taken by `agents` 95500
+    agents, each with a staff token of its own (the API limits requests per caller: a 429 counts
+    as not accepted); at most `concurrency` in flight, and with `rate` at most that many started
+    per second (an open-loop arrival rate: latency at a sustained rate, not under a queue).
+
+    Then, from visibility alone: every accepted report is one claim (lost: accepted with no claim;
+    duplicated: a number with more than one claim or a track started twice), and the time from
+    the surge's start until every claim has left `deciding`."""
+    async with cluster("surge", keep, pragmas) as c:
         prefix = "S" + uuid.uuid4().hex[:6].upper()
         batch = load_claims(c.data_dir, mix(reports), prefix)
         settings = Settings(data_dir=c.data_dir)
@@ -351,33 +366,63 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool) -> Row:
         base = f"http://127.0.0.1:{port}"
         await asyncio.to_thread(_wait_http, base + "/ready", api, 60)
         c.worker()
+        await asyncio.sleep(2)  # the worker connects and polls
         latencies: list[float] = []
         statuses: Counter[int] = Counter()
+        with_decision = 0
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         headers = {"content-type": "application/json"}
         agent_of = {cl.report.report_no: tokens[i % agents] for i, cl in enumerate(batch)}
+        accepted_nos: set[str] = set()
         async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as http:
             async def post(cl: Claim) -> None:
+                nonlocal with_decision
                 t0 = time.monotonic()
                 try:
                     r = await http.post("/claims", content=cl.report.model_dump_json(),
                                         headers={"authorization": f"Bearer {agent_of[cl.report.report_no]}"})
                     statuses[r.status_code] += 1
+                    if r.status_code in (200, 201, 202):
+                        accepted_nos.add(cl.report.report_no)
+                    if r.status_code in (200, 201) and r.json().get("decision") is not None:
+                        with_decision += 1
                 except httpx.HTTPError:
                     statuses[0] += 1
                 latencies.append(time.monotonic() - t0)
 
             began = time.monotonic()
-            await bounded(batch, concurrency, post)
+            gate = asyncio.Semaphore(concurrency)
+
+            async def paced(i: int, cl: Claim) -> None:
+                if rate:
+                    await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
+                async with gate:
+                    await post(cl)
+                if progress_shown() and (i + 1) % 500 == 0:
+                    print(f"surge: {i + 1}/{reports} sent, {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
+
+            await asyncio.gather(*(paced(i, cl) for i, cl in enumerate(batch)))
             accept_s = time.monotonic() - began
-        accepted = statuses[201] + statuses[200]
+        accepted = len(accepted_nos)
         print(f"surge: {dict(statuses)} in {accept_s:.1f} s; waiting for every claim's tracks to be decided", flush=True)
         decided_s = await wait_for(lambda: _all(c.client, decided_query(prefix), accepted), timeout=max(600, reports))
         decided_s += accept_s
-    return dict(section="surge", reports=reports, concurrency=concurrency, agents=agents, accepted=accepted,
-                statuses={str(k): v for k, v in sorted(statuses.items())}, accept_seconds=round(accept_s, 1),
-                accepted_per_s=round(accepted / accept_s, 1), p50_ms=round(pct(latencies, 0.5) * 1000),
-                p99_ms=round(pct(latencies, 0.99) * 1000), all_decided_s=round(decided_s, 1))
+        claims_seen = await count(c.client, f"WorkflowType = 'Claim' AND ReportNo STARTS_WITH '{prefix}'")
+        types = ", ".join(f"'{t}'" for t in TRACK_WORKFLOW_TYPES.values())
+        tracks_seen = await count(c.client, f"WorkflowType IN ({types}) AND ReportNo STARTS_WITH '{prefix}'")
+    # every claim of the mix takes exactly one track
+    return dict(section="surge", reports=reports, concurrency=concurrency, agents=agents, rate=rate, accepted=accepted,
+                statuses={str(k): v for k, v in sorted(statuses.items())}, with_decision=with_decision,
+                accept_seconds=round(accept_s, 1), accepted_per_s=round(accepted / accept_s, 1),
+                p50_ms=round(pct(latencies, 0.5) * 1000), p99_ms=round(pct(latencies, 0.99) * 1000),
+                max_ms=round(max(latencies) * 1000) if latencies else None,
+                all_decided_s=round(decided_s, 1), claims=claims_seen, tracks=tracks_seen,
+                lost=max(0, accepted - claims_seen), duplicated=max(0, claims_seen - accepted) + max(0, tracks_seen - accepted))
+
+
+def progress_shown() -> bool:
+    """Progress lines only on a terminal, so logs and CI stay clean."""
+    return sys.stderr.isatty()
 
 
 async def _all(client: Client, query: str, wanted: int) -> bool:
@@ -466,9 +511,11 @@ def table(rows: list[Row]) -> str:
                          f"{r['claims']} claims {r['tracks']}: {r['claims_per_s']} claims/s ({r['seconds']} s); "
                          f"bare {r['bare_per_s']}/s; ratio {r['ratio']}; {r['polls']} polls; worker RSS {r['worker_rss_mb']} MB")
         elif s == "surge":
-            lines.append(f"{'surge, POST /claims':<34} {r['accepted']}/{r['reports']} accepted at {r['accepted_per_s']}/s "
-                         f"({r['agents']} agents, {r['concurrency']} at once); p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms; "
-                         f"all tracks decided after {r['all_decided_s']} s")
+            pace = f", offered {r['rate']}/s" if r.get("rate") else ""
+            lines.append(f"{'surge, POST /claims' + r.get('label', ''):<34} {r['accepted']}/{r['reports']} accepted at "
+                         f"{r['accepted_per_s']}/s ({r['agents']} agents, {r['concurrency']} at once{pace}); "
+                         f"{r['with_decision']} answered with the decision; p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms; "
+                         f"all decided after {r['all_decided_s']} s; lost {r['lost']}, duplicated {r['duplicated']}")
         elif s == "open":
             lines.append(f"{'open claims, cache ' + str(r['cache']):<34} {r['claims']} waiting: worker RSS "
                          f"{r['rss_mb']['half']} MB at {r['claims'] // 2}, {r['rss_mb']['all']} MB at {r['claims']} "
@@ -477,7 +524,8 @@ def table(rows: list[Row]) -> str:
                          f"one step p50 {r['small_step_p50_ms']} ms, max {r['small_step_max_ms']} ms")
         elif s == "history":
             for kind, v in r["sizes"].items():
-                lines.append(f"{'history, ' + kind + r['label']:<34} {v['mean']} events (max {v['max']})")
+                tasks = f", {v['tasks']} workflow tasks" if "tasks" in v else ""
+                lines.append(f"{'history, ' + kind + r['label']:<34} {v['mean']} events (max {v['max']}){tasks}")
     return "\n".join(lines)
 
 
@@ -509,8 +557,12 @@ async def main_async(args: argparse.Namespace) -> int:
         show(await throughput(claims, 1, args.concurrency, args.keep, label=f" (pollers {n})", pollers=n))
     if "scaling" in only:
         show(await throughput(claims, 2, args.concurrency, args.keep))
+    if args.sqlite_defaults and only & {"throughput", "history"}:
+        row = await throughput(claims, 1, args.concurrency, args.keep, label=" (SQLite defaults)", pragmas={})
+        show(row)
+        rows.append(dict(section="history", label=" (SQLite defaults)", sizes=row["history"]))
     if "surge" in only:
-        show(await surge(surge_n, args.surge_concurrency, args.agents, args.keep))
+        show(await surge(surge_n, args.surge_concurrency, args.agents, args.keep, args.surge_rate))
     if "open" in only:
         show(await open_claims(open_n, args.cache, args.small_cache, args.concurrency, args.keep))
     print()
@@ -529,6 +581,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="claims driven at once")
     parser.add_argument("--surge-concurrency", type=int, default=64, help="POST /claims in flight at once")
     parser.add_argument("--agents", type=int, default=100, help="agents (staff tokens) sending the surge")
+    parser.add_argument("--surge-rate", type=float, help="reports started per second at most (default: as fast as answered)")
+    parser.add_argument("--sqlite-defaults", action="store_true",
+                        help="also run throughput on a dev server with SQLite's own journal and sync (the engine before tuning)")
     parser.add_argument("--cache", type=int, default=Settings().max_cached_workflows, help="worker workflow cache")
     parser.add_argument("--small-cache", type=int, default=100, help="the smaller cache to compare with")
     parser.add_argument("--before", metavar="GIT_REF",
