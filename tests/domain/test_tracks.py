@@ -55,6 +55,16 @@ def test_r_a_2_estimate_exactly_3000_may_leave_scene(make):
     assert "may leave the scene" in authorisation.reason
 
 
+@pytest.mark.parametrize("estimate", [None, Decimal("1500")])
+def test_r_a_1_r_a_2_offer_says_what_happens_next_not_that_the_customer_may_leave(make, estimate):
+    """Issue 12.6: before the customer accepted (R-A-1) and before the surveyor's estimate (R-A-2),
+    the reason says what happens next, never "may leave the scene at once"."""
+    reason = _track(_decide(make, estimated_own_loss=estimate), A).reason
+    assert "at once" not in reason
+    assert "if you accept and the estimate is ≤ 3,000.00 CNY, you may leave the scene" in reason
+    assert "R-A-2" in reason
+
+
 def test_r_a_2_estimate_3000_01_waits_for_surveyor_and_leaves_fast_track(make):
     decision = _decide(make, estimated_own_loss=Decimal("3000.01"))
     assert _applying(decision) == set()  # B does not take at-scene single-party claims either
