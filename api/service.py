@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from domain.models import Frozen, Report, Segment, Track
 from worker.client import report_claim
 from workflows import search_attributes as sa
-from workflows.messages import CLAIM_WORKFLOW_TYPE, TRACK_WORKFLOW_TYPES, ClaimInput, Stage, claim_workflow_id
+from workflows.messages import CLAIM_WORKFLOW_TYPE, TRACK_WORKFLOW_TYPES, ChinaTime, ClaimInput, Stage, claim_workflow_id
 
 BRANCH_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
 
@@ -80,14 +80,14 @@ class ClaimSummary(Frozen):
     workflow_id: str
     track: str | None = None
     status: str
-    started_at: datetime
-    closed_at: datetime | None = None
+    started_at: ChinaTime
+    closed_at: ChinaTime | None = None
     stage: str | None = None
     tracks: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     branch: str | None = None
     loss_band: str | None = None
-    payment_due_at: datetime | None = None
+    payment_due_at: ChinaTime | None = None
     overdue: bool | None = None
 
 

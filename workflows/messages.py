@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from domain.contracts import LookupPolicyResult
 from domain.models import (
@@ -22,7 +23,15 @@ from domain.models import (
     Track,
     TrackDecision,
 )
-from domain.rules import RuleSettings
+from domain.rules import CHINA_TZ, RuleSettings
+
+def in_china_time(at: datetime) -> datetime:
+    """The same instant in China time (+08:00): every time in a view is read in one zone."""
+    return at.astimezone(CHINA_TZ) if at.utcoffset() is not None else at
+
+
+# A time in a view: whatever zone it was made in (workflow.now() is UTC), it reads as China time.
+ChinaTime = Annotated[datetime, AfterValidator(in_china_time)]
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 STAFF_CODE = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -258,7 +267,7 @@ class Callback(Step):
 
 # --- views (queries) ----------------------------------------------------------------------------
 class TimelineEntry(Frozen):
-    at: datetime
+    at: ChinaTime
     step: str
     by: str | None = None
     detail: str = ""
@@ -267,17 +276,17 @@ class TimelineEntry(Frozen):
 class Waiting(Frozen):
     stage: Stage
     from_whom: str
-    due_at: datetime | None
+    due_at: ChinaTime | None
     rule: str
     overdue: bool = False
 
 
 class PaymentView(Frozen):
     amount: Money
-    due_at: datetime
+    due_at: ChinaTime
     rule: str
     payment_id: str | None = None
-    paid_at: datetime | None = None
+    paid_at: ChinaTime | None = None
     deadline_met: bool | None = None
     refused_reason: str | None = None
 

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from domain.models import Report, Track
-from workflows.messages import Stage, TrackView
+from workflows.messages import Stage, TrackView, in_china_time
 
 REPORT_NO = SearchAttributeKey.for_keyword("ReportNo")
 CLAIM_TRACKS = SearchAttributeKey.for_keyword_list("ClaimTracks")
@@ -188,7 +188,7 @@ def upsert_changed(indexed: dict[str, Any], wanted: Iterable[tuple[SearchAttribu
 def track_line(view: TrackView) -> str:
     """One track as an operator reads it in the Temporal UI: codes, stage and due date only."""
     waiting = view.waiting
-    due = f", due {waiting.due_at:%Y-%m-%d %H:%M} UTC" if waiting and waiting.due_at else ""
+    due = f", due {in_china_time(waiting.due_at):%Y-%m-%d %H:%M} China time" if waiting and waiting.due_at else ""
     flag = " **OVERDUE**" if view.overdue else ""
     return f"{view.track.value} {view.track.title}: {view.stage.value}{due}{flag}"
 
