@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search_attributes as sa
     from workflows.track_base import (
+        ORDINARY_PATCH,
         QUICK_CALL,
         TRACK_INDEX_PATCH,
         TRACK_PROGRESS_SIGNAL,
@@ -66,6 +67,7 @@ class ClaimWorkflow:
         self._stage = Stage.DECIDING
         self._decision: Decision | None = None
         self._refusal: str | None = None
+        self._ordinary: str | None = None  # ORDINARY_PATCH: why the ordinary process takes the claim
         self._tracks: dict[Track, TrackView] = {}
         self._timeline: list[TimelineEntry] = []
         self._report: Report | None = None
@@ -148,10 +150,24 @@ class ClaimWorkflow:
         else:
             for view in await asyncio.gather(*children):
                 self._tracks[view.track] = view
-        self._stage = Stage.CLOSED
-        self._note("claim_closed")
+        self._end()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
+
+    def _end(self) -> None:
+        """Closed once every track has ended, unless a track left the program without paying
+        (declined, over a threshold): then the customer is still owed an ordinary claim, and the
+        claim says so (ORDINARY_PATCH; claims that ended before close as they did)."""
+        left = {t: v for t, v in sorted(self._tracks.items()) if v.stage in sa.LEFT_UNPAID}
+        if left and workflow.patched(ORDINARY_PATCH):
+            self._stage = Stage.ORDINARY
+            self._ordinary = "; ".join(
+                f"track {t.value} ({t.title}): {v.handed_to_ordinary or v.outcome or v.stage.value}" for t, v in left.items()
+            )
+            self._note("handed_to_ordinary", detail=self._ordinary)
+            return
+        self._stage = Stage.CLOSED
+        self._note("claim_closed")
 
     @workflow.signal(name=TRACK_PROGRESS_SIGNAL)
     def track_progress(self, view: TrackView) -> None:
@@ -174,6 +190,7 @@ class ClaimWorkflow:
             stage=self._stage,
             decision=self._decision,
             refusal=self._refusal,
+            ordinary=self._ordinary,
             tracks=dict(self._tracks),
             overdue=any(v.overdue for v in self._tracks.values()),
             timeline=tuple(self._timeline),

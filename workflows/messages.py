@@ -305,6 +305,7 @@ class TrackView(Frozen):
     callback_score: int | None = None
     follow_up_opened: bool = False
     outcome: str | None = None
+    handed_to_ordinary: str | None = None  # the track left the program unpaid: why the ordinary process takes it
     timeline: tuple[TimelineEntry, ...] = ()
 
 
@@ -313,6 +314,7 @@ class ClaimView(Frozen):
     stage: Stage
     decision: Decision | None = None
     refusal: str | None = None  # why no decision could be made (e.g. unknown policy)
+    ordinary: str | None = None  # stage `ordinary` after tracks ran: why the ordinary process takes the claim
     tracks: dict[Track, TrackView] = Field(default_factory=dict)
     overdue: bool = False
     timeline: tuple[TimelineEntry, ...] = ()

@@ -65,6 +65,9 @@ def operator_commands(namespace: str = "default", address: str | None = None) ->
 # Track stages in the order a track passes them: the claim's stage is its least-advanced open track's.
 PROGRESS = [s for s in Stage if s.value.startswith("awaiting_") or s is Stage.PAYING]  # declaration order
 ENDED = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stage.ORDINARY, Stage.REFUSED})
+# A track that ended in one of these left the program without paying: the claim goes to the
+# ordinary process (R-C-1 declined, R-A-2 over the scene estimate's limit).
+LEFT_UNPAID = frozenset({Stage.DECLINED, Stage.TRANSFERRED})
 
 
 def loss_band(amount: Decimal | None, small_max: Decimal = Decimal("3000"), major_min: Decimal = Decimal("50000")) -> str:

@@ -93,6 +93,15 @@ SMALL_HISTORY_PATCH = "small-history"
 # track has moved on (at its next wait, paying, or ended), so the caller reads the next stage from
 # the answer instead of asking again.
 TRACK_INDEX_PATCH = "tracks-index-themselves"
+# A corrected payee account is checked against the core system as it is now (an activity in the
+# step's handler), not against the policy as it was at report time: the insured whose account was
+# closed records a new one, and that one is paid (R-X-3, R-EL-1.6). Runs that refused a payment
+# before this replay the old check.
+PAYEE_FROM_CORE_PATCH = "payee-account-from-core"
+# A track that leaves the program without paying (declined offer, over a threshold) says it hands
+# the claim to the ordinary process (TrackView.handed_to_ordinary), and the claim then shows stage
+# `ordinary` with the reason instead of `closed` (workflows/claim.py).
+ORDINARY_PATCH = "handed-to-ordinary"
 
 
 def small_history(current: bool) -> bool:
@@ -182,6 +191,9 @@ class TrackWorkflow:
         self._current = False  # TRACK_INDEX_PATCH: set once the run starts
         self._blocked_on: Callable[[], bool] | None = None  # what the run waits for now
         self._paying = False
+        self._payee_from_core = False  # PAYEE_FROM_CORE_PATCH: set when a payment is first refused
+        self._insured_account: str | None = None  # as the core system last gave it (R-X-3)
+        self._handed_to_ordinary: str | None = None  # ORDINARY_PATCH: why the ordinary process takes it
 
     # --- the shape of every track ---------------------------------------------------------------
     async def _run(self, input: TrackInput) -> TrackView:
@@ -193,7 +205,7 @@ class TrackWorkflow:
         self._publisher_task = asyncio.ensure_future(self._publisher())
         self._note("track_started", detail=input.decision.reason)
         if input.decision.needs_acceptance and not await self._offer():
-            return await self._finish(Stage.DECLINED, "the customer declined the service")
+            return await self._leave_program(Stage.DECLINED, "the customer declined the service")
         if not await self._service():
             return self.view()  # the track handed the claim to the ordinary process
         await self._settle()
@@ -204,6 +216,14 @@ class TrackWorkflow:
     async def _service(self) -> bool:
         """The track's own steps before settlement; False when the track ended early."""
         raise NotImplementedError
+
+    async def _leave_program(self, stage: Stage, why: str) -> TrackView:
+        """End without paying: the customer is still owed an ordinary claim, and the track says so."""
+        if workflow.patched(ORDINARY_PATCH):
+            self._handed_to_ordinary = why if "ordinary process" in why else f"{why}; the ordinary claim process takes the claim"
+            self._note("handed_to_ordinary", detail=self._handed_to_ordinary)
+            return await self._finish(stage, self._handed_to_ordinary)
+        return await self._finish(stage, why)
 
     async def _after_payment(self) -> None:
         """Steps between payment and the callback (the injury track's report-back)."""
@@ -421,6 +441,7 @@ class TrackWorkflow:
             callback_score=self._callback.score if self._callback else None,
             follow_up_opened=self._follow_up,
             outcome=self._outcome,
+            handed_to_ordinary=self._handed_to_ordinary,
             timeline=tuple(self._timeline),
         )
 
