@@ -24,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
         ActivityName,
         CheckFilesInput,
         CheckFilesResult,
+        InsuredAccountInput,
+        InsuredAccountResult,
         PayIndemnityInput,
         PayIndemnityResult,
         RecordCallbackInput,
@@ -317,6 +319,7 @@ class TrackWorkflow:
         deadline = payment_deadline(self.track, complete_at, agreed_at, self._calendar, self.rules.deadlines)
         self._payment = PaymentView(amount=self._assessment.amount, due_at=deadline.due_at, rule=deadline.rule)
         while not await self._pay(deadline.due_at, deadline.rule):
+            self._payee_from_core = self._payee_from_core or workflow.patched(PAYEE_FROM_CORE_PATCH)
             await self._wait(
                 Stage.AWAITING_PAYEE_ACCOUNT,
                 lambda: self._payee_account is not None,
@@ -340,7 +343,7 @@ class TrackWorkflow:
                 track=self.track,
                 amount=self._payment.amount,
                 payee_account=self._payee_account,
-                insured_account=policy.insured_bank_account or "",
+                insured_account=self._insured_account or policy.insured_bank_account or "",
             ),
             result_type=PayIndemnityResult,
             summary=f"pay indemnity {self._payment.amount} CNY ({rule})",
@@ -377,13 +380,35 @@ class TrackWorkflow:
 
     @workflow.update(name="correct_payee_account")
     async def correct_payee_account(self, step: CorrectPayeeAccount) -> TrackView:
-        self._payee_account = step.account.replace(" ", "")
+        account = step.account.replace(" ", "")
+        if self._payee_from_core:
+            # the insured's account as the core system holds it now: a new one recorded since the
+            # report is the insured's own (R-EL-1.6); any other stays refused (R-X-3)
+            now = await quick_call(
+                ActivityName.INSURED_ACCOUNT,
+                InsuredAccountInput(report_no=self.report.report_no, policy_no=self.report.policy_no),
+                current=self._current,
+                result_type=InsuredAccountResult,
+                summary="the insured's account in the core system now (R-X-3)",
+            )
+            # again after the call: another correction may have been taken meanwhile
+            self._require_stage(Stage.AWAITING_PAYEE_ACCOUNT)
+            if self._payee_account is not None:
+                raise StepRefused("a corrected account was already taken; the payment is under way")
+            if account != (now.insured_account or "").replace(" ", ""):
+                raise StepRefused(
+                    "the indemnity is paid only to the insured's own account as the core system holds it now (R-X-3)"
+                )
+            self._insured_account = account
+        self._payee_account = account
         self._note("payee_account_corrected", step.by)
         return await self._answer()
 
     @correct_payee_account.validator
     def _check_correct_payee_account(self, step: CorrectPayeeAccount) -> None:
         self._require_stage(Stage.AWAITING_PAYEE_ACCOUNT)
+        if self._payee_from_core:
+            return  # the handler asks the core system (a validator may not call an activity)
         insured = (self._input_or_fail().lookup.policy.insured_bank_account or "").replace(" ", "")
         if step.account.replace(" ", "") != insured:
             raise StepRefused("the indemnity is paid only to the insured's own account (R-X-3)")

@@ -16,6 +16,8 @@ from domain.contracts import (
     POLICY_NOT_FOUND,
     ActivityName,
     CheckFilesInput,
+    InsuredAccountInput,
+    InsuredAccountResult,
     CheckFilesResult,
     LoadRulesInput,
     LookupPolicyInput,
@@ -50,7 +52,10 @@ class FakeSystems:
         self.lookups = 0
 
     def activities(self) -> list:
-        return [self.load_rules, self.lookup_policy, self.check_files, self.pay_indemnity, self.send_sms, self.record_callback]
+        return [
+            self.load_rules, self.lookup_policy, self.insured_account, self.check_files, self.pay_indemnity,
+            self.send_sms, self.record_callback,
+        ]
 
     def sms_kinds(self) -> Counter[str]:
         return Counter(m.kind for m in self.sms)
@@ -70,6 +75,13 @@ class FakeSystems:
             policy=policy,
             history=ClaimHistory(prior_claims_this_period=self.prior_claims),
         )
+
+    @activity.defn(name=ActivityName.INSURED_ACCOUNT)
+    async def insured_account(self, input: InsuredAccountInput) -> InsuredAccountResult:
+        policy = self.policies.get(input.policy_no)
+        if policy is None:
+            raise ApplicationError(f"no policy {input.policy_no}", type=POLICY_NOT_FOUND, non_retryable=True)
+        return InsuredAccountResult(insured_account=policy.insured_bank_account)
 
     @activity.defn(name=ActivityName.CHECK_FILES)
     async def check_files(self, input: CheckFilesInput) -> CheckFilesResult:
