@@ -43,6 +43,7 @@ class _Verdict(NamedTuple):
     applies: bool
     rules: tuple[str, ...]
     reason: str
+    over_limit: bool = False  # not taken only because an estimate is over a small-claim limit
 
 
 def decide(
@@ -130,7 +131,7 @@ def _authorisation(report: Report, eligibility: Eligibility, thresholds: Thresho
         Track.AUTHORISATION, report.accident_kind, report.estimated_own_loss, None, thresholds
     )
     if not within:
-        return _Verdict(False, rules, why)
+        return _Verdict(False, rules, why, over_limit=True)
     reported = _limit("the estimated own-vehicle loss reported", report.estimated_own_loss, thresholds.small_claim_own_max)[1]
     return _Verdict(True, rules, f"{offer} {_sentence(f'{reported}: {next_}')}")
 
@@ -155,7 +156,7 @@ def _credit(report: Report, eligibility: Eligibility, thresholds: Thresholds) ->
         report.estimated_third_party_loss,
         thresholds,
     )
-    return _Verdict(within, rules, f"Offer small-claim credit. {why}" if within else why)
+    return _Verdict(within, rules, f"Offer small-claim credit. {why}" if within else why, over_limit=not within)
 
 
 def _expert_team(report: Report, thresholds: Thresholds) -> _Verdict:
@@ -206,6 +207,7 @@ def _decision(track: Track, verdict: _Verdict) -> TrackDecision:
         needs_acceptance=_NEEDS_ACCEPTANCE[track],
         rules=verdict.rules,
         reason=verdict.reason,
+        over_limit=verdict.over_limit,
     )
 
 

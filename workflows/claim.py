@@ -158,12 +158,14 @@ class ClaimWorkflow:
         """Closed once every track has ended, unless a track left the program without paying
         (declined, over a threshold): then the customer is still owed an ordinary claim, and the
         claim says so (ORDINARY_PATCH; claims that ended before close as they did)."""
-        left = {t: v for t, v in sorted(self._tracks.items()) if v.stage in sa.LEFT_UNPAID}
+        left = {t: v.handed_to_ordinary or v.outcome or v.stage.value for t, v in self._tracks.items() if v.stage in sa.LEFT_UNPAID}
+        # a small-claim track not taken only because the report's estimate was over its limit: that
+        # part of the claim (the vehicle's own loss) is the ordinary process's, whatever else ran
+        over = self._decision.tracks if self._decision is not None else ()
+        left |= {d.track: d.reason for d in over if d.over_limit and not d.applies}
         if left and workflow.patched(ORDINARY_PATCH):
             self._stage = Stage.ORDINARY
-            self._ordinary = "; ".join(
-                f"track {t.value} ({t.title}): {v.handed_to_ordinary or v.outcome or v.stage.value}" for t, v in left.items()
-            )
+            self._ordinary = "; ".join(f"track {t.value} ({t.title}): {why}" for t, why in sorted(left.items()))
             self._note("handed_to_ordinary", detail=self._ordinary)
             return
         self._stage = Stage.CLOSED

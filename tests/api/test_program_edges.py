@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.core_system import CoreData, CoreSystemActivities, SqliteCoreSystem
 from activities.payments import HttpPaymentGateway, PaymentActivities
-from domain.models import Track
+from domain.models import AccidentKind, Track
 from gateway.server import Gateway, GatewayServer, attempts_by_key
 from security.auth import Role
 from worker.scenarios import steps_for
@@ -90,6 +90,26 @@ async def test_r_a_2_over_the_scene_limit_the_claim_goes_on_as_an_ordinary_claim
     assert "track A" in view["ordinary"] and "R-A-2" in view["ordinary"] and "ordinary process" in view["ordinary"]
     assert view["tracks"]["A"]["payment"] is None
     assert view["timeline"][-1]["step"] == "handed_to_ordinary"
+
+
+async def test_r_b_3_a_credit_claim_over_its_limit_stays_owed_an_ordinary_claim_after_its_injury_track(api: ApiEnv) -> None:
+    """R-B-3 (SPEC §3, last line): a two-party claim whose third-party loss is over the 2000 CNY
+    limit takes no credit track, only the injury one (R-D-1). Once the injury track is paid and
+    called back, the claim is `ordinary`, not `closed`: the cars are the ordinary process's."""
+    report = reports()["A"].model_copy(
+        update={"accident_kind": AccidentKind.TWO_PARTY, "at_scene": False, "injury": True,
+                "estimated_own_loss": Decimal("2000.00"), "estimated_third_party_loss": Decimal("2500.00"),
+                "reporter_phone": "13800000999"}
+    )
+    no = report.report_no
+    assert (await api.http.post("/claims", json=report_json(report))).status_code == 201
+    for stage, step, payload in steps_for(Track.INJURY, report, photo_sha256="a" * 64):
+        await track_at(api, no, "D", stage.value)
+        assert (await api.http.post(f"/claims/{no}/tracks/D/steps/{step}", json=payload)).status_code == 200, step
+    view = await claim_when(api, no, "ordinary")
+    assert [t["track"] for t in view["decision"]["tracks"] if t["applies"]] == ["D"]
+    assert view["tracks"]["D"]["stage"] == "closed" and view["tracks"]["D"]["payment"]["paid_at"]
+    assert "track B" in view["ordinary"] and "R-B-3" in view["ordinary"] and "track D" not in view["ordinary"]
 
 
 # --- 3. the insured's new account, checked against the core system as it is now -----------------
