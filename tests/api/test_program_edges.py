@@ -9,20 +9,17 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from activities.core_system import CoreData, CoreSystemActivities, SqliteCoreSystem
 from activities.payments import HttpPaymentGateway, PaymentActivities
 from domain.models import AccidentKind, Track
-from gateway.server import Gateway, GatewayServer, attempts_by_key
+from gateway.server import Gateway, attempts_by_key
 from security.auth import Role
 from worker.scenarios import steps_for
 from workflows.messages import STEP_MODELS
@@ -113,16 +110,6 @@ async def test_r_b_3_a_credit_claim_over_its_limit_stays_owed_an_ordinary_claim_
 
 
 # --- 3. the insured's new account, checked against the core system as it is now -----------------
-
-
-@pytest.fixture
-def bank(tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
-    gateway = Gateway(tmp_path / "payments.sqlite3", max_amount=Decimal("50000.00"))
-    server = GatewayServer(0, gateway)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield gateway, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 OLD_ACCOUNT = "6222000000000025"  # sample policy P2026000002 (track B's claim): closed at the bank
