@@ -67,9 +67,11 @@ def build_activities(
         if payment_gateway_url
         else PaymentActivities(systems.ledger)
     )
+    core = CoreSystemActivities(systems.core)
     return [
         RulesActivities(rules).load_rules,
-        CoreSystemActivities(systems.core).lookup_policy,
+        core.lookup_policy,
+        core.insured_account,
         StoreActivities(systems.store).check_files,
         payments.pay_indemnity,
         SmsActivities(systems.sms).send_sms,

@@ -50,7 +50,14 @@ from temporalio import activity
 
 from activities._sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.errors import REPORT_CONFLICT, refusal
-from domain.contracts import POLICY_NOT_FOUND, ActivityName, LookupPolicyInput, LookupPolicyResult
+from domain.contracts import (
+    POLICY_NOT_FOUND,
+    ActivityName,
+    InsuredAccountInput,
+    InsuredAccountResult,
+    LookupPolicyInput,
+    LookupPolicyResult,
+)
 from domain.identifiers import (
     IdentifierError,
     normalise_bank_account,
@@ -133,6 +140,10 @@ class CoreSystem(Protocol):
 
         Raises ApplicationError(type=POLICY_NOT_FOUND, non_retryable=True) for an unknown policy.
         """
+        ...
+
+    def insured_account(self, input: InsuredAccountInput) -> InsuredAccountResult:
+        """The policy's insured bank account as it is now (R-X-3); POLICY_NOT_FOUND as lookup."""
         ...
 
 
@@ -295,6 +306,16 @@ class SqliteCoreSystem:
         )
 
 
+    def insured_account(self, input: InsuredAccountInput) -> InsuredAccountResult:
+        with connection(self.path) as conn:
+            row = conn.execute("SELECT data FROM policies WHERE policy_no = ?", (input.policy_no,)).fetchone()
+        if row is None:
+            raise refusal(f"policy {input.policy_no} is not in the core system", POLICY_NOT_FOUND)
+        account = Policy.model_validate_json(row["data"]).insured_bank_account
+        log.info("core.insured_account_read", report_no=input.report_no, policy_no=input.policy_no, on_record=account is not None)
+        return InsuredAccountResult(insured_account=account)
+
+
 class CoreSystemActivities:
     def __init__(self, core: CoreSystem) -> None:
         self._core = core
@@ -302,3 +323,7 @@ class CoreSystemActivities:
     @activity.defn(name=ActivityName.LOOKUP_POLICY)
     async def lookup_policy(self, input: LookupPolicyInput) -> LookupPolicyResult:
         return await asyncio.to_thread(self._core.lookup, input)
+
+    @activity.defn(name=ActivityName.INSURED_ACCOUNT)
+    async def insured_account(self, input: InsuredAccountInput) -> InsuredAccountResult:
+        return await asyncio.to_thread(self._core.insured_account, input)

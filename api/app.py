@@ -31,15 +31,18 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.store import FileStore, StoredFile, StoreRefused
+from api.calendar import calendar_router
 from api.guard import Guard, Limits
 from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
+from api.steps import step_endpoint, step_summary
 from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT
 from api.views import masked_claim, masked_track
 from domain.models import Frozen, Report, ReportSubmission, Segment, Track
+from domain.rules import RuleSettings
 from security.auth import Authenticator, Principal
 from security.permissions import Action, role_list, roles_for, roles_for_step, sees_personal_data
 from worker.client import claim_state, track_state
@@ -48,6 +51,7 @@ from workflows.messages import (
     ClaimView,
     ReportAnswer,
     Stage,
+    Step,
     TrackView,
     claim_workflow_id,
     track_workflow_id,
@@ -144,6 +148,15 @@ async def step_allowed(step: str, track: str, principal: Annotated[Principal, De
     return principal
 
 
+def allowed_step(step: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency for the operation of one step: the caller, if one of their roles may take it."""
+
+    async def check(track: str, principal: Annotated[Principal, Depends(caller)]) -> Principal:
+        return await step_allowed(step, track, principal)
+
+    return check
+
+
 def create_app(
     client: Client | None = None,
     *,
@@ -153,10 +166,12 @@ def create_app(
     limits: Limits = Limits(),
     connect: Callable[[], Awaitable[Client]] | None = None,
     answer_seconds: float = 5.0,
+    rules: Callable[[], RuleSettings] = RuleSettings,
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
     callers are checked by `authenticator` (settings: local tokens or the identity provider).
-    A report waits up to `answer_seconds` for its claim's decision (settings.report_answer_seconds)."""
+    A report waits up to `answer_seconds` for its claim's decision (settings.report_answer_seconds);
+    `rules` gives the rules in force, for the calendar (default: the built-in ones)."""
     holder: dict[str, Client] = {"client": client} if client is not None else {}
     lock = asyncio.Lock()
 
@@ -331,13 +346,53 @@ def create_app(
             raise not_found(err, "track_not_found", f"claim {report_no} runs no track {t.value}") from None
         return view if sees_personal_data(principal) else masked_track(view)
 
-    @app.post("/claims/{report_no}/tracks/{track}/steps/{step}", tags=["steps"])
+    async def record_step(report_no: str, track: str, step: str, payload: Step, principal: Principal) -> TrackView:
+        """Send one validated step to its track (a workflow update): the track's new view."""
+        if payload.by != principal.subject:
+            payload = payload.model_copy(update={"by": recorder(principal, payload.by)})
+        c = await temporal()
+        t = await known_track(c, report_no, track)
+        handle = c.get_workflow_handle(track_workflow_id(report_no, t))
+        try:
+            view = await handle.execute_update(step, payload, result_type=TrackView)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            code = "step_refused"
+            if isinstance(cause, ApplicationError) and cause.type == "FileNotFound":
+                code = "file_not_in_store"
+            log.info("api.step_refused", report_no=report_no, track=t.value, step=step, code=code)
+            raise ApiError(409, code, refusal_message(cause)) from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                if "completed" in err.message.lower():
+                    raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
+                raise ApiError(404, "track_not_found", f"claim {report_no} runs no track {t.value}") from None
+            if err.status == RPCStatusCode.FAILED_PRECONDITION:
+                raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
+            raise
+        log.info("api.step_recorded", report_no=report_no, track=t.value, step=step, by=principal.subject, stage=view.stage.value)
+        return view if sees_personal_data(principal) else masked_track(view)
+
+    # One operation per step, each with its body's schema in /openapi.json (clients are generated
+    # from it), registered before the generic route below, which takes the same paths.
+    for name, model in STEP_MODELS.items():
+        app.add_api_route(
+            f"/claims/{{report_no}}/tracks/{{track}}/steps/{name}",
+            step_endpoint(name, model, record_step, allowed_step(name)),
+            methods=["POST"],
+            tags=["steps"],
+            name=f"step_{name}",
+            operation_id=f"step_{name}",
+            summary=step_summary(name, model),
+            response_model=TrackView,
+        )
+
+    @app.post("/claims/{report_no}/tracks/{track}/steps/{step}", tags=["steps"], include_in_schema=False)
     async def take_step(
         report_no: str, track: str, step: str, request: Request, principal: Annotated[Principal, Depends(step_allowed)]
     ) -> TrackView:
-        """Record one human step on a track (the body is the step's JSON; see the Step schemas).
-        Returns the track's new view; 409 with the reason when the step does not fit the claim now.
-        The step is recorded as done by the token's subject: leave `by` out (or give the same)."""
+        """Any step by name (the body is the step's JSON): what the operations above do, for a step
+        name not known in advance. 404 `unknown_step` for a name that is no step."""
         model = STEP_MODELS.get(step)
         if model is None:
             raise ApiError(404, "unknown_step", f"no step {step}; the steps are: {', '.join(sorted(STEP_MODELS))}")
@@ -351,28 +406,7 @@ def create_app(
             payload = model.model_validate(body)
         except ValidationError as err:
             raise ApiError(422, "invalid_request", describe(err.errors())) from None
-        c = await temporal()
-        t = await known_track(c, report_no, track)
-        handle = c.get_workflow_handle(track_workflow_id(report_no, t))
-        try:
-            view = await handle.execute_update(step, payload, result_type=TrackView)
-        except WorkflowUpdateFailedError as err:
-            cause = err.cause
-            code = "step_refused"
-            if isinstance(cause, ApplicationError) and cause.type == "FileNotFound":
-                code = "file_not_in_store"
-            log.info("api.step_refused", report_no=report_no, track=t.value, step=step, code=code)
-            raise ApiError(409, code, str(cause) if cause else "the step was refused") from None
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                if "completed" in err.message.lower():
-                    raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
-                raise ApiError(404, "track_not_found", f"claim {report_no} runs no track {t.value}") from None
-            if err.status == RPCStatusCode.FAILED_PRECONDITION:
-                raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
-            raise
-        log.info("api.step_recorded", report_no=report_no, track=t.value, step=step, by=principal.subject, stage=view.stage.value)
-        return view if sees_personal_data(principal) else masked_track(view)
+        return await record_step(report_no, track, step, payload, principal)
 
     async def known_track(c: Client, report_no: str, track: str) -> Track:
         try:
@@ -409,6 +443,8 @@ def create_app(
         log.info("api.file_stored", sha256=stored.sha256, size=stored.size)
         return stored
 
+    app.include_router(calendar_router(rules, [Depends(allowed(Action.READ))]))
+
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits, upload_max_bytes=store.max_bytes)
     return app
@@ -442,5 +478,24 @@ def describe(errors: Any) -> str:
     parts = []
     for e in errors:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{loc}: {e.get('msg', 'invalid')}")
+        parts.append(f"{loc}: {plain(str(e.get('msg', 'invalid')))}")
     return "; ".join(parts) or "invalid request"
+
+
+# What pydantic puts before a validator's own message: people read the message alone.
+PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def plain(message: str) -> str:
+    for prefix in PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+def refusal_message(cause: BaseException | None) -> str:
+    """A refused step's reason as the workflow gave it: the message alone, no exception class."""
+    if cause is None:
+        return "the step was refused"
+    message = cause.message if isinstance(cause, FailureError) else str(cause)
+    return message or "the step was refused"

@@ -35,6 +35,7 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         answer_seconds=settings.report_answer_seconds,
         # the API reads and writes claims encrypted too (security/codec.py)
         connect=lambda: connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings)),
+        rules=settings.current_rules,  # GET /calendar/due: the overrides file as new claims read it
     )
 
 

@@ -29,6 +29,7 @@ from workflows.messages import (
     CLAIM_WORKFLOW_TYPE,
     REPORT_CONTENT_CONFLICT,
     TRACK_WORKFLOW_TYPES,
+    ChinaTime,
     ClaimInput,
     ReportAnswer,
     Stage,
@@ -158,14 +159,14 @@ class ClaimSummary(Frozen):
     workflow_id: str
     track: str | None = None
     status: str
-    started_at: datetime
-    closed_at: datetime | None = None
+    started_at: ChinaTime
+    closed_at: ChinaTime | None = None
     stage: str | None = None
     tracks: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     branch: str | None = None
     loss_band: str | None = None
-    payment_due_at: datetime | None = None
+    payment_due_at: ChinaTime | None = None
     overdue: bool | None = None
 
 

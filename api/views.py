@@ -63,7 +63,12 @@ def _decision(decision: Decision | None) -> Decision | None:
 
 def masked_track(view: TrackView) -> TrackView:
     return view.model_copy(
-        update={"timeline": _timeline(view.timeline), "payment": _payment(view.payment), "outcome": _text(view.outcome)}
+        update={
+            "timeline": _timeline(view.timeline),
+            "payment": _payment(view.payment),
+            "outcome": _text(view.outcome),
+            "handed_to_ordinary": _text(view.handed_to_ordinary),
+        }
     )
 
 
@@ -72,6 +77,7 @@ def masked_claim(view: ClaimView) -> ClaimView:
         update={
             "decision": _decision(view.decision),
             "refusal": _text(view.refusal),
+            "ordinary": _text(view.ordinary),
             "tracks": {track: masked_track(tv) for track, tv in view.tracks.items()},
             "timeline": _timeline(view.timeline),
         }

@@ -45,13 +45,47 @@ def _official_years() -> dict[int, _OfficialYear]:
 
 
 _OFFICIAL = _official_years()
+# Years after the last notice that the statutory festivals are kept for (the fallback below).
+_STATUTORY_YEARS_AHEAD = 15
+
+
+def _statutory_days() -> dict[date, str]:
+    """The statutory holidays of the years after the last published notice, by name.
+
+    The days themselves (New Year's Day, the Spring Festival's eve and first three days, Qingming,
+    Labour Day's two, Dragon Boat, Mid-Autumn, National Day's three) are fixed by the State
+    Council's holiday regulation, not by its yearly notice: the package computes them for any
+    year. The notice only adds the swaps (the package's "observed" estimates, left out here) and
+    the 调休 weekend working days, which go in the overrides file until the package has them.
+    Built once at import, for the same reason as _official_years.
+    """
+    first = max(_OFFICIAL) + 1 if _OFFICIAL else date.today().year
+    china = China(years=range(first, first + _STATUTORY_YEARS_AHEAD), observed=False)
+    return {d: str(name) for d, name in china.items()}
+
+
+def _official_names() -> dict[date, str]:
+    china = China(years=sorted(_OFFICIAL))
+    return {d: str(name) for d, name in china.items() if d.year in _OFFICIAL}
+
+
+_STATUTORY = _statutory_days()
+_NAMES = {**_official_names(), **_STATUTORY}
+
+
+class SkippedDay(NamedTuple):
+    """A day a deadline was not counted on, and why."""
+
+    day: date
+    reason: str
 
 
 class WorkingCalendar:
     """Working days of mainland China: the `holidays` package's official data, then the overrides.
 
     `extra_holidays` and `extra_working_days` win over the package. A year the package has no
-    official data for falls back to Monday to Friday plus the overrides; unless the overrides
+    official data for falls back to Monday to Friday less the statutory holidays (New Year's Day
+    and the festivals, which need no yearly notice), plus the overrides; unless the overrides
     cover it, that is logged once per year, so operators know to add the year's notice.
     """
 
@@ -81,8 +115,31 @@ class WorkingCalendar:
         official = _OFFICIAL.get(d.year)
         if official is None:
             self._warn_no_data(d.year)
-            return not weekend
+            return not weekend and d not in _STATUTORY
         return d in official.weekend_workdays if weekend else d not in official.days_off
+
+    def why_not_working(self, d: date) -> str | None:
+        """Why `d` is not a working day (None when it is one): an override, a holiday by name
+        (official, or statutory in a year without the notice), or the weekend."""
+        if self.is_working_day(d):
+            return None
+        if d in self._extra_off:
+            return "holiday in the calendar overrides"
+        if d.year in _OFFICIAL and d in _OFFICIAL[d.year].days_off:
+            return f"{_NAMES.get(d, 'holiday')} (official holiday plan)"
+        if d in _STATUTORY:
+            return f"{_STATUTORY[d]} (statutory holiday; the year's notice is not in the data yet)"
+        return d.strftime("%A")
+
+    def skipped(self, start: date, end: date) -> list[SkippedDay]:
+        """The days from `start` to `end` (both included) that are not working days, with why."""
+        days = []
+        while start <= end:
+            reason = self.why_not_working(start)
+            if reason is not None:
+                days.append(SkippedDay(start, reason))
+            start += _ONE_DAY
+        return days
 
     def next_working_day(self, d: date) -> date:
         """The first working day strictly after `d`."""
@@ -136,7 +193,8 @@ class WorkingCalendar:
             return
         self._warned.add(year)
         _log.warning(
-            "no official working-day data for %d: using Monday to Friday plus the calendar overrides; "
+            "no official working-day data for %d: using Monday to Friday less the statutory holidays, "
+            "plus the calendar overrides; "
             "add the year's holidays and 调休 days to the calendar settings",
             year,
         )

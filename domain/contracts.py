@@ -37,6 +37,7 @@ NON_RETRYABLE = [
 class ActivityName:
     LOAD_RULES = "rules.load"
     LOOKUP_POLICY = "core.lookup_policy"
+    INSURED_ACCOUNT = "core.insured_account"
     CHECK_FILES = "store.check_files"
     PAY_INDEMNITY = "payments.pay_indemnity"
     SEND_SMS = "sms.send"
@@ -62,6 +63,19 @@ class LookupPolicyResult(Frozen):
     customer: Customer
     policy: Policy
     history: ClaimHistory  # claims on the policy this period before this report (R-EL-1.2)
+
+
+# --- core.insured_account -----------------------------------------------------------------------
+class InsuredAccountInput(Frozen):
+    """R-X-3, R-EL-1.6: the insured's own account as the core system holds it now (the insured may
+    have recorded a new one since the report)."""
+
+    report_no: ReportNo
+    policy_no: str
+
+
+class InsuredAccountResult(Frozen):
+    insured_account: str | None = None  # None: the policy has no account on record
 
 
 # --- store.check_files --------------------------------------------------------------------------

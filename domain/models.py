@@ -231,6 +231,9 @@ class TrackDecision(Frozen):
     needs_acceptance: bool = False  # R-A-1, R-B-1, R-C-1: offered; runs only if the customer accepts
     rules: tuple[str, ...] = ()  # the rule IDs behind the decision
     reason: str
+    # not taken only because an estimate is over a small-claim limit (R-A-2, R-B-2/3): that part of
+    # the claim goes to the ordinary process (SPEC §3, last line)
+    over_limit: bool = False
 
 
 class Decision(Frozen):

@@ -43,6 +43,7 @@ class _Verdict(NamedTuple):
     applies: bool
     rules: tuple[str, ...]
     reason: str
+    over_limit: bool = False  # not taken only because an estimate is over a small-claim limit
 
 
 def decide(
@@ -118,12 +119,21 @@ def _authorisation(report: Report, eligibility: Eligibility, thresholds: Thresho
     if not report.at_scene:
         return _Verdict(False, rules, "Authorisation needs a report made at the scene (R-A-1).")
     offer = "Eligible single-party accident reported at the scene: offer small-claim authorisation."
+    # Said before the customer has accepted and before the surveyor's estimate: what happens next.
+    limit = _cny(thresholds.small_claim_own_max)
+    next_ = (
+        f"if you accept and the estimate is ≤ {limit}, you may leave the scene; "
+        "above it the surveyor comes to survey on site (R-A-2)"
+    )
     if report.estimated_own_loss is None:
-        return _Verdict(True, rules, f"{offer} The surveyor helps confirm the estimate (R-A-2).")
+        return _Verdict(True, rules, f"{offer} The surveyor helps estimate the loss: {next_}.")
     within, why = small_claim_estimate_ok(
         Track.AUTHORISATION, report.accident_kind, report.estimated_own_loss, None, thresholds
     )
-    return _Verdict(True, rules, f"{offer} {why}") if within else _Verdict(False, rules, why)
+    if not within:
+        return _Verdict(False, rules, why, over_limit=True)
+    reported = _limit("the estimated own-vehicle loss reported", report.estimated_own_loss, thresholds.small_claim_own_max)[1]
+    return _Verdict(True, rules, f"{offer} {_sentence(f'{reported}: {next_}')}")
 
 
 def _credit(report: Report, eligibility: Eligibility, thresholds: Thresholds) -> _Verdict:
@@ -146,7 +156,7 @@ def _credit(report: Report, eligibility: Eligibility, thresholds: Thresholds) ->
         report.estimated_third_party_loss,
         thresholds,
     )
-    return _Verdict(within, rules, f"Offer small-claim credit. {why}" if within else why)
+    return _Verdict(within, rules, f"Offer small-claim credit. {why}" if within else why, over_limit=not within)
 
 
 def _expert_team(report: Report, thresholds: Thresholds) -> _Verdict:
@@ -197,6 +207,7 @@ def _decision(track: Track, verdict: _Verdict) -> TrackDecision:
         needs_acceptance=_NEEDS_ACCEPTANCE[track],
         rules=verdict.rules,
         reason=verdict.reason,
+        over_limit=verdict.over_limit,
     )
 
 

@@ -15,12 +15,16 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from gateway.server import Gateway, GatewayServer
 from worker.client import data_converter_for
 from worker.settings import load_settings
 from worker.search_attributes import register
@@ -63,3 +67,14 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
         # the test server takes no --search-attribute; its operator service registers them
         await register(env.client, "default")
         yield env
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
+    """The project's payment gateway (gateway/) on a free port: (the gateway, its base URL)."""
+    gateway = Gateway(tmp_path / "payments.sqlite3", max_amount=Decimal("50000.00"))
+    server = GatewayServer(0, gateway)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield gateway, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

@@ -44,7 +44,7 @@ class SmallClaimAuthorisationWorkflow(TrackWorkflow):
         )
         if not ok:
             # R-A-2: over the limit the customer waits for an on-site survey: an ordinary claim
-            await self._finish(Stage.TRANSFERRED, reason)
+            await self._leave_program(Stage.TRANSFERRED, reason)
             return False
         self._note("customer_may_leave_scene", detail=reason)
         await self._wait(Stage.AWAITING_CAR_AT_SHOP, lambda: self._shop is not None, self.now + deadlines.car_at_shop)

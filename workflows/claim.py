@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search_attributes as sa
     from workflows.track_base import (
+        ORDINARY_PATCH,
         QUICK_CALL,
         TRACK_INDEX_PATCH,
         TRACK_PROGRESS_SIGNAL,
@@ -87,6 +88,7 @@ class ClaimWorkflow:
         self._refusal: str | None = None
         self._refusal_code: str | None = None
         self._decided = False  # the tracks are decided, or the core system could not place the report
+        self._ordinary: str | None = None  # ORDINARY_PATCH: why the ordinary process takes the claim
         self._tracks: dict[Track, TrackView] = {}
         self._timeline: list[TimelineEntry] = []
         self._report: Report | None = None
@@ -208,8 +210,7 @@ class ClaimWorkflow:
         else:
             for view in await asyncio.gather(*children):
                 self._tracks[view.track] = view
-        self._stage = Stage.CLOSED
-        self._note("claim_closed")
+        self._end()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
 
@@ -252,6 +253,22 @@ class ClaimWorkflow:
             raise ApplicationError(
                 f"report {self._report_no} is already recorded with different content", type=REPORT_CONTENT_CONFLICT
             )
+    def _end(self) -> None:
+        """Closed once every track has ended, unless a track left the program without paying
+        (declined, over a threshold): then the customer is still owed an ordinary claim, and the
+        claim says so (ORDINARY_PATCH; claims that ended before close as they did)."""
+        left = {t: v.handed_to_ordinary or v.outcome or v.stage.value for t, v in self._tracks.items() if v.stage in sa.LEFT_UNPAID}
+        # a small-claim track not taken only because the report's estimate was over its limit: that
+        # part of the claim (the vehicle's own loss) is the ordinary process's, whatever else ran
+        over = self._decision.tracks if self._decision is not None else ()
+        left |= {d.track: d.reason for d in over if d.over_limit and not d.applies}
+        if left and workflow.patched(ORDINARY_PATCH):
+            self._stage = Stage.ORDINARY
+            self._ordinary = "; ".join(f"track {t.value} ({t.title}): {why}" for t, why in sorted(left.items()))
+            self._note("handed_to_ordinary", detail=self._ordinary)
+            return
+        self._stage = Stage.CLOSED
+        self._note("claim_closed")
 
     @workflow.signal(name=TRACK_PROGRESS_SIGNAL)
     def track_progress(self, view: TrackView) -> None:
@@ -274,6 +291,7 @@ class ClaimWorkflow:
             stage=self._stage,
             decision=self._decision,
             refusal=self._refusal,
+            ordinary=self._ordinary,
             tracks=dict(self._tracks),
             overdue=any(v.overdue for v in self._tracks.values()),
             timeline=tuple(self._timeline),

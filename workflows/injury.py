@@ -77,6 +77,10 @@ class InjuryOneToOneWorkflow(TrackWorkflow):
             )
             if done
         ]
+        if step.investigator_contacted is not None:  # R-D-3: the customer's answer is part of the record
+            facts.append("injury investigator " + ("has called" if step.investigator_contacted else "has not called yet"))
+        if step.note:  # R-D-5: what was said, for every contact
+            facts.append(f"note: {step.note}")
         self._note(f"specialist_{step.kind.value}", step.by, f"contact {self._contacts}: {', '.join(facts)}")
         return await self._answer()
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from domain.contracts import LookupPolicyResult
 from domain.models import (
@@ -23,7 +24,15 @@ from domain.models import (
     Track,
     TrackDecision,
 )
-from domain.rules import RuleSettings
+from domain.rules import CHINA_TZ, RuleSettings
+
+def in_china_time(at: datetime) -> datetime:
+    """The same instant in China time (+08:00): every time in a view is read in one zone."""
+    return at.astimezone(CHINA_TZ) if at.utcoffset() is not None else at
+
+
+# A time in a view: whatever zone it was made in (workflow.now() is UTC), it reads as China time.
+ChinaTime = Annotated[datetime, AfterValidator(in_china_time)]
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 STAFF_CODE = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -295,7 +304,7 @@ class Callback(Step):
 
 # --- views (queries) ----------------------------------------------------------------------------
 class TimelineEntry(Frozen):
-    at: datetime
+    at: ChinaTime
     step: str
     by: str | None = None
     detail: str = ""
@@ -304,17 +313,17 @@ class TimelineEntry(Frozen):
 class Waiting(Frozen):
     stage: Stage
     from_whom: str
-    due_at: datetime | None
+    due_at: ChinaTime | None
     rule: str
     overdue: bool = False
 
 
 class PaymentView(Frozen):
     amount: Money
-    due_at: datetime
+    due_at: ChinaTime
     rule: str
     payment_id: str | None = None
-    paid_at: datetime | None = None
+    paid_at: ChinaTime | None = None
     deadline_met: bool | None = None
     refused_reason: str | None = None
 
@@ -333,6 +342,7 @@ class TrackView(Frozen):
     callback_score: int | None = None
     follow_up_opened: bool = False
     outcome: str | None = None
+    handed_to_ordinary: str | None = None  # the track left the program unpaid: why the ordinary process takes it
     timeline: tuple[TimelineEntry, ...] = ()
 
 
@@ -341,6 +351,7 @@ class ClaimView(Frozen):
     stage: Stage
     decision: Decision | None = None
     refusal: str | None = None  # why no decision could be made (e.g. unknown policy)
+    ordinary: str | None = None  # stage `ordinary` after tracks ran: why the ordinary process takes the claim
     tracks: dict[Track, TrackView] = Field(default_factory=dict)
     overdue: bool = False
     timeline: tuple[TimelineEntry, ...] = ()

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from domain.models import Report, Track
-from workflows.messages import Stage, TrackView
+from workflows.messages import Stage, TrackView, in_china_time
 
 REPORT_NO = SearchAttributeKey.for_keyword("ReportNo")
 CLAIM_TRACKS = SearchAttributeKey.for_keyword_list("ClaimTracks")
@@ -65,6 +65,9 @@ def operator_commands(namespace: str = "default", address: str | None = None) ->
 # Track stages in the order a track passes them: the claim's stage is its least-advanced open track's.
 PROGRESS = [s for s in Stage if s.value.startswith("awaiting_") or s is Stage.PAYING]  # declaration order
 ENDED = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stage.ORDINARY, Stage.REFUSED})
+# A track that ended in one of these left the program without paying: the claim goes to the
+# ordinary process (R-C-1 declined, R-A-2 over the scene estimate's limit).
+LEFT_UNPAID = frozenset({Stage.DECLINED, Stage.TRANSFERRED})
 
 
 def loss_band(amount: Decimal | None, small_max: Decimal = Decimal("3000"), major_min: Decimal = Decimal("50000")) -> str:
@@ -189,7 +192,7 @@ def upsert_changed(indexed: dict[str, Any], wanted: Iterable[tuple[SearchAttribu
 def track_line(view: TrackView) -> str:
     """One track as an operator reads it in the Temporal UI: codes, stage and due date only."""
     waiting = view.waiting
-    due = f", due {waiting.due_at:%Y-%m-%d %H:%M} UTC" if waiting and waiting.due_at else ""
+    due = f", due {in_china_time(waiting.due_at):%Y-%m-%d %H:%M} China time" if waiting and waiting.due_at else ""
     flag = " **OVERDUE**" if view.overdue else ""
     return f"{view.track.value} {view.track.title}: {view.stage.value}{due}{flag}"
 

@@ -24,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
         ActivityName,
         CheckFilesInput,
         CheckFilesResult,
+        InsuredAccountInput,
+        InsuredAccountResult,
         PayIndemnityInput,
         PayIndemnityResult,
         RecordCallbackInput,
@@ -93,6 +95,15 @@ SMALL_HISTORY_PATCH = "small-history"
 # track has moved on (at its next wait, paying, or ended), so the caller reads the next stage from
 # the answer instead of asking again.
 TRACK_INDEX_PATCH = "tracks-index-themselves"
+# A corrected payee account is checked against the core system as it is now (an activity in the
+# step's handler), not against the policy as it was at report time: the insured whose account was
+# closed records a new one, and that one is paid (R-X-3, R-EL-1.6). Runs that refused a payment
+# before this replay the old check.
+PAYEE_FROM_CORE_PATCH = "payee-account-from-core"
+# A track that leaves the program without paying (declined offer, over a threshold) says it hands
+# the claim to the ordinary process (TrackView.handed_to_ordinary), and the claim then shows stage
+# `ordinary` with the reason instead of `closed` (workflows/claim.py).
+ORDINARY_PATCH = "handed-to-ordinary"
 
 
 def small_history(current: bool) -> bool:
@@ -189,6 +200,9 @@ class TrackWorkflow:
         self._current = False  # TRACK_INDEX_PATCH: set once the run starts
         self._blocked_on: Callable[[], bool] | None = None  # what the run waits for now
         self._paying = False
+        self._payee_from_core = False  # PAYEE_FROM_CORE_PATCH: set when a payment is first refused
+        self._insured_account: str | None = None  # as the core system last gave it (R-X-3)
+        self._handed_to_ordinary: str | None = None  # ORDINARY_PATCH: why the ordinary process takes it
 
     # --- the shape of every track ---------------------------------------------------------------
     async def _run(self, input: TrackInput) -> TrackView:
@@ -200,7 +214,7 @@ class TrackWorkflow:
         self._publisher_task = asyncio.ensure_future(self._publisher())
         self._note("track_started", detail=input.decision.reason)
         if input.decision.needs_acceptance and not await self._offer():
-            return await self._finish(Stage.DECLINED, "the customer declined the service")
+            return await self._leave_program(Stage.DECLINED, "the customer declined the service")
         if not await self._service():
             return self.view()  # the track handed the claim to the ordinary process
         await self._settle()
@@ -211,6 +225,14 @@ class TrackWorkflow:
     async def _service(self) -> bool:
         """The track's own steps before settlement; False when the track ended early."""
         raise NotImplementedError
+
+    async def _leave_program(self, stage: Stage, why: str) -> TrackView:
+        """End without paying: the customer is still owed an ordinary claim, and the track says so."""
+        if workflow.patched(ORDINARY_PATCH):
+            self._handed_to_ordinary = why if "ordinary process" in why else f"{why}; the ordinary claim process takes the claim"
+            self._note("handed_to_ordinary", detail=self._handed_to_ordinary)
+            return await self._finish(stage, self._handed_to_ordinary)
+        return await self._finish(stage, why)
 
     async def _after_payment(self) -> None:
         """Steps between payment and the callback (the injury track's report-back)."""
@@ -304,6 +326,7 @@ class TrackWorkflow:
         deadline = payment_deadline(self.track, complete_at, agreed_at, self._calendar, self.rules.deadlines)
         self._payment = PaymentView(amount=self._assessment.amount, due_at=deadline.due_at, rule=deadline.rule)
         while not await self._pay(deadline.due_at, deadline.rule):
+            self._payee_from_core = self._payee_from_core or workflow.patched(PAYEE_FROM_CORE_PATCH)
             await self._wait(
                 Stage.AWAITING_PAYEE_ACCOUNT,
                 lambda: self._payee_account is not None,
@@ -327,7 +350,7 @@ class TrackWorkflow:
                 track=self.track,
                 amount=self._payment.amount,
                 payee_account=self._payee_account,
-                insured_account=policy.insured_bank_account or "",
+                insured_account=self._insured_account or policy.insured_bank_account or "",
             ),
             result_type=PayIndemnityResult,
             summary=f"pay indemnity {self._payment.amount} CNY ({rule})",
@@ -364,13 +387,35 @@ class TrackWorkflow:
 
     @workflow.update(name="correct_payee_account")
     async def correct_payee_account(self, step: CorrectPayeeAccount) -> TrackView:
-        self._payee_account = step.account.replace(" ", "")
+        account = step.account.replace(" ", "")
+        if self._payee_from_core:
+            # the insured's account as the core system holds it now: a new one recorded since the
+            # report is the insured's own (R-EL-1.6); any other stays refused (R-X-3)
+            now = await quick_call(
+                ActivityName.INSURED_ACCOUNT,
+                InsuredAccountInput(report_no=self.report.report_no, policy_no=self.report.policy_no),
+                current=self._current,
+                result_type=InsuredAccountResult,
+                summary="the insured's account in the core system now (R-X-3)",
+            )
+            # again after the call: another correction may have been taken meanwhile
+            self._require_stage(Stage.AWAITING_PAYEE_ACCOUNT)
+            if self._payee_account is not None:
+                raise StepRefused("a corrected account was already taken; the payment is under way")
+            if account != (now.insured_account or "").replace(" ", ""):
+                raise StepRefused(
+                    "the indemnity is paid only to the insured's own account as the core system holds it now (R-X-3)"
+                )
+            self._insured_account = account
+        self._payee_account = account
         self._note("payee_account_corrected", step.by)
         return await self._answer()
 
     @correct_payee_account.validator
     def _check_correct_payee_account(self, step: CorrectPayeeAccount) -> None:
         self._require_stage(Stage.AWAITING_PAYEE_ACCOUNT)
+        if self._payee_from_core:
+            return  # the handler asks the core system (a validator may not call an activity)
         insured = (self._input_or_fail().lookup.policy.insured_bank_account or "").replace(" ", "")
         if step.account.replace(" ", "") != insured:
             raise StepRefused("the indemnity is paid only to the insured's own account (R-X-3)")
@@ -428,6 +473,7 @@ class TrackWorkflow:
             callback_score=self._callback.score if self._callback else None,
             follow_up_opened=self._follow_up,
             outcome=self._outcome,
+            handed_to_ordinary=self._handed_to_ordinary,
             timeline=tuple(self._timeline),
         )
 

@@ -12,8 +12,10 @@ import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -85,17 +87,24 @@ class ApiEnv:
 @pytest_asyncio.fixture
 async def api(dev_env: WorkflowEnvironment, tmp_path) -> AsyncIterator[ApiEnv]:  # type: ignore[no-untyped-def]
     fakes = FakeSystems()
+    async with serving_api(dev_env.client, fakes, fakes.activities(), tmp_path) as env:
+        yield env
+
+
+@asynccontextmanager
+async def serving_api(client: Client, fakes: FakeSystems, activities: list, tmp_path: Path) -> AsyncIterator[ApiEnv]:
+    """The API over `client` and a worker running `activities` (the fakes' or some real ones)."""
     store = FileStore(tmp_path / "files", max_bytes=64 * 1024)
     tokens = LocalTokens(secrets.token_bytes(32))
-    async with running(dev_env.client, fakes.activities()) as task_queue:
-        app = create_app(dev_env.client, task_queue=task_queue, store=store, authenticator=tokens, limits=TEST_LIMITS)
+    async with running(client, activities) as task_queue:
+        app = create_app(client, task_queue=task_queue, store=store, authenticator=tokens, limits=TEST_LIMITS)
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with (
             httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=30, auth=StaffAuth(tokens)) as http,
             httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=30) as raw,
         ):
             yield ApiEnv(
-                http=http, raw=raw, tokens=tokens, fakes=fakes, store=store, client=dev_env.client, task_queue=task_queue
+                http=http, raw=raw, tokens=tokens, fakes=fakes, store=store, client=client, task_queue=task_queue
             )
 
 

@@ -14,6 +14,7 @@ from api import create_app
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
 from worker.scenarios import steps_for
+from workflows.messages import STEP_MODELS
 
 from tests.api.conftest import PNG, ApiEnv, error_of, eventually
 from tests.workflows.helpers import reports
@@ -220,7 +221,8 @@ async def test_health_and_readiness(api: ApiEnv, tmp_path) -> None:  # type: ign
 
 async def test_openapi_documents_every_route(api: ApiEnv) -> None:
     paths = (await api.http.get("/openapi.json")).json()["paths"]
-    for path in ["/claims", "/claims/{report_no}", "/claims/{report_no}/tracks/{track}/steps/{step}", "/files", "/health", "/ready"]:
+    steps = [f"/claims/{{report_no}}/tracks/{{track}}/steps/{step}" for step in STEP_MODELS]
+    for path in ["/claims", "/claims/{report_no}", *steps, "/files", "/health", "/ready", "/calendar/due"]:
         assert path in paths
     assert (await api.http.get("/docs")).status_code == 200
 

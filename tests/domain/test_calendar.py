@@ -185,3 +185,41 @@ def test_r_b_5_payment_deadline_runs_from_the_later_of_documents_and_agreement(c
 def test_r_x_4_expert_and_injury_tracks_pay_within_the_statutory_days(cal, track):
     due = payment_deadline(track, china(2026, 6, 10, 10, 0), china(2026, 6, 11, 9, 0), cal, Deadlines())
     assert due == Deadline(due_at=end_of(2026, 6, 21), rule="R-X-4")
+
+
+# --- a year after the last notice (issue 12.4) -----------------------------------------------------
+
+
+def test_spec_6_r_a_6_documents_complete_late_on_2026_12_31_are_paid_after_new_years_day(cal, caplog):
+    """R-A-6: one working day after 2026-12-31 is not 2027-01-01 (New Year's Day, statutory, in no
+    notice the package has yet) nor the weekend after it, but Monday 2027-01-04; with a warning."""
+    late = china(2026, 12, 31, 23, 30)
+    with caplog.at_level(logging.WARNING, logger="domain.calendar"):
+        deadline = payment_deadline(Track.AUTHORISATION, late, late, cal, Deadlines())
+    assert deadline == Deadline(due_at=end_of(2027, 1, 4), rule="R-A-6")
+    assert [s.day for s in cal.skipped(date(2027, 1, 1), date(2027, 1, 4))] == [date(2027, 1, d) for d in (1, 2, 3)]
+    assert "New Year's Day" in (cal.why_not_working(date(2027, 1, 1)) or "")
+    assert any("2027" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_spec_6_fallback_keeps_the_statutory_festivals_but_not_the_guessed_swaps(cal):
+    """SPEC §6: without the year's notice, the festival days themselves are off (Spring Festival
+    eve and three days, Labour Day's two, National Day's three, ...); the days a notice would swap
+    are not guessed: Tuesday 2027-02-09 stays a working day until the overrides say otherwise."""
+    assert not cal.has_data_for(2027)
+    off = [date(2027, 2, 5), date(2027, 2, 8), date(2027, 4, 5), date(2027, 5, 1), date(2027, 6, 9), date(2027, 9, 15), date(2027, 10, 1)]
+    assert not any(cal.is_working_day(d) for d in off)
+    assert cal.is_working_day(date(2027, 2, 9))
+    assert not cal.is_working_day(date(2027, 2, 20))  # an ordinary Saturday
+
+
+def test_spec_6_overrides_add_the_notices_swaps_to_a_fallback_year(caplog):
+    """SPEC §6: the notice's swaps go in the overrides (no deploy): a day off and a weekend
+    working day of 2027 are taken, the statutory days stay, and no warning is logged."""
+    cal = WorkingCalendar(CalendarSettings(extra_holidays=(date(2027, 2, 9),), extra_working_days=(date(2027, 2, 20),)))
+    with caplog.at_level(logging.WARNING, logger="domain.calendar"):
+        assert not cal.is_working_day(date(2027, 2, 9))
+        assert cal.is_working_day(date(2027, 2, 20))
+        assert not cal.is_working_day(date(2027, 2, 8))
+    assert cal.why_not_working(date(2027, 2, 9)) == "holiday in the calendar overrides"
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]

@@ -55,6 +55,16 @@ def test_r_a_2_estimate_exactly_3000_may_leave_scene(make):
     assert "may leave the scene" in authorisation.reason
 
 
+@pytest.mark.parametrize("estimate", [None, Decimal("1500")])
+def test_r_a_1_r_a_2_offer_says_what_happens_next_not_that_the_customer_may_leave(make, estimate):
+    """Issue 12.6: before the customer accepted (R-A-1) and before the surveyor's estimate (R-A-2),
+    the reason says what happens next, never "may leave the scene at once"."""
+    reason = _track(_decide(make, estimated_own_loss=estimate), A).reason
+    assert "at once" not in reason
+    assert "if you accept and the estimate is ≤ 3,000.00 CNY, you may leave the scene" in reason
+    assert "R-A-2" in reason
+
+
 def test_r_a_2_estimate_3000_01_waits_for_surveyor_and_leaves_fast_track(make):
     decision = _decide(make, estimated_own_loss=Decimal("3000.01"))
     assert _applying(decision) == set()  # B does not take at-scene single-party claims either
@@ -267,3 +277,22 @@ def test_r_b_2_r_b_3_confirmed_estimate_for_credit(kind, own, third, ok, rule):
 def test_small_claim_estimate_is_only_for_tracks_a_and_b(track):
     with pytest.raises(ValueError, match="no small-claim estimate"):
         small_claim_estimate_ok(track, SINGLE, Decimal("100"), None, Thresholds())
+
+
+@pytest.mark.parametrize(
+    ("facts", "track", "over"),
+    [
+        ({"estimated_own_loss": Decimal("3000.01")}, "A", True),  # R-A-2
+        ({"estimated_own_loss": Decimal("3000")}, "A", False),
+        ({"at_scene": False, "estimated_own_loss": Decimal("3000.01")}, "B", True),  # R-B-2
+        ({"at_scene": False, "accident_kind": "two_party", "estimated_own_loss": Decimal("100"),
+          "estimated_third_party_loss": Decimal("2000.01")}, "B", True),  # R-B-3
+        ({"at_scene": False, "estimated_own_loss": None}, "B", False),  # no estimate: not over a limit
+    ],
+)
+def test_r_a_2_r_b_2_r_b_3_over_a_limit_is_marked_for_the_ordinary_process(make, facts, track, over):
+    """SPEC §3, last line: a small-claim track not taken because an estimate is over its limit is
+    marked, so the claim knows that part goes to the ordinary process (issue 12.1)."""
+    decision = _track(_decide(make, **facts), Track(track))
+    assert not decision.applies or not over
+    assert decision.over_limit is over

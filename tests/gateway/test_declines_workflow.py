@@ -6,10 +6,7 @@ waiting, not lost and not paid."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -17,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.payments import HttpPaymentGateway, PaymentActivities
 from domain.models import Track
-from gateway.server import Gateway, GatewayServer, attempts_by_key
+from gateway.server import Gateway, attempts_by_key
 from worker.client import drive, report_claim, take_step, track_state, wait_for_stage
 from worker.scenarios import steps_for
 from workflows.messages import ClaimView, Stage
@@ -26,16 +23,6 @@ from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running
 
 INSURED = "6222000000000025"  # sample policy P2026000002, track B's claim
-
-
-@pytest.fixture
-def bank(tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
-    gateway = Gateway(tmp_path / "payments.sqlite3", max_amount=Decimal("50000.00"))
-    server = GatewayServer(0, gateway)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield gateway, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def activities_with(url: str) -> list:

@@ -17,6 +17,8 @@ from domain.contracts import (
     REPORT_CONFLICT,
     ActivityName,
     CheckFilesInput,
+    InsuredAccountInput,
+    InsuredAccountResult,
     CheckFilesResult,
     LoadRulesInput,
     LookupPolicyInput,
@@ -52,7 +54,10 @@ class FakeSystems:
         self.registered: dict[str, str] = {}  # report number -> the policy the core system has it on
 
     def activities(self) -> list:
-        return [self.load_rules, self.lookup_policy, self.check_files, self.pay_indemnity, self.send_sms, self.record_callback]
+        return [
+            self.load_rules, self.lookup_policy, self.insured_account, self.check_files, self.pay_indemnity,
+            self.send_sms, self.record_callback,
+        ]
 
     def sms_kinds(self) -> Counter[str]:
         return Counter(m.kind for m in self.sms)
@@ -76,6 +81,13 @@ class FakeSystems:
             policy=policy,
             history=ClaimHistory(prior_claims_this_period=self.prior_claims),
         )
+
+    @activity.defn(name=ActivityName.INSURED_ACCOUNT)
+    async def insured_account(self, input: InsuredAccountInput) -> InsuredAccountResult:
+        policy = self.policies.get(input.policy_no)
+        if policy is None:
+            raise ApplicationError(f"no policy {input.policy_no}", type=POLICY_NOT_FOUND, non_retryable=True)
+        return InsuredAccountResult(insured_account=policy.insured_bank_account)
 
     @activity.defn(name=ActivityName.CHECK_FILES)
     async def check_files(self, input: CheckFilesInput) -> CheckFilesResult:
