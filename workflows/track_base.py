@@ -93,6 +93,11 @@ SMALL_HISTORY_PATCH = "small-history"
 # track has moved on (at its next wait, paying, or ended), so the caller reads the next stage from
 # the answer instead of asking again.
 TRACK_INDEX_PATCH = "tracks-index-themselves"
+# The operations view's attributes (made after the v4 histories were recorded): a track that
+# indexes itself also keeps when it last missed a deadline (DeadlineMissedAt), when it was paid
+# (PaidAt) and whether by its deadline (PaidInTime), so breaches and on-time payments in a period
+# are counted from visibility. Upserted with the values the track keeps already, in the same task.
+OPERATIONS_INDEX_PATCH = "operations-index"
 
 
 def small_history(current: bool) -> bool:
@@ -182,10 +187,12 @@ class TrackWorkflow:
         self._current = False  # TRACK_INDEX_PATCH: set once the run starts
         self._blocked_on: Callable[[], bool] | None = None  # what the run waits for now
         self._paying = False
+        self._operations_index = False  # OPERATIONS_INDEX_PATCH, on runs that index themselves
 
     # --- the shape of every track ---------------------------------------------------------------
     async def _run(self, input: TrackInput) -> TrackView:
         self._current = workflow.patched(TRACK_INDEX_PATCH)
+        self._operations_index = self._current and workflow.patched(OPERATIONS_INDEX_PATCH)
         self._input = input
         self._calendar = WorkingCalendar(input.rules.calendar)
         self._required = required_documents(self.track, input.report)
@@ -582,5 +589,5 @@ class TrackWorkflow:
                 continue
             metrics.track_changed(shown, view)
             shown = view
-            sa.upsert_changed(indexed, sa.of_track(view))
+            sa.upsert_changed(indexed, sa.of_track(view, self._operations_index))
             workflow.set_current_details(sa.track_details(self.report.report_no, view))
