@@ -36,6 +36,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.store import FileStore, StoredFile, StoreRefused
 from api.guard import Guard, Limits
+from api.operations import operations_router
 from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
 from api.views import masked_claim, masked_track
 from domain.models import Frozen, Report, ReportSubmission, Segment, Track
@@ -132,6 +133,7 @@ def create_app(
     authenticator: Authenticator,
     limits: Limits = Limits(),
     connect: Callable[[], Awaitable[Client]] | None = None,
+    temporal_ui_url: str = "http://localhost:8233",
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
     callers are checked by `authenticator` (settings: local tokens or the identity provider)."""
@@ -367,6 +369,8 @@ def create_app(
             raise ApiError(status, code, str(err)) from None
         log.info("api.file_stored", sha256=stored.sha256, size=stored.size)
         return stored
+
+    app.include_router(operations_router(temporal, authenticator, temporal_ui_url))  # api/operations.py
 
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits, upload_max_bytes=store.max_bytes)

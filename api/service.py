@@ -69,6 +69,13 @@ class ClaimFilters(Frozen):
     overdue: bool | None = None
     payment_due_before: datetime | None = None
     report_no_prefix: str | None = Field(default=None, pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+    # what the operations view (api/operations.py) counts by, on tracks that index themselves
+    track_workflows: bool = False  # search track workflows only (the `track`'s when given)
+    running: bool | None = None
+    payment_due_from: datetime | None = None
+    deadline_missed_from: datetime | None = None
+    paid_from: datetime | None = None
+    paid_in_time: bool | None = None
 
 
 class ClaimSummary(Frozen):
@@ -102,6 +109,14 @@ def _quote(value: str) -> str:
     return '"' + re.sub(r'["\\\\]', "", value) + '"'
 
 
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _at(value: datetime) -> str:
+    return _quote(value.isoformat())
+
+
 def track_level(filters: ClaimFilters) -> bool:
     """Whether the filters ask for what tracks keep themselves: a track stage, Overdue, payment due."""
     stage = filters.stage is not None and filters.stage not in sa.CLAIM_STAGES
@@ -115,23 +130,36 @@ def visibility_query(filters: ClaimFilters) -> str:
     track (and, for claims started before tracks indexed themselves, by the claim): those filters
     search claims and tracks together, newer claims carry them on their tracks only.
     """
-    if track_level(filters):
-        types = ", ".join(f"'{t}'" for t in (CLAIM_WORKFLOW_TYPE, *TRACK_WORKFLOW_TYPES.values()))
+    if filters.track_workflows and filters.track is not None:
+        parts = [f"WorkflowType = '{TRACK_WORKFLOW_TYPES[filters.track]}'"]
+    elif track_level(filters) or filters.track_workflows:
+        claim = () if filters.track_workflows else (CLAIM_WORKFLOW_TYPE,)
+        types = ", ".join(f"'{t}'" for t in (*claim, *TRACK_WORKFLOW_TYPES.values()))
         parts = [f"WorkflowType IN ({types})"]
     else:
         parts = [f"WorkflowType = '{CLAIM_WORKFLOW_TYPE}'"]
+    if filters.running is not None:
+        parts.append(f"ExecutionStatus {'=' if filters.running else '!='} 'Running'")
     if filters.stage is not None:
         parts.append(f"{sa.CLAIM_STAGE.name} = {_quote(filters.stage.value)}")
-    if filters.track is not None:
+    if filters.track is not None and not filters.track_workflows:
         parts.append(f"{sa.CLAIM_TRACKS.name} = {_quote(filters.track.value)}")
     if filters.segment is not None:
         parts.append(f"{sa.SEGMENT.name} = {_quote(filters.segment.value)}")
     if filters.branch is not None:
         parts.append(f"{sa.BRANCH.name} = {_quote(filters.branch)}")
     if filters.overdue is not None:
-        parts.append(f"{sa.OVERDUE.name} = {'true' if filters.overdue else 'false'}")
+        parts.append(f"{sa.OVERDUE.name} = {_bool(filters.overdue)}")
+    if filters.payment_due_from is not None:
+        parts.append(f"{sa.PAYMENT_DUE_AT.name} >= {_at(filters.payment_due_from)}")
     if filters.payment_due_before is not None:
-        parts.append(f"{sa.PAYMENT_DUE_AT.name} < {_quote(filters.payment_due_before.isoformat())}")
+        parts.append(f"{sa.PAYMENT_DUE_AT.name} < {_at(filters.payment_due_before)}")
+    if filters.deadline_missed_from is not None:
+        parts.append(f"{sa.DEADLINE_MISSED_AT.name} >= {_at(filters.deadline_missed_from)}")
+    if filters.paid_from is not None:
+        parts.append(f"{sa.PAID_AT.name} >= {_at(filters.paid_from)}")
+    if filters.paid_in_time is not None:
+        parts.append(f"{sa.PAID_IN_TIME.name} = {_bool(filters.paid_in_time)}")
     if filters.report_no_prefix is not None:
         parts.append(f"{sa.REPORT_NO.name} STARTS_WITH {_quote(filters.report_no_prefix)}")
     return " AND ".join(parts)

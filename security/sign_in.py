@@ -55,16 +55,18 @@ class SignIn:
             f'<form method=post action="{html.escape(self.sign_out_path)}"><button>Sign out</button></form>'
         )
 
-    def token_of(self, cookie_header: str | None) -> str | None:
-        """The token this sign-in's cookie holds in a Cookie header, if any."""
-        if not cookie_header:
-            return None
-        try:
-            jar = SimpleCookie(cookie_header)
-        except CookieError:
-            return None
-        morsel = jar.get(self.cookie)
-        return morsel.value if morsel is not None and morsel.value else None
+
+
+def cookie_value(cookie_header: str | None, name: str) -> str | None:
+    """The value of cookie `name` in a Cookie header, if any."""
+    if not cookie_header:
+        return None
+    try:
+        jar = SimpleCookie(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None and morsel.value else None
 
 
 def same_origin_form(request: Request) -> bool:

@@ -36,6 +36,7 @@ class Settings(BaseModel):
     calendar_overrides: Path = PROJECT_ROOT / "data" / "calendar_overrides.toml"
     dev_server_port: int = 7233
     ui_port: int = 8233
+    temporal_ui_url: str | None = None  # the UI as browsers reach it; None: http://localhost:<ui_port>
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     max_cached_workflows: int = Field(default=1000, ge=0)
