@@ -5,12 +5,17 @@ day: in time), R-A-1 (the offer the agent makes, accepted to move the claim on).
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from api.operations import cmd_ops
 from domain.models import Track
 from security.auth import Role
+from worker.cli import build_parser
 from worker.client import take_step
 
 from tests.api.conftest import ApiEnv, error_of, eventually
@@ -25,7 +30,9 @@ def by_track(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {t["track"]: t for t in summary["tracks"]}
 
 
-async def test_open_3_r_b_5_operations_summary_matches_the_seeded_claims_and_follows_a_move(api: ApiEnv) -> None:
+async def test_open_3_r_b_5_operations_summary_matches_the_seeded_claims_and_follows_a_move(
+    api: ApiEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
     async with seeded_claims(api.client, api.task_queue) as seed:
         due_before = (datetime.now(UTC) + timedelta(days=30)).isoformat()
         params = {"report_no_prefix": seed.root, "due_before": due_before}
@@ -56,6 +63,17 @@ async def test_open_3_r_b_5_operations_summary_matches_the_seeded_claims_and_fol
         assert urllib.parse.parse_qs(parsed.query)["query"] == [cell["overdue"]["query"]]
         count = await api.client.count_workflows(cell["overdue"]["query"])
         assert count.count == 1
+
+        # `claims ops` counts the same, as JSON and as a table
+        for as_json in (True, False):
+            argv = ["ops", "--prefix", seed.root, "--due-before", due_before] + (["--json"] if as_json else [])
+            await cmd_ops(api.client, "http://localhost:8233", build_parser().parse_args(argv))
+            out = capsys.readouterr().out
+            if as_json:
+                assert cells(json.loads(out)) == EXPECTED_CELLS
+            else:
+                assert f"{'B':<6}{'awaiting_acceptance':<28}{1:>6}{1:>9}" in out.splitlines()
+                assert any(line.strip().startswith(seed.reports["overdue_b"].report_no) for line in out.splitlines())
 
         # the agent's offer is accepted (R-A-1): track A moves on, and so do the numbers
         await take_step(api.client, seed.reports["waiting_a"].report_no, Track.AUTHORISATION, "accept_offer", {"accepted": True, "by": "AG01"})
