@@ -53,6 +53,7 @@ STAFF_CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")  # what a step's `by` holds 
 
 # What each action is called in a 403's message: "<roles> may <this>".
 ACTION_WORDS = {Action.READ: "read claims", Action.REPORT: "report a claim", Action.UPLOAD: "upload files"}
+ACTION_WORDS[Action.OPERATIONS] = "read the operations view"  # api/operations.py
 
 bearer = HTTPBearer(
     auto_error=False,  # the guard has answered 401 already; this documents the scheme in OpenAPI

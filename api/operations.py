@@ -33,7 +33,7 @@ from api.guard import BROWSER_COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH
 from api.service import BRANCH_PATTERN, ClaimFilters, visibility_query
 from domain.models import Frozen, Track
 from domain.rules import CHINA_TZ
-from security.auth import Authenticator, Principal
+from security.auth import Authenticator
 from security.permissions import Action, roles_for
 from security.sign_in import PAGE_HEADERS, SignIn, sign_in_router
 from workflows import search_attributes as sa
@@ -331,13 +331,9 @@ SIGN_IN = SignIn(
 
 def operations_router(temporal: Callable[[], Awaitable[Client]], authenticator: Authenticator, ui_url: str) -> APIRouter:
     """The operations routes over the app's Temporal client (`temporal()`)."""
-    from api.app import ApiError, caller, forbidden  # the app includes this router: import it late
+    from api.app import ApiError, allowed  # the app includes this router: import it late
 
-    async def operations_staff(principal: Annotated[Principal, Depends(caller)]) -> Principal:
-        roles = roles_for(Action.OPERATIONS)
-        if not principal.has_any(roles):
-            raise forbidden(roles, "read the operations view", principal)
-        return principal
+    operations_staff = allowed(Action.OPERATIONS)
 
     async def summary_of(
         since: datetime | None = None,
