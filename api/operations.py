@@ -286,7 +286,7 @@ def render_page(summary: OperationsSummary) -> str:
         "no payment falls due",
     )
     scope = " ".join(
-        f"Showing {k} {esc(v)}." for k, v in (("report numbers", summary.report_no_prefix and summary.report_no_prefix + "…"), ("branch", summary.branch)) if v
+        f"Showing {k} {esc(v)}." for k, v in (("report numbers starting with", summary.report_no_prefix), ("branch", summary.branch)) if v
     )
     return f"""<!doctype html><html lang=en><head><meta charset=utf-8>
 <meta http-equiv=refresh content="{REFRESH_SECONDS}">

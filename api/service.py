@@ -109,12 +109,10 @@ def _quote(value: str) -> str:
     return '"' + re.sub(r'["\\\\]', "", value) + '"'
 
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _at(value: datetime) -> str:
-    return _quote(value.isoformat())
+def _literal(value: str | bool | datetime) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _quote(value.isoformat() if isinstance(value, datetime) else value)
 
 
 def track_level(filters: ClaimFilters) -> bool:
@@ -140,28 +138,21 @@ def visibility_query(filters: ClaimFilters) -> str:
         parts = [f"WorkflowType = '{CLAIM_WORKFLOW_TYPE}'"]
     if filters.running is not None:
         parts.append(f"ExecutionStatus {'=' if filters.running else '!='} 'Running'")
-    if filters.stage is not None:
-        parts.append(f"{sa.CLAIM_STAGE.name} = {_quote(filters.stage.value)}")
-    if filters.track is not None and not filters.track_workflows:
-        parts.append(f"{sa.CLAIM_TRACKS.name} = {_quote(filters.track.value)}")
-    if filters.segment is not None:
-        parts.append(f"{sa.SEGMENT.name} = {_quote(filters.segment.value)}")
-    if filters.branch is not None:
-        parts.append(f"{sa.BRANCH.name} = {_quote(filters.branch)}")
-    if filters.overdue is not None:
-        parts.append(f"{sa.OVERDUE.name} = {_bool(filters.overdue)}")
-    if filters.payment_due_from is not None:
-        parts.append(f"{sa.PAYMENT_DUE_AT.name} >= {_at(filters.payment_due_from)}")
-    if filters.payment_due_before is not None:
-        parts.append(f"{sa.PAYMENT_DUE_AT.name} < {_at(filters.payment_due_before)}")
-    if filters.deadline_missed_from is not None:
-        parts.append(f"{sa.DEADLINE_MISSED_AT.name} >= {_at(filters.deadline_missed_from)}")
-    if filters.paid_from is not None:
-        parts.append(f"{sa.PAID_AT.name} >= {_at(filters.paid_from)}")
-    if filters.paid_in_time is not None:
-        parts.append(f"{sa.PAID_IN_TIME.name} = {_bool(filters.paid_in_time)}")
-    if filters.report_no_prefix is not None:
-        parts.append(f"{sa.REPORT_NO.name} STARTS_WITH {_quote(filters.report_no_prefix)}")
+    track = filters.track.value if filters.track is not None and not filters.track_workflows else None
+    conditions: list[tuple[str, str, str | bool | datetime | None]] = [
+        (sa.CLAIM_STAGE.name, "=", filters.stage.value if filters.stage is not None else None),
+        (sa.CLAIM_TRACKS.name, "=", track),
+        (sa.SEGMENT.name, "=", filters.segment.value if filters.segment is not None else None),
+        (sa.BRANCH.name, "=", filters.branch),
+        (sa.OVERDUE.name, "=", filters.overdue),
+        (sa.PAYMENT_DUE_AT.name, ">=", filters.payment_due_from),
+        (sa.PAYMENT_DUE_AT.name, "<", filters.payment_due_before),
+        (sa.DEADLINE_MISSED_AT.name, ">=", filters.deadline_missed_from),
+        (sa.PAID_AT.name, ">=", filters.paid_from),
+        (sa.PAID_IN_TIME.name, "=", filters.paid_in_time),
+        (sa.REPORT_NO.name, "STARTS_WITH", filters.report_no_prefix),
+    ]
+    parts += [f"{name} {op} {_literal(value)}" for name, op, value in conditions if value is not None]
     return " AND ".join(parts)
 
 
