@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from api.operations import cmd_ops
+from api.operations import cmd_ops, end_of_today
 from domain.models import Track
 from security.auth import Role
 from worker.cli import build_parser
@@ -111,3 +111,9 @@ async def test_the_operations_page_sends_a_browser_without_a_sign_in_to_the_sign
     assert refused.status_code == 403 and "set-cookie" not in refused.headers
     forged = await api.raw.post("/operations/sign-in", data={"token": token}, headers={"Origin": "http://evil.example"})
     assert forged.status_code == 403 and error_of(forged)["code"] == "cross_origin_form"
+
+
+def test_today_ends_at_midnight_china_time() -> None:
+    """'What must be paid today' is the program's day, in mainland China (UTC+8, SPEC §6)."""
+    assert end_of_today(datetime(2026, 12, 2, 15, 59, tzinfo=UTC)) == datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
+    assert end_of_today(datetime(2026, 12, 2, 16, 0, tzinfo=UTC)) == datetime(2026, 12, 3, 16, 0, tzinfo=UTC)

@@ -42,7 +42,8 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
             limits=TEST_LIMITS, temporal_ui_url=f"http://localhost:{ui_port}",
         )
         api_port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning", lifespan="off"))
+        # log_config=None: uvicorn leaves the logging set-up of the test process alone
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_config=None, lifespan="off"))
         serving = asyncio.ensure_future(server.serve())
         try:
             while not server.started:
