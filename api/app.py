@@ -40,6 +40,7 @@ from api.guard import Guard, Limits
 from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
 from api.steps import step_endpoint, step_summary
 from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT
+from api.operations import operations_router
 from api.views import masked_claim, masked_track
 from domain.models import Frozen, Report, ReportSubmission, Segment, Track
 from domain.rules import RuleSettings
@@ -65,6 +66,7 @@ STAFF_CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")  # what a step's `by` holds 
 
 # What each action is called in a 403's message: "<roles> may <this>".
 ACTION_WORDS = {Action.READ: "read claims", Action.REPORT: "report a claim", Action.UPLOAD: "upload files"}
+ACTION_WORDS[Action.OPERATIONS] = "read the operations view"  # api/operations.py
 
 bearer = HTTPBearer(
     auto_error=False,  # the guard has answered 401 already; this documents the scheme in OpenAPI
@@ -167,6 +169,7 @@ def create_app(
     connect: Callable[[], Awaitable[Client]] | None = None,
     answer_seconds: float = 5.0,
     rules: Callable[[], RuleSettings] = RuleSettings,
+    temporal_ui_url: str = "http://localhost:8233",
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
     callers are checked by `authenticator` (settings: local tokens or the identity provider).
@@ -444,6 +447,7 @@ def create_app(
         return stored
 
     app.include_router(calendar_router(rules, [Depends(allowed(Action.READ))]))
+    app.include_router(operations_router(temporal, authenticator, temporal_ui_url))  # api/operations.py
 
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits, upload_max_bytes=store.max_bytes)

@@ -20,11 +20,21 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from security.auth import AuthUnavailable, Authenticator, Unauthenticated, authenticate_off_loop
+from security.sign_in import cookie_value
 
 log = structlog.get_logger("premium_claims.api")
 
-# Open without a token: liveness and readiness probes, and the API's own documentation.
-PUBLIC_PATHS = frozenset({"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+# A page people open in a browser, which sends no bearer header: there the staff cookie set by
+# signing in at SIGN_IN_PATH (security/sign_in.py, HttpOnly, SameSite=Lax) stands for the token,
+# on GET only (the page reads; no step is ever taken with the cookie). api/operations.py.
+BROWSER_PATHS = frozenset({"/operations"})
+BROWSER_COOKIE = "premium_claims_staff"
+SIGN_IN_PATH = "/operations/sign-in"
+SIGN_OUT_PATH = "/operations/sign-out"
+# Open without a token: liveness and readiness probes, the API's own documentation, the sign-in.
+PUBLIC_PATHS = frozenset(
+    {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", SIGN_IN_PATH, SIGN_OUT_PATH}
+)
 UPLOAD_PATH = "/files"
 MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the file in a multipart body
 
@@ -89,9 +99,20 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        authorization = headers.get("authorization")
+        browser = not authorization and scope["path"] in BROWSER_PATHS and scope["method"] in ("GET", "HEAD")
+        if browser:
+            cookie = cookie_value(headers.get("cookie"), BROWSER_COOKIE)
+            if cookie is None:
+                await see_other(send, SIGN_IN_PATH)
+                return
+            authorization = f"Bearer {cookie}"
         try:
-            principal = await authenticate_off_loop(self.authenticator, headers.get("authorization"))
+            principal = await authenticate_off_loop(self.authenticator, authorization)
         except Unauthenticated as err:
+            if browser:  # an expired or revoked sign-in: sign in again
+                await see_other(send, SIGN_IN_PATH)
+                return
             client = scope.get("client")
             # failed attempts count against the caller's address, so guessing tokens is slow too
             wait = self.buckets.take(f"addr:{client[0] if client else '-'}")
@@ -176,6 +197,13 @@ def replay(body: bytes, then: Receive) -> Receive:
         return await then()
 
     return receive
+
+
+async def see_other(send: Send, location: str) -> None:
+    """303 to `location`: a browser without a (valid) staff cookie goes to the sign-in page."""
+    raw = [(b"location", location.encode("latin-1")), (b"content-length", b"0"), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": 303, "headers": raw})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def respond(send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:

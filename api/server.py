@@ -36,7 +36,13 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         # the API reads and writes claims encrypted too (security/codec.py)
         connect=lambda: connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings)),
         rules=settings.current_rules,  # GET /calendar/due: the overrides file as new claims read it
+        temporal_ui_url=temporal_ui_url(settings),
     )
+
+
+def temporal_ui_url(settings: Settings) -> str:
+    """The Temporal UI as staff's browsers reach it (the operations page links into it)."""
+    return settings.temporal_ui_url or f"http://localhost:{settings.ui_port}"
 
 
 def api_urls(settings: Settings) -> tuple[str, str]:

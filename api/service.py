@@ -148,6 +148,13 @@ class ClaimFilters(Frozen):
     overdue: bool | None = None
     payment_due_before: datetime | None = None
     report_no_prefix: str | None = Field(default=None, pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+    # what the operations view (api/operations.py) counts by, on tracks that index themselves
+    track_workflows: bool = False  # search track workflows only (the `track`'s when given)
+    running: bool | None = None
+    payment_due_from: datetime | None = None
+    deadline_missed_from: datetime | None = None
+    paid_from: datetime | None = None
+    paid_in_time: bool | None = None
 
 
 class ClaimSummary(Frozen):
@@ -181,6 +188,12 @@ def _quote(value: str) -> str:
     return '"' + re.sub(r'["\\\\]', "", value) + '"'
 
 
+def _literal(value: str | bool | datetime) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _quote(value.isoformat() if isinstance(value, datetime) else value)
+
+
 def track_level(filters: ClaimFilters) -> bool:
     """Whether the filters ask for what tracks keep themselves: a track stage, Overdue, payment due."""
     stage = filters.stage is not None and filters.stage not in sa.CLAIM_STAGES
@@ -194,25 +207,31 @@ def visibility_query(filters: ClaimFilters) -> str:
     track (and, for claims started before tracks indexed themselves, by the claim): those filters
     search claims and tracks together, newer claims carry them on their tracks only.
     """
-    if track_level(filters):
-        types = ", ".join(f"'{t}'" for t in (CLAIM_WORKFLOW_TYPE, *TRACK_WORKFLOW_TYPES.values()))
+    if filters.track_workflows and filters.track is not None:
+        parts = [f"WorkflowType = '{TRACK_WORKFLOW_TYPES[filters.track]}'"]
+    elif track_level(filters) or filters.track_workflows:
+        claim = () if filters.track_workflows else (CLAIM_WORKFLOW_TYPE,)
+        types = ", ".join(f"'{t}'" for t in (*claim, *TRACK_WORKFLOW_TYPES.values()))
         parts = [f"WorkflowType IN ({types})"]
     else:
         parts = [f"WorkflowType = '{CLAIM_WORKFLOW_TYPE}'"]
-    if filters.stage is not None:
-        parts.append(f"{sa.CLAIM_STAGE.name} = {_quote(filters.stage.value)}")
-    if filters.track is not None:
-        parts.append(f"{sa.CLAIM_TRACKS.name} = {_quote(filters.track.value)}")
-    if filters.segment is not None:
-        parts.append(f"{sa.SEGMENT.name} = {_quote(filters.segment.value)}")
-    if filters.branch is not None:
-        parts.append(f"{sa.BRANCH.name} = {_quote(filters.branch)}")
-    if filters.overdue is not None:
-        parts.append(f"{sa.OVERDUE.name} = {'true' if filters.overdue else 'false'}")
-    if filters.payment_due_before is not None:
-        parts.append(f"{sa.PAYMENT_DUE_AT.name} < {_quote(filters.payment_due_before.isoformat())}")
-    if filters.report_no_prefix is not None:
-        parts.append(f"{sa.REPORT_NO.name} STARTS_WITH {_quote(filters.report_no_prefix)}")
+    if filters.running is not None:
+        parts.append(f"ExecutionStatus {'=' if filters.running else '!='} 'Running'")
+    track = filters.track.value if filters.track is not None and not filters.track_workflows else None
+    conditions: list[tuple[str, str, str | bool | datetime | None]] = [
+        (sa.CLAIM_STAGE.name, "=", filters.stage.value if filters.stage is not None else None),
+        (sa.CLAIM_TRACKS.name, "=", track),
+        (sa.SEGMENT.name, "=", filters.segment.value if filters.segment is not None else None),
+        (sa.BRANCH.name, "=", filters.branch),
+        (sa.OVERDUE.name, "=", filters.overdue),
+        (sa.PAYMENT_DUE_AT.name, ">=", filters.payment_due_from),
+        (sa.PAYMENT_DUE_AT.name, "<", filters.payment_due_before),
+        (sa.DEADLINE_MISSED_AT.name, ">=", filters.deadline_missed_from),
+        (sa.PAID_AT.name, ">=", filters.paid_from),
+        (sa.PAID_IN_TIME.name, "=", filters.paid_in_time),
+        (sa.REPORT_NO.name, "STARTS_WITH", filters.report_no_prefix),
+    ]
+    parts += [f"{name} {op} {_literal(value)}" for name, op, value in conditions if value is not None]
     return " AND ".join(parts)
 
 

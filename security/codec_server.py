@@ -17,16 +17,13 @@ payloads, never what they hold.
 from __future__ import annotations
 
 import asyncio
-import html
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
 
 import structlog
 import uvicorn
-from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 from starlette.middleware.cors import CORSMiddleware
 from temporalio.api.common.v1 import Payload, Payloads
@@ -42,6 +39,7 @@ from security.auth import (
     authenticator,
 )
 from security.codec import CodecError, CodecSettings, EncryptionCodec
+from security.sign_in import SignIn, sign_in_router
 from worker.serving import serve_until
 
 log = structlog.get_logger("premium_claims.codec_server")
@@ -49,6 +47,14 @@ log = structlog.get_logger("premium_claims.codec_server")
 COOKIE = "premium_claims_codec"
 # Staff who may read decoded claims: every role (operations is read-only, and reading is what this does).
 DECODE_ROLES = frozenset(Role)
+SIGN_IN = SignIn(
+    cookie=COOKIE,
+    roles=DECODE_ROLES,
+    title="Decode claims in the Temporal UI",
+    after_form="""<p>Then, in the Temporal UI, open the codec server settings (the data-encoder icon), choose your browser's
+setting, set the endpoint to this server and tick <i>Include cross-origin credentials</i>.</p>""",
+    log_event="codec.login",
+)
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the UI decodes a history page at a time
 ALLOWED_HEADERS = ["Content-Type", "X-Namespace", "Authorization", "Authorization-Extras"]
 
@@ -117,45 +123,11 @@ def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/login", response_class=HTMLResponse)
-    async def login_page(request: Request) -> HTMLResponse:
-        try:
-            principal = await caller(request) if request.cookies.get(COOKIE) else None
-        except CodecServerError:
-            principal = None
-        return _page(_signed_in(principal) if principal else "")
-
-    @app.post("/login", response_class=HTMLResponse)
-    async def login(request: Request, token: Annotated[str, Form(max_length=8192)]) -> HTMLResponse:
-        _same_origin_form(request)
-        try:
-            principal = await authenticate_off_loop(auth, f"Bearer {token.strip()}")
-        except (Unauthenticated, AuthUnavailable) as err:
-            log.info("codec.login_refused", reason=str(err))
-            status = 401 if isinstance(err, Unauthenticated) else 503
-            return _page(f"<p class=error>Not signed in: {html.escape(str(err))}</p>", status=status)
-        if not principal.has_any(DECODE_ROLES):
-            return _page("<p class=error>Not signed in: the token carries no staff role.</p>", status=403)
-        response = _page(_signed_in(principal))
-        seconds = int((principal.expires_at - datetime.now(UTC)).total_seconds())
-        response.set_cookie(
-            COOKIE,
-            token.strip(),
-            max_age=max(seconds, 0),
-            httponly=True,  # page scripts (the UI's included) never read it
-            samesite="lax",  # sent from localhost:8233 (same site), not from other sites
-            secure=request.url.scheme == "https",
-            path="/",
+    app.include_router(
+        sign_in_router(
+            SIGN_IN, auth, lambda: CodecServerError(403, "cross_origin_form", "sign in on the codec server's own page")
         )
-        log.info("codec.login", subject=principal.subject)
-        return response
-
-    @app.post("/logout", response_class=HTMLResponse)
-    async def logout(request: Request) -> HTMLResponse:
-        _same_origin_form(request)
-        response = _page("<p>Signed out.</p>")
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
-        return response
+    )
 
     # Outermost, so refusals (401, 422) carry CORS headers too and the UI can say why.
     app.add_middleware(
@@ -167,37 +139,6 @@ def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins:
         max_age=600,
     )
     return app
-
-
-def _same_origin_form(request: Request) -> None:
-    """Sign-in and sign-out forms are posted from this server's own page, never from another site."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.rstrip("/") != str(request.base_url).rstrip("/"):
-        raise CodecServerError(403, "cross_origin_form", "sign in on the codec server's own page")
-
-
-def _signed_in(principal: Principal) -> str:
-    roles = ", ".join(sorted(r.value for r in principal.roles))
-    until = principal.expires_at.isoformat(timespec="minutes")
-    return (
-        f"<p class=ok>Signed in as <b>{html.escape(principal.subject)}</b> ({html.escape(roles)}) until {until}.</p>"
-        "<form method=post action=logout><button>Sign out</button></form>"
-    )
-
-
-def _page(message: str, status: int = 200) -> HTMLResponse:
-    body = f"""<!doctype html><html lang=en><head><meta charset=utf-8><title>premium-claims codec server</title>
-<style>body{{font:15px system-ui;max-width:44em;margin:3em auto}}textarea{{width:100%}}.error{{color:#b00}}.ok{{color:#060}}</style>
-</head><body><h1>Decode claims in the Temporal UI</h1>{message}
-<form method=post action=login><p><label>Staff token (<code>claims token</code>, or your identity provider's)<br>
-<textarea name=token rows=4 autocomplete=off required></textarea></label></p><button>Sign in</button></form>
-<p>Then, in the Temporal UI, open the codec server settings (the data-encoder icon), choose your browser's
-setting, set the endpoint to this server and tick <i>Include cross-origin credentials</i>.</p></body></html>"""
-    return HTMLResponse(
-        body,
-        status_code=status,
-        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"},
-    )
 
 
 async def serve_codec_server(settings: CodecSettings, app: FastAPI, stop: asyncio.Event | None = None) -> None:

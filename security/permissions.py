@@ -29,6 +29,7 @@ class Action(StrEnum):
     READ = "read"  # GET /claims, /claims/{no}, /claims/{no}/tracks/{track}
     REPORT = "report"  # POST /claims
     UPLOAD = "upload"  # POST /files
+    OPERATIONS = "operations"  # GET /operations, /operations/summary: counts over all claims
 
 
 ALL_ROLES = frozenset(Role)
@@ -42,6 +43,9 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     # delegate through the agent (R-B-4), injury documents through the specialist (R-X-5, R-D-5),
     # the large claim's documents through the lead (R-C-3, R-C-4).
     Action.UPLOAD: frozenset({R.AGENT, R.SURVEYOR, R.ASSESSOR, R.INJURY_SPECIALIST, R.EXPERT_LEAD, R.SUPERVISOR}),
+    # The operations view (how many claims stand where, what is overdue, what is due today): the
+    # operations lead's dashboards, and the supervisor whom missed deadlines reach (OPEN-3).
+    Action.OPERATIONS: frozenset({R.OPERATIONS, R.SUPERVISOR}),
 }
 
 # Each human step (workflows.messages.STEP_MODELS) by the people SPEC.md names for it; the

@@ -8,6 +8,7 @@
     claims report FILE              report a claim from a JSON report
     claims show REPORT_NO           the claim's state (tracks, waits, documents, payments)
     claims list [filters]           claims by stage, track, segment, branch, overdue, payment due
+    claims ops [--json]             the operations counts (tracks by stage, overdue, due, breaches)
     claims step REPORT_NO TRACK STEP [JSON]   record a human step on a track
     claims demo                     drive one claim of each track from report to callback
     claims search-attributes        the commands that register the search attributes on a cluster
@@ -38,8 +39,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
 from api.app import STAFF_CODE_RE
-from api.server import api_urls, app_from_settings, serve
 from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
+from api.operations import PAGE_PATH as OPERATIONS_PATH, add_ops_command, cmd_ops
+from api.server import api_urls, app_from_settings, serve, temporal_ui_url
 from domain.models import ReportSubmission, Segment, Track
 from security.codec import CodecError
 from security.codec_server import codec_app_from_settings, serve_codec_server
@@ -138,6 +140,7 @@ async def cmd_run(settings: Settings) -> None:
         if settings.auth.mode == "local":
             print("API tokens:    claims token --subject AG01 --role agent   (send as Authorization: Bearer …)")
         print(f"Temporal UI:   http://localhost:{settings.ui_port}")
+        print(f"Operations:    {base}{OPERATIONS_PATH}  (staff sign in at {base}{OPERATIONS_PATH}/sign-in; `claims ops` in a terminal)")
         print(f"Codec server:  {settings.codec.endpoint()}  (staff sign in at {settings.codec.endpoint()}/login to read claims in the UI)")
         print(f"Temporal gRPC: {address} (namespace {settings.namespace}, task queue {settings.task_queue})")
         if settings.metrics_bind:
@@ -339,6 +342,7 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     tok.add_argument("--role", choices=[r.value for r in Role], metavar="ROLE", action="append", required=True,
                      help=f"repeat for several: {', '.join(r.value for r in Role)}")
     tok.add_argument("--ttl-minutes", type=int, help="lifetime (default: auth.token_ttl_minutes)")
+    add_ops_command(sub)  # api/operations.py
     return parser
 
 
@@ -421,6 +425,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         print(f"recorded; track {view.track.value} is now at {view.stage.value}")
     elif args.command == "demo":
         await cmd_demo(settings, client, args.prefix)
+    elif args.command == "ops":
+        await cmd_ops(client, temporal_ui_url(settings), args)
     return None
 
 

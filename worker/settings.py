@@ -46,6 +46,7 @@ class Settings(BaseModel):
     # Production runs the compose file's PostgreSQL instead.
     dev_server_sqlite_pragmas: dict[str, str] = Field(default_factory=lambda: dict(EMBEDDED_SQLITE_PRAGMAS))
     ui_port: int = 8233
+    temporal_ui_url: str | None = None  # the UI as browsers reach it; None: http://localhost:<ui_port>
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     max_cached_workflows: int = Field(default=1000, ge=0)

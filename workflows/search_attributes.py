@@ -27,6 +27,10 @@ BRANCH = SearchAttributeKey.for_keyword("Branch")
 LOSS_BAND = SearchAttributeKey.for_keyword("LossBand")
 PAYMENT_DUE_AT = SearchAttributeKey.for_datetime("PaymentDueAt")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
+# What the operations view counts (api/operations.py), set by tracks behind OPERATIONS_INDEX_PATCH:
+DEADLINE_MISSED_AT = SearchAttributeKey.for_datetime("DeadlineMissedAt")  # the track's latest missed deadline
+PAID_AT = SearchAttributeKey.for_datetime("PaidAt")  # when the track's indemnity was paid
+PAID_IN_TIME = SearchAttributeKey.for_bool("PaidInTime")  # paid by its deadline (R-A-6, R-B-5, R-X-4)
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     REPORT_NO,
@@ -37,6 +41,9 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     LOSS_BAND,
     PAYMENT_DUE_AT,
     OVERDUE,
+    DEADLINE_MISSED_AT,
+    PAID_AT,
+    PAID_IN_TIME,
 )
 
 def cli_type(key: SearchAttributeKey[Any]) -> str:
@@ -159,14 +166,24 @@ def at_track_start(claim_indexed: Mapping[str, Any], track: Track, opening: Stag
     return TypedSearchAttributes(pairs)
 
 
-def of_track(view: TrackView) -> list[tuple[SearchAttributeKey[Any], Any]]:
-    """What a track that indexes itself keeps current: its stage, Overdue, PaymentDueAt."""
+def of_track(view: TrackView, operations: bool = False) -> list[tuple[SearchAttributeKey[Any], Any]]:
+    """What a track that indexes itself keeps current: its stage, Overdue, PaymentDueAt, and on
+    runs with the operations index (`operations`) when it last missed a deadline and its payment."""
     tracks = {view.track: view}
-    return [
+    wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
         (CLAIM_STAGE, view.stage.value),
         (OVERDUE, currently_overdue(tracks)),
         (PAYMENT_DUE_AT, payment_due_at(tracks)),
     ]
+    if operations:
+        missed = [e.at for e in view.timeline if e.step == "deadline_missed"]
+        paid = view.payment if view.payment is not None and view.payment.paid_at is not None else None
+        wanted += [
+            (DEADLINE_MISSED_AT, missed[-1] if missed else None),
+            (PAID_AT, paid.paid_at if paid else None),
+            (PAID_IN_TIME, paid.deadline_met if paid else None),
+        ]
+    return wanted
 
 
 def indexed_now() -> dict[str, Any]:

@@ -104,6 +104,11 @@ PAYEE_FROM_CORE_PATCH = "payee-account-from-core"
 # the claim to the ordinary process (TrackView.handed_to_ordinary), and the claim then shows stage
 # `ordinary` with the reason instead of `closed` (workflows/claim.py).
 ORDINARY_PATCH = "handed-to-ordinary"
+# The operations view's attributes (made after the v4 histories were recorded): a track that
+# indexes itself also keeps when it last missed a deadline (DeadlineMissedAt), when it was paid
+# (PaidAt) and whether by its deadline (PaidInTime), so breaches and on-time payments in a period
+# are counted from visibility. Upserted with the values the track keeps already, in the same task.
+OPERATIONS_INDEX_PATCH = "operations-index"
 
 
 def small_history(current: bool) -> bool:
@@ -203,10 +208,12 @@ class TrackWorkflow:
         self._payee_from_core = False  # PAYEE_FROM_CORE_PATCH: set when a payment is first refused
         self._insured_account: str | None = None  # as the core system last gave it (R-X-3)
         self._handed_to_ordinary: str | None = None  # ORDINARY_PATCH: why the ordinary process takes it
+        self._operations_index = False  # OPERATIONS_INDEX_PATCH, on runs that index themselves
 
     # --- the shape of every track ---------------------------------------------------------------
     async def _run(self, input: TrackInput) -> TrackView:
         self._current = workflow.patched(TRACK_INDEX_PATCH)
+        self._operations_index = self._current and workflow.patched(OPERATIONS_INDEX_PATCH)
         self._input = input
         self._calendar = WorkingCalendar(input.rules.calendar)
         self._required = required_documents(self.track, input.report)
@@ -635,5 +642,5 @@ class TrackWorkflow:
                 continue
             metrics.track_changed(shown, view)
             shown = view
-            sa.upsert_changed(indexed, sa.of_track(view))
+            sa.upsert_changed(indexed, sa.of_track(view, self._operations_index))
             workflow.set_current_details(sa.track_details(self.report.report_no, view))

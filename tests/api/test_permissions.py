@@ -80,6 +80,9 @@ def endpoints(no: str, report: dict[str, Any]) -> list[tuple[str, str, str, dict
         ("read track", "GET", f"/claims/{no}/tracks/B", {}, EVERYONE),
         ("report", "POST", "/claims", {"json": report}, frozenset({R.AGENT, R.SUPERVISOR})),  # R-ID-2
         ("upload", "POST", "/files", {"files": {"file": ("p.png", PNG, "image/png")}}, UPLOADERS),
+        # issue 13: the operations lead's view, and the supervisor's whom deadlines reach (OPEN-3)
+        ("operations summary", "GET", "/operations/summary?report_no_prefix=NOSUCH", {}, frozenset({R.OPERATIONS, R.SUPERVISOR})),
+        ("operations page", "GET", "/operations?report_no_prefix=NOSUCH", {}, frozenset({R.OPERATIONS, R.SUPERVISOR})),
     ]
     for step, track, body, allowed in STEP_MATRIX:
         rows.append((f"{step} on {track}", "POST", f"/claims/{no}/tracks/{track}/steps/{step}", {"json": body}, allowed))
@@ -102,8 +105,13 @@ def test_every_route_but_the_public_ones_checks_permissions(api: ApiEnv) -> None
             found |= calls(dep)
         return found
 
-    routes = [r for r in app.routes if isinstance(r, APIRoute)]
-    assert {r.path for r in routes if r.path not in PUBLIC_PATHS} >= {"/claims", "/files"}
+    def flat(routes):  # type: ignore[no-untyped-def]
+        for route in routes:  # a router the app includes (api/operations.py) holds its own routes
+            included = getattr(route, "original_router", None)
+            yield from flat(included.routes) if included is not None else [route]
+
+    routes = [r for r in flat(app.routes) if isinstance(r, APIRoute)]
+    assert {r.path for r in routes if r.path not in PUBLIC_PATHS} >= {"/claims", "/files", "/operations", "/operations/summary"}
     for route in routes:
         if route.path in PUBLIC_PATHS:
             continue
@@ -134,6 +142,11 @@ async def test_permission_matrix_every_role_against_every_endpoint(api: ApiEnv) 
     for label, headers in unauthenticated.items():
         for name, method, path, kwargs, _ in rows:
             response = await api.raw.request(method, path, headers=headers, **kwargs)
+            if label == "no token" and name == "operations page":
+                # a browser (no Authorization header, no sign-in cookie) is sent to sign in
+                if (response.status_code, response.headers.get("location")) != (303, "/operations/sign-in"):
+                    wrong.append(f"{label} {name}: {response.status_code}, not sent to the sign-in page")
+                continue
             if response.status_code != 401 or error_of(response)["code"] != "unauthenticated":
                 wrong.append(f"{label} {name}: {response.status_code} {response.text[:120]}")
             elif not response.headers.get("www-authenticate", "").startswith("Bearer"):

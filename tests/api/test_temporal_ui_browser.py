@@ -12,12 +12,13 @@ import socket
 import subprocess
 import urllib.parse
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 from temporalio.client import Client
 
 from worker.client import connect, report_claim
@@ -44,6 +45,32 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@asynccontextmanager
+async def chromium_page(width: int = 1400, height: int = 900) -> AsyncIterator[Page]:
+    """A page of Debian's chromium, headless; tests/artifacts/ exists for its screenshots."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield await browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            await browser.close()
+
+
+async def find_in_ui(page: Page, url: str, workflow_id: str, failed_png: str) -> None:
+    """Open the UI's `url` until `workflow_id` shows (the UI server may still be warming up on a
+    loaded machine); a screenshot `failed_png` in tests/artifacts/ when it never does."""
+    for attempt in range(3):
+        try:
+            await page.goto(url, wait_until="domcontentloaded", timeout=15_000)
+            await page.get_by_text(workflow_id, exact=True).first.wait_for(timeout=15_000)
+            return
+        except Exception:
+            if attempt == 2:
+                await page.screenshot(path=str(ARTIFACTS / failed_png), full_page=True)
+                raise
 
 
 @pytest_asyncio.fixture
@@ -80,21 +107,7 @@ async def test_claim_found_in_the_temporal_ui_by_search_attribute(ui_server: tup
         pytest.fail("the claim never appeared in visibility")
 
     url = f"http://localhost:{ui_port}/namespaces/default/workflows?query={urllib.parse.quote(query)}"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 900})
-            for attempt in range(3):  # the UI server may still be warming up on a loaded machine
-                try:
-                    await page.goto(url, wait_until="domcontentloaded", timeout=15_000)
-                    await page.get_by_text(handle.id, exact=True).first.wait_for(timeout=15_000)
-                    break
-                except Exception:
-                    if attempt == 2:
-                        await page.screenshot(path=str(ARTIFACTS / "temporal-ui-failed.png"), full_page=True)
-                        raise
-            await page.screenshot(path=str(ARTIFACTS / "temporal-ui-claim-by-report-no.png"), full_page=True)
-        finally:
-            await browser.close()
+    async with chromium_page() as page:
+        await find_in_ui(page, url, handle.id, "temporal-ui-failed.png")
+        await page.screenshot(path=str(ARTIFACTS / "temporal-ui-claim-by-report-no.png"), full_page=True)
     await handle.terminate("test done")

@@ -3,6 +3,7 @@ against the compose specification's schema, and what both files refer to exists 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -143,3 +144,52 @@ def test_ui_decodes_through_the_codec_server_service() -> None:
     example = (ROOT / ".env.example").read_text()
     for name in ("PREMIUM_CLAIMS_CODEC__PRIMARY_KEY_ID", "PREMIUM_CLAIMS_CODEC__KEYS__", "PREMIUM_CLAIMS_AUTH__TOKEN_SECRET"):
         assert name in example and name not in COMPOSE.read_text(), name
+
+
+# --- Prometheus and Grafana (issue 13) -----------------------------------------------------------
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "premium-claims.json"
+
+
+def bind_mounts(service: dict) -> dict[str, str]:
+    """The service's bind mounts from the project: container path -> project path."""
+    mounts = {}
+    for volume in service.get("volumes", ()):
+        source, target = volume.split(":")[:2]
+        if source.startswith("./"):
+            mounts[target] = source
+    return mounts
+
+
+def test_every_file_a_service_mounts_from_the_project_exists() -> None:
+    for name, service in compose()["services"].items():
+        for source in bind_mounts(service).values():
+            assert (ROOT / source).exists(), f"{name} mounts {source}: no such file"
+
+
+def test_prometheus_scrapes_every_worker_and_grafana_shows_the_dashboard_over_it() -> None:
+    services = compose()["services"]
+    prometheus, grafana, worker = services["prometheus"], services["grafana"], services["worker"]
+    assert prometheus["image"].startswith("prom/prometheus:") and grafana["image"].startswith("grafana/grafana:")
+    # Prometheus: its config is the project's; it finds the worker replicas by DNS on the metrics port
+    config_path = next(p for t, p in bind_mounts(prometheus).items() if t == "/etc/prometheus/prometheus.yml")
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    config = YAML(typ="safe").load((ROOT / config_path).read_text())
+    [job] = config["scrape_configs"]
+    [sd] = job["dns_sd_configs"]
+    bind = worker["environment"]["PREMIUM_CLAIMS_METRICS_BIND"]
+    assert sd["names"] == ["worker"] and bind == f"0.0.0.0:{sd['port']}"
+    # Grafana: the data source is that Prometheus; the provider loads the mounted dashboards folder
+    mounts = bind_mounts(grafana)
+    provisioning = ROOT / mounts["/etc/grafana/provisioning"]
+    [source] = YAML(typ="safe").load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    port = prometheus["ports"][0].split(":")[-1].strip('"')
+    assert source["type"] == "prometheus" and source["url"] == f"http://prometheus:{port}"
+    [provider] = YAML(typ="safe").load((provisioning / "dashboards" / "premium-claims.yml").read_text())["providers"]
+    folder = provider["options"]["path"]
+    assert (ROOT / mounts[folder] / DASHBOARD.name).samefile(DASHBOARD)
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert dashboard["panels"], "the dashboard has panels"
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+        assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
+        assert panel.get("description"), f"{panel['title']}: say which question the panel answers"
