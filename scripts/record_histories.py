@@ -32,10 +32,10 @@ from activities import build_activities, open_embedded
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
 from security.codec import EncryptionCodec, data_converter, decode_json_history
-from worker.client import drive, report_claim
+from worker.client import drive, report_for_decision
 from worker.main import build_worker
 from worker.scenarios import sample_reports, steps_for
-from workflows.messages import track_workflow_id
+from workflows.messages import Stage, track_workflow_id
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +67,10 @@ async def record(version: str) -> list[Path]:
             }
         )
         scenarios["BD"] = (both, [Track.CREDIT, Track.INJURY])
+        # R-C-1: the customer declines the expert team; the claim goes to the ordinary process
+        declined = reports["C"].model_copy(update={"report_no": reports["C"].report_no + "-X"})
+        scenarios["C-declined"] = (declined, [Track.EXPERT_TEAM])
+        own_steps = {"C-declined": [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": False, "by": "AG01"})]}
         codec = EncryptionCodec({"record": secrets.token_bytes(32)}, "record")
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(Path(sys.executable).with_name("temporal")),
@@ -78,10 +82,14 @@ async def record(version: str) -> list[Path]:
             task_queue = "record-histories"
             async with build_worker(env.client, task_queue, build_activities(data_dir, RuleSettings())):
                 for name, (report, tracks) in scenarios.items():
-                    handle, _ = await report_claim(env.client, report, task_queue)
+                    # as the API reports: update-with-start, answered with the decision
+                    answer, handle = await report_for_decision(env.client, report, task_queue, 30)
+                    assert answer is not None and answer.created, report.report_no
                     await asyncio.gather(
-                        *[drive(env.client, report.report_no, t, steps_for(t, report, photo_sha256=photo)) for t in tracks]
+                        *[drive(env.client, report.report_no, t, own_steps.get(name) or steps_for(t, report, photo_sha256=photo))
+                          for t in tracks]
                     )
+                    handle = env.client.get_workflow_handle(handle.id)
                     await handle.result()
                     ids = [handle.id, *[track_workflow_id(report.report_no, t) for t in tracks]]
                     for workflow_id in ids:

@@ -50,8 +50,8 @@ def patches(path: Path) -> set[str]:
 
 def test_every_side_of_each_patch_is_recorded() -> None:
     """Every workflow type has histories from before the `small-history` patch (v1), after it (v2,
-    with its marker) and after `tracks-index-themselves` (v3, with that marker only), so the replay
-    covers every path a claim in flight may be on."""
+    with its marker), after `tracks-index-themselves` (v3, with that marker only), before the
+    later patches (v4) and with them (v5), so the replay covers every path a claim in flight may be on."""
     for kind in {path.parent.name for path in HISTORIES}:
         mine = [p for p in HISTORIES if p.parent.name == kind]
         assert any(p.stem.startswith("v1-") and not patches(p) & {"small-history", "tracks-index-themselves"} for p in mine), kind
@@ -59,12 +59,32 @@ def test_every_side_of_each_patch_is_recorded() -> None:
         assert v2 and all(patches(p) & {"small-history", "tracks-index-themselves"} == {"small-history"} for p in v2), kind
         v3 = [p for p in mine if p.stem.startswith("v3-")]
         assert v3 and all(patches(p) & {"small-history", "tracks-index-themselves"} == {"tracks-index-themselves"} for p in v3), kind
+        # v4: the code before the decision in the report's answer and the edge-of-program patches
+        v4 = [p for p in mine if p.stem.startswith("v4-")]
+        assert v4 and all(not patches(p) & LATER_PATCHES for p in v4), kind
+        v5 = [p for p in mine if p.stem.startswith("v5-")]
+        wanted = {"decision-in-answer"} if kind == "Claim" else {"operations-index"}
+        assert v5 and all(wanted <= patches(p) for p in v5), kind
+
+
+# Patches made after the v4 histories were recorded (v5 holds them).
+LATER_PATCHES = {"decision-in-answer", "handed-to-ordinary", "payee-account-from-core", "operations-index"}
+
+
+def test_the_decision_update_and_a_declined_track_are_recorded() -> None:
+    """v5 covers the report's decision update (update-with-start) and a claim handed to the
+    ordinary process after a declined track (R-C-1)."""
+    claim = json.loads((Path(__file__).parent / "histories" / "Claim" / "v5-C-declined.json").read_text())
+    kinds = {e["eventType"] for e in claim["events"]}
+    assert "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED" in kinds
+    assert "handed-to-ordinary" in patches(Path(__file__).parent / "histories" / "Claim" / "v5-C-declined.json")
 
 
 def test_current_histories_stay_within_100_events() -> None:
-    """Issue 6's history target: a claim's workflows, recorded on the current code (v3) from report
+    """Issue 6's history target: a claim's workflows, recorded on the current code (v5, and v3) from report
     to callback, hold at most 100 events each (Temporal warns at 10,240)."""
-    sizes = {f"{p.parent.name}/{p.stem}": len(json.loads(p.read_text())["events"]) for p in HISTORIES if p.stem.startswith("v3-")}
+    sizes = {f"{p.parent.name}/{p.stem}": len(json.loads(p.read_text())["events"]) for p in HISTORIES
+             if p.stem.startswith(("v3-", "v5-"))}
     assert len(sizes) >= 5
     assert {k: n for k, n in sizes.items() if n > 100} == {}
 
