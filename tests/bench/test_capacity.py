@@ -17,10 +17,11 @@ def test_mix_and_bare_plans_match_the_claims() -> None:
     assert {t: tracks.count(t) for t in MIX} == {t: 2 * n for t, n in MIX.items()}
     report = sample_reports("R20261125", datetime.now(UTC))["A"]
     plan = plan_of(Claim(report, Track.AUTHORISATION), "a" * 64)
-    # every human step of the track is an update of the baseline; local: the rules, the file check
-    # of the photos and of the documents (received together), the callback book
+    # every human step of the track is an update of the baseline; ordinary: the payment; local: the
+    # rules, the policy lookup, the file check of the photos and of the documents (received
+    # together), the callback book
     assert plan == BarePlan(updates=len(steps_for(Track.AUTHORISATION, report, photo_sha256="a" * 64)),
-                            activities=2, local_activities=1 + 1 + 1 + 1)
+                            activities=1, local_activities=1 + 1 + 1 + 1 + 1)
 
 
 async def test_a_small_throughput_run_pays_every_claim_and_prints_its_row() -> None:
