@@ -48,7 +48,7 @@ from temporalio.client import Client
 from activities import open_embedded
 from activities.core_system import CoreData
 from bench.bare import BarePlan
-from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port
+from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port, stop_process
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import environment_for_child
@@ -219,13 +219,8 @@ class Cluster:
         for proc in reversed(self.procs):
             if isinstance(proc, WorkerProcess):
                 proc.stop()
-            elif proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            else:
+                stop_process(proc, 15)
         self.procs.clear()
 
 

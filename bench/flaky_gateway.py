@@ -26,14 +26,12 @@ from bench.harness import (
     Counts,
     GatewayProcess,
     WorkerProcess,
-    account_of,
     correct_account,
     count,
-    credit_report,
+    credit_claims,
     drive_to_payment,
     finish,
     free_port,
-    load_policies,
 )
 from domain.models import Report, Track
 from gateway.server import attempts_by_key
@@ -48,9 +46,7 @@ async def run(client: Client, address: str, work: Path, *, claims: int, declines
               seed: int, parallel: int = 8, log: bool = False) -> Counts:
     data_dir = work / "data"
     prefix = "F" + uuid.uuid4().hex[:6].upper()
-    policies = load_policies(data_dir, claims, prefix)
-    reports = [credit_report(f"{prefix}-{i:04d}", p) for i, p in enumerate(policies)]
-    accounts = {r.report_no: account_of(i) for i, r in enumerate(reports)}
+    reports, accounts = credit_claims(data_dir, claims, prefix)
     step = max(claims // declines, 1) if declines else 0
     declined = {reports[i].report_no for i in range(0, claims, step)} if declines else set()
     declined = set(sorted(declined)[:declines])

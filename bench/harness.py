@@ -87,6 +87,13 @@ def credit_report(report_no: str, policy_no: str) -> Report:
     )
 
 
+def credit_claims(data_dir: Path, count: int, prefix: str) -> tuple[list[Report], dict[str, str]]:
+    """`count` track-B reports, each on a fresh policy of its own, and each one's insured account."""
+    policies = load_policies(data_dir, count, prefix)
+    reports = [credit_report(f"{prefix}-{i:04d}", p) for i, p in enumerate(policies)]
+    return reports, {r.report_no: account_of(i) for i, r in enumerate(reports)}
+
+
 def _steps(report: Report):  # type: ignore[no-untyped-def]
     steps = steps_for(Track.CREDIT, report, photo_sha256=PHOTO)
     return steps[:-1], steps[-1:]  # up to the assessment (payment starts), and the callback
@@ -176,6 +183,18 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
+def stop_process(proc: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM a process still running, then SIGKILL it if it has not left within `timeout` s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class GatewayProcess:
     """`python -m gateway` as its own process (loopback)."""
 
@@ -197,13 +216,7 @@ class GatewayProcess:
         httpx.post(self.url + "/admin/accounts", json={"account": account, "closed": closed}, timeout=5).raise_for_status()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
 
 
 def worker_command() -> list[str]:

@@ -34,7 +34,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from activities.store import FileStore
 from api import create_app
 from api.guard import Limits
-from bench.harness import PHOTO, Counts, GatewayProcess, WorkerProcess, account_of, count, credit_report, free_port, load_policies
+from bench.harness import PHOTO, Counts, GatewayProcess, WorkerProcess, count, credit_claims, free_port, stop_process
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
 from worker.client import connect, take_step, track_state
@@ -66,13 +66,7 @@ class Server:
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
 
 
 async def _report(http: httpx.AsyncClient, report: Report, statuses: Counter[int], deadline: float) -> int:
@@ -145,9 +139,7 @@ async def run(work: Path, *, claims: int, kills: int, seed: int, pragmas: Mappin
     rng = random.Random(seed)
     data_dir = work / "data"
     prefix = "KS" + uuid.uuid4().hex[:6].upper()
-    policies = load_policies(data_dir, claims, prefix)
-    reports = [credit_report(f"{prefix}-{i:04d}", p) for i, p in enumerate(policies)]
-    accounts = {r.report_no: account_of(i) for i, r in enumerate(reports)}
+    reports, accounts = credit_claims(data_dir, claims, prefix)
     task_queue = f"kill-server-{prefix}"
     server = Server(work / "temporal", pragmas)
     server.start()

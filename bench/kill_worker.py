@@ -27,12 +27,10 @@ from bench.harness import (
     Counts,
     GatewayProcess,
     WorkerProcess,
-    account_of,
     count,
-    credit_report,
+    credit_claims,
     finish,
     free_port,
-    load_policies,
     _drive,
     _steps,
 )
@@ -60,9 +58,7 @@ async def run(client: Client, address: str, work: Path, *, claims: int, kills: i
     rng = random.Random(seed)
     data_dir = work / "data"
     prefix = "K" + uuid.uuid4().hex[:6].upper()
-    policies = load_policies(data_dir, claims, prefix)
-    reports = [credit_report(f"{prefix}-{i:04d}", p) for i, p in enumerate(policies)]
-    accounts = {r.report_no: account_of(i) for i, r in enumerate(reports)}
+    reports, accounts = credit_claims(data_dir, claims, prefix)
     task_queue = f"kill-{prefix}"
     gateway = GatewayProcess(work / "payments.sqlite3", "--latency", latency, log=work / "gateway.log" if log else None)
     worker = WorkerProcess(address, data_dir, task_queue, gateway.url, log=work / "worker.log" if log else None)
