@@ -35,6 +35,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.store import FileStore, StoredFile, StoreRefused
+from api.docs import add_offline_docs
 from api.guard import Guard, Limits
 from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
 from api.views import masked_claim, masked_track
@@ -157,7 +158,10 @@ def create_app(
         summary="Premium-customer motor claims: report, take human steps, upload documents, read and list claims.",
         version="1",
         responses=ERRORS,
+        docs_url=None,  # /docs and /redoc on local assets (api/docs.py): nothing from a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
 
     # --- errors: one JSON shape, stable codes, nothing internal ---------------------------------
     @app.exception_handler(ApiError)
