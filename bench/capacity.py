@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ from security.auth import Role, local_tokens
 from security.codec import environment_for_child
 from worker.client import connect, drive, report_claim, take_step
 from worker.devserver import start_dev_server, wait_until_ready
-from worker.scenarios import sample_reports, steps_for
+from worker.scenarios import fresh_policies, sample_reports, steps_for
 from worker.settings import Settings, load_settings
 from workflows.messages import TRACK_WORKFLOW_TYPES, ClaimView, track_workflow_id
 
@@ -61,9 +61,6 @@ PHOTO = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
-# The sample policy (data/sample/core.json) each track's claims are copied from, and the mix.
-TEMPLATES = {Track.AUTHORISATION: "P2026000001", Track.CREDIT: "P2026000002", Track.EXPERT_TEAM: "P2026000003",
-             Track.INJURY: "P2026000004"}
 MIX = {Track.AUTHORISATION: 3, Track.CREDIT: 4, Track.EXPERT_TEAM: 1, Track.INJURY: 2}
 
 FILL_BATCH = 500  # open claims are started this many at a time, each batch waiting before the next
@@ -90,22 +87,13 @@ def load_claims(data_dir: Path, tracks: list[Track], prefix: str) -> list[Claim]
     """One policy and customer per claim, copied from the sample policy of its track, and the
     sample report of that track on it."""
     sample = CoreData.model_validate_json(SAMPLE.read_text(encoding="utf-8"))
-    policies = {p.policy_no: p for p in sample.policies}
-    customers = {c.customer_id: c for c in sample.customers}
-    today, now = date.today(), datetime.now(UTC)
-    new_customers, new_policies, claims = [], [], []
-    for i, track in enumerate(tracks):
-        template = policies[TEMPLATES[track]]
-        cid, pno = f"{prefix}C{i:06d}", f"{prefix}P{i:06d}"
-        new_customers.append(customers[template.customer_id].model_copy(update={"customer_id": cid}))
-        new_policies.append(template.model_copy(update={
-            "policy_no": pno, "customer_id": cid,
-            "period_start": min(template.period_start, today - timedelta(days=30)),
-            "period_end": max(template.period_end, today + timedelta(days=300)),
-        }))
+    core = fresh_policies(sample, tracks, prefix, date.today())
+    now = datetime.now(UTC)
+    claims = []
+    for i, (track, policy) in enumerate(zip(tracks, core.policies, strict=True)):
         report = sample_reports(f"{prefix}{i:06d}", now)[track.value]
-        claims.append(Claim(report.model_copy(update={"report_no": f"{prefix}-{i:06d}", "policy_no": pno}), track))
-    open_embedded(data_dir).core.load(CoreData(customers=new_customers, policies=new_policies))
+        claims.append(Claim(report.model_copy(update={"report_no": f"{prefix}-{i:06d}", "policy_no": policy.policy_no}), track))
+    open_embedded(data_dir).core.load(core)
     return claims
 
 

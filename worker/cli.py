@@ -37,20 +37,23 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
+from activities.core_system import CoreData
 from api.app import STAFF_CODE_RE
 from api.server import api_urls, app_from_settings, serve
 from api.service import ClaimFilters, ClaimPage, ReportConflict, list_claims, report_or_existing
-from domain.models import ReportSubmission, Segment, Track
+from domain.models import Report, ReportSubmission, Segment, Track
 from security.codec import CodecError
 from security.codec_server import codec_app_from_settings, serve_codec_server
-from worker.client import claim_state, connect, data_converter_for, drive, report_claim, take_step
+from worker.client import TrackNotTaken, claim_state, connect, data_converter_for, drive, report_claim, take_step
 from worker.devserver import start_dev_server, wait_until_ready
 from worker.logging import configure_logging
 from worker.main import build_worker, run_until_signalled
-from worker.scenarios import sample_reports, steps_for
+from worker.ports import PortInUse, check_free
+from worker.scenarios import SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
 from worker.search_attributes import operator_commands, register
 from worker.telemetry import runtime_with_prometheus
-from worker.settings import Settings, load_settings
+from worker.errors import field_errors
+from worker.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from security.auth import Role, local_tokens
 from workflows.messages import ClaimView, Stage, claim_workflow_id
 
@@ -61,6 +64,10 @@ DEMO_PHOTO = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
+
+
+def load_sample_core(settings: Settings) -> CoreData:
+    return CoreData.model_validate_json(settings.sample_core_data.read_bytes())
 
 
 def load_core(settings: Settings, path: Path) -> None:
@@ -116,6 +123,7 @@ def progress(message: str) -> None:
 
 
 async def cmd_run(settings: Settings) -> None:
+    check_free(settings)  # never "ready" on a server left behind by an earlier run
     started = time.monotonic()
     progress(f"Starting the Temporal dev server (data in {settings.data_dir})… ")
     server = start_dev_server(
@@ -137,8 +145,11 @@ async def cmd_run(settings: Settings) -> None:
         if settings.auth.mode == "local":
             print("API tokens:    claims token --subject AG01 --role agent   (send as Authorization: Bearer …)")
         print(f"Temporal UI:   http://localhost:{settings.ui_port}")
-        print(f"Codec server:  {settings.codec.endpoint()}  (staff sign in at {settings.codec.endpoint()}/login to read claims in the UI)")
+        print(f"Codec server:  {settings.codec.endpoint()}  (to read claims in the UI: README, *Reading claims in the Temporal UI*)")
+        for line in ui_codec_steps(settings):
+            print(f"               {line}")
         print(f"Temporal gRPC: {address} (namespace {settings.namespace}, task queue {settings.task_queue})")
+        print(f"Other shells:  {exports(settings)}")
         if settings.metrics_bind:
             print(f"Metrics:       http://{settings.metrics_bind}/metrics")
         print(f"Data:          {settings.data_dir}")
@@ -147,6 +158,30 @@ async def cmd_run(settings: Settings) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# The settings another `claims` command needs to reach this run (same server, same keys and data).
+SHELL_SETTINGS = ("data_dir", "dev_server_port", "api_port", "ui_port")
+
+
+def exports(settings: Settings) -> str:
+    """What to export in another shell so its `claims` commands reach this run (not :7233)."""
+    defaults = Settings()
+    moved = [f"{ENV_PREFIX}{name.upper()}={getattr(settings, name)}" for name in SHELL_SETTINGS
+             if getattr(settings, name) != getattr(defaults, name)]
+    if settings.codec.port != defaults.codec.port:
+        moved.append(f"{ENV_PREFIX}CODEC__PORT={settings.codec.port}")
+    return f"export {' '.join(moved)}" if moved else "nothing to export (default ports and data folder)"
+
+
+def ui_codec_steps(settings: Settings) -> list[str]:
+    """The UI's codec set-up, the same steps as the README's (and the browser test's)."""
+    endpoint = settings.codec.endpoint()
+    return [
+        f"1. TOKEN=$(claims token --subject AG01 --role agent); sign in at {endpoint}/login with it",
+        f"2. in the UI (http://localhost:{settings.ui_port}) click the data-encoder icon at the top, choose",
+        f"   \"Use my browser setting\", keep {endpoint}, tick \"Include cross-origin credentials\", Apply",
+    ]
 
 
 def print_claim(view: ClaimView, as_json: bool) -> None:
@@ -181,11 +216,20 @@ def print_claim(view: ClaimView, as_json: bool) -> None:
 
 
 async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
-    """Report one claim per track and take every human step, printing progress as it goes."""
-    stored = open_embedded(settings.data_dir).store.put(DEMO_PHOTO, "image/png")
+    """Report one claim per track and take every human step, printing progress as it goes.
+
+    Each claim is on its own fresh copy of its track's sample policy (`<prefix>-P00000N`), so a
+    new prefix always finds first claims (R-EL-1.2) and the sample policies stay unused."""
+    systems = open_embedded(settings.data_dir)
+    stored = systems.store.put(DEMO_PHOTO, "image/png")
+    tracks = list(Track)
+    core = fresh_policies(load_sample_core(settings), tracks, f"{prefix}-", datetime.now(UTC).date())
+    systems.core.load(core)
     samples = sample_reports(prefix, datetime.now(UTC))
-    for code, report in samples.items():
-        track = Track(code)
+    for track, policy in zip(tracks, core.policies, strict=True):
+        code = track.value
+        report = samples[code].model_copy(update={"policy_no": policy.policy_no})
+        print(f"[{code}] policy {policy.policy_no} (a fresh copy of sample {SAMPLE_POLICIES[track]})")
         _, started = await report_claim(client, report, settings.task_queue)
         print(f"[{code}] report {report.report_no}: {'claim started' if started else 'claim already exists (R-X-2)'}")
         if not started:
@@ -227,8 +271,11 @@ def print_page(page: ClaimPage, as_json: bool) -> None:
         print(f"\nmore: --page-token {page.next_page_token}")
 
 
-async def cmd_report(settings: Settings, client: Client, path: Path, as_json: bool) -> None:
-    report = ReportSubmission.model_validate_json(path.read_text(encoding="utf-8")).to_report()
+def read_report(path: Path) -> Report:
+    return ReportSubmission.model_validate_json(path.read_text(encoding="utf-8")).to_report()
+
+
+async def cmd_report(settings: Settings, client: Client, report: Report, as_json: bool) -> None:
     handle, started = await report_or_existing(client, report, settings.task_queue)
     if as_json:
         print(json.dumps({"report_no": report.report_no, "workflow_id": handle.id, "created": started}))
@@ -325,7 +372,11 @@ def main(argv: list[str] | None = None) -> None:
     prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "claims"
     args = build_parser(prog if prog in ("claims", "premium-claims") else "claims").parse_args(argv)
 
-    settings = load_settings(args.settings)
+    try:
+        settings = load_settings(args.settings)
+    except (SettingsError, FileNotFoundError) as err:  # names the variable, never its value
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
     configure_logging(settings.log_format, settings.log_level)
     error = None
     try:
@@ -334,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     except WorkflowUpdateFailedError as err:
         error = f"refused: {err.cause}"
-    except ReportConflict as err:
+    except (ReportConflict, TrackNotTaken) as err:
         error = f"refused: {err}"
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
@@ -343,9 +394,9 @@ def main(argv: list[str] | None = None) -> None:
             error = f"Temporal refused the call: {err.message} (register them: claims search-attributes --apply)"
         else:
             error = f"Temporal refused the call: {err.message}"
-    except ValidationError as err:
-        error = f"invalid input: {err}"
-    except (ValueError, FileNotFoundError, CodecError) as err:  # CodecError: names the missing key
+    except ValidationError as err:  # by field, never the value (a report's fields are personal data)
+        error = f"invalid input ({err.title}): {field_errors(err.errors())}"
+    except (ValueError, FileNotFoundError, CodecError, PortInUse) as err:  # CodecError: names the missing key
         error = f"error: {err}"
     except RuntimeError as err:
         if "client connect" not in str(err):
@@ -388,9 +439,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "codec-server":
         print(f"Codec server: {settings.codec.endpoint()} (sign in at /login)", flush=True)
         return await serve_codec_server(settings.codec, codec_app(settings))
+    report = read_report(args.file) if args.command == "report" else None  # checked before Temporal is asked
     client = await connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings))
-    if args.command == "report":
-        await cmd_report(settings, client, args.file, args.json)
+    if report is not None:
+        await cmd_report(settings, client, report, args.json)
     elif args.command == "show":
         print_claim(await claim_state(client, args.report_no), args.json)
     elif args.command == "list":
