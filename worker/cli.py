@@ -10,6 +10,7 @@
     claims list [filters]           claims by stage, track, segment, branch, overdue, payment due
     claims step REPORT_NO TRACK STEP [JSON]   record a human step on a track
     claims demo                     drive one claim of each track from report to callback
+    claims sample-policies          fresh copies of the sample policies, each good for a first claim
     claims search-attributes        the commands that register the search attributes on a cluster
     claims codec-server             the codec server the Temporal UI decodes claims through
     claims token --subject S --role R   a staff token for the HTTP API (local mode)
@@ -53,9 +54,10 @@ from worker.scenarios import SAMPLE_POLICIES, fresh_policies, sample_reports, st
 from worker.search_attributes import operator_commands, register
 from worker.telemetry import runtime_with_prometheus
 from worker.errors import field_errors
+from worker.show import print_claim
 from worker.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from security.auth import Role, local_tokens
-from workflows.messages import ClaimView, Stage, claim_workflow_id
+from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 
 log = structlog.get_logger("premium_claims")
 
@@ -68,6 +70,22 @@ DEMO_PHOTO = bytes.fromhex(
 
 def load_sample_core(settings: Settings) -> CoreData:
     return CoreData.model_validate_json(settings.sample_core_data.read_bytes())
+
+
+def cmd_sample_policies(settings: Settings, prefix: str, count: int, tracks: list[Track], load: bool) -> None:
+    """`count` fresh copies of the sample policies (worker.scenarios.fresh_policies), printed as a
+    core-system file or loaded."""
+    if not 0 < count <= 10_000:
+        raise ValueError("--count must be between 1 and 10000")
+    chosen = [tracks[i % len(tracks)] for i in range(count)]
+    core = fresh_policies(load_sample_core(settings), chosen, prefix, datetime.now(UTC).date())
+    if not load:
+        print(core.model_dump_json(indent=2))
+        return
+    stats = open_embedded(settings.data_dir).core.load(core)
+    for track, policy in zip(chosen, core.policies, strict=True):
+        print(f"{policy.policy_no}  track {track.value} (a copy of sample {SAMPLE_POLICIES[track]})")
+    print(f"loaded: {stats.model_dump()}")
 
 
 def load_core(settings: Settings, path: Path) -> None:
@@ -184,37 +202,6 @@ def ui_codec_steps(settings: Settings) -> list[str]:
     ]
 
 
-def print_claim(view: ClaimView, as_json: bool) -> None:
-    if as_json:
-        print(view.model_dump_json(indent=2))
-        return
-    print(f"Report {view.report_no}   stage: {view.stage.value}{'   OVERDUE' if view.overdue else ''}")
-    if view.refusal:
-        print(f"  {view.refusal}")
-    if view.decision:
-        tag = view.decision.tag
-        print(f"  tag: {'recognised' if tag.recognised else 'unrecognised'}   segments: "
-              f"{', '.join(s.value for s in view.decision.segments) or 'none'}")
-        for failed in view.decision.eligibility.failed:
-            print(f"  not eligible ({failed.rule}): {failed.reason}")
-        for t in view.decision.tracks:
-            print(f"  track {t.track.value} {'TAKEN' if t.applies else 'not taken'}: {t.reason}")
-    for track, tv in view.tracks.items():
-        print(f"\n  [{track.value}] {track.title}: {tv.stage.value}{'  OVERDUE' if tv.overdue else ''}")
-        if tv.waiting:
-            due = tv.waiting.due_at.isoformat() if tv.waiting.due_at else "no deadline"
-            print(f"    waiting for {tv.waiting.from_whom} by {due} ({tv.waiting.rule})")
-        if tv.documents_missing:
-            print(f"    documents missing: {', '.join(d.value for d in tv.documents_missing)}")
-        if tv.payment:
-            p = tv.payment
-            state = f"paid {p.paid_at.isoformat()} ({p.payment_id})" if p.paid_at else "not paid"
-            met = "" if p.deadline_met is None else ("  deadline met" if p.deadline_met else "  DEADLINE MISSED")
-            print(f"    payment {p.amount} CNY due {p.due_at.isoformat()} ({p.rule}): {state}{met}")
-        for entry in tv.timeline[-5:]:
-            print(f"    {entry.at:%Y-%m-%d %H:%M:%S} {entry.step} {entry.by or ''} {entry.detail}")
-
-
 async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
     """Report one claim per track and take every human step, printing progress as it goes.
 
@@ -329,6 +316,12 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     sub.add_parser("api", help="the HTTP API alone")
     for name in ("load-policies", "load-core"):
         sub.add_parser(name, help="load customers and policies (shape: data/sample/core.json)").add_argument("file", type=Path)
+    sp = sub.add_parser("sample-policies", help="fresh copies of the sample policies, each good for a first claim (R-EL-1.2)")
+    sp.add_argument("--prefix", required=True, help="numbers <prefix>C000000 (customers) and <prefix>P000000 (policies)")
+    sp.add_argument("--count", type=int, default=4, help="how many (default 4)")
+    sp.add_argument("--track", choices=[t.value for t in Track], action="append",
+                    help="the track each is a copy for, repeat to mix (default A, B, C, D in turn)")
+    sp.add_argument("--load", action="store_true", help="load them now (else print the file, shape data/sample/core.json)")
     up = sub.add_parser("upload", help="put a photo or document in the store")
     up.add_argument("file", type=Path)
     up.add_argument("--type", help="content type (default: from the file name)")
@@ -338,7 +331,11 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="one claim")
     show.add_argument("report_no")
     show.add_argument("--json", action="store_true")
-    ls = sub.add_parser("list", help="claims by search attributes")
+    ls = sub.add_parser(
+        "list", help="claims by search attributes", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"stages: {', '.join(s.value for s in Stage)}\nsegments: {', '.join(s.value for s in Segment)}\n"
+        f"tracks: {', '.join(f'{t.value} ({t.title})' for t in Track)}",
+    )
     ls.add_argument("--stage", type=Stage, choices=list(Stage), metavar="STAGE")
     ls.add_argument("--track", type=Track, choices=list(Track), metavar="A|B|C|D")
     ls.add_argument("--segment", type=Segment, choices=list(Segment), metavar="SEGMENT")
@@ -350,11 +347,16 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     ls.add_argument("--page-size", type=int, default=50)
     ls.add_argument("--page-token")
     ls.add_argument("--json", action="store_true")
-    step = sub.add_parser("step", help="record a human step on a track")
+    step = sub.add_parser(
+        "step", help="record a human step on a track", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="steps (update names; `claims show` prints the next one with an example body):\n  "
+        + "\n  ".join(sorted(STEP_MODELS)),
+    )
     step.add_argument("report_no")
-    step.add_argument("track", choices=[t.value for t in Track])
-    step.add_argument("step")
+    step.add_argument("track", choices=[t.value for t in Track], help="A, B, C or D")
+    step.add_argument("step", metavar="STEP", help="the step's name (listed below)")
     step.add_argument("payload", nargs="?", default="{}", help="the step as JSON")
+    step.add_argument("--by", help="your staff code, recorded in the timeline (default: setting staff_code)")
     demo = sub.add_parser("demo", help="one claim of each track, every step")
     demo.add_argument("--prefix", default="DEMO2026", help="report number prefix (same prefix: same claims)")
     sub.add_parser("codec-server", help="the codec server alone (the Temporal UI decodes claims through it)")
@@ -418,6 +420,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         return await cmd_run(settings)
     if args.command in ("load-core", "load-policies"):
         return load_core(settings, args.file)
+    if args.command == "sample-policies":
+        return cmd_sample_policies(settings, args.prefix, args.count, [Track(t) for t in args.track or Track], args.load)
     if args.command == "upload":
         content_type = args.type or mimetypes.guess_type(args.file.name)[0] or "application/octet-stream"
         stored = open_embedded(settings.data_dir).store.put(args.file.read_bytes(), content_type)
@@ -448,7 +452,15 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
     elif args.command == "list":
         await cmd_list(client, args)
     elif args.command == "step":
-        view = await take_step(client, args.report_no, Track(args.track), args.step, json.loads(args.payload))
+        payload = json.loads(args.payload)
+        if not isinstance(payload, dict):
+            raise ValueError("the step's JSON must be an object, e.g. '{\"accepted\": true}'")
+        by = payload.get("by") or args.by or settings.staff_code
+        if not by:
+            raise ValueError(f"say who takes the step: --by STAFF_CODE, or set {ENV_PREFIX}STAFF_CODE (it goes in the timeline)")
+        if args.by and payload.get("by") not in (None, args.by):
+            raise ValueError(f"the body says \"by\": {payload['by']!r} but --by is {args.by!r}")
+        view = await take_step(client, args.report_no, Track(args.track), args.step, {**payload, "by": by})
         print(f"recorded; track {view.track.value} is now at {view.stage.value}")
     elif args.command == "demo":
         await cmd_demo(settings, client, args.prefix)

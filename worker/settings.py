@@ -37,6 +37,8 @@ class Settings(BaseModel):
     calendar_overrides: Path = PROJECT_ROOT / "data" / "calendar_overrides.toml"
     dev_server_port: int = 7233
     ui_port: int = 8233
+    # who takes the steps of `claims step` when neither the body nor --by says (their timeline's "by")
+    staff_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     max_cached_workflows: int = Field(default=1000, ge=0)

@@ -114,3 +114,42 @@ def test_issue_15_4_cli_errors_name_the_field_never_the_value(service: Service, 
     assert typo.stderr.strip() == "error: settings: PREMIUM_CLAIMS_APIPORT: no such setting"
     wrong = claims(service, "list", env={"PREMIUM_CLAIMS_API_PORT": "nine"})
     assert "PREMIUM_CLAIMS_API_PORT:" in wrong.stderr and "nine" not in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_issue_15_2_and_6_fresh_policies_then_show_says_what_to_do_next(service: Service, tmp_path: Path) -> None:
+    """R-EL-1.2: `claims sample-policies` makes fresh copies good for a first claim; `claims show`
+    shows one time zone (labelled), the whole timeline, the next step with an example body, and
+    `claims step --by` records who took it (a step without anyone is refused)."""
+    prefix = unique_prefix()
+    made = claims(service, "sample-policies", "--prefix", prefix, "--count", "2", "--track", "B", "--load")
+    assert made.returncode == 0, made.stderr
+    assert f"{prefix}P000001  track B (a copy of sample P2026000002)" in made.stdout
+    report = sample_reports(prefix, datetime.now(UTC))["B"].model_copy(update={"policy_no": f"{prefix}P000001"})
+    path = tmp_path / "report.json"
+    path.write_text(report.model_dump_json())
+    assert claims(service, "report", str(path)).returncode == 0
+
+    deadline = time.monotonic() + 30
+    while True:
+        shown = claims(service, "show", report.report_no)
+        if "next: claims step" in shown.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    page = shown.stdout
+    assert "(times in China time, UTC+08:00)" in page, page
+    assert "track B TAKEN" in page
+    assert f"next: claims step {report.report_no} B accept_offer '{{\"accepted\": true}}' --by YOUR_CODE" in page, page
+    assert "+08:00" not in page.split("\n", 1)[1] and "T" not in "".join(
+        line.split()[0] for line in page.splitlines() if line.startswith("      2")
+    )
+
+    nobody = claims(service, "step", report.report_no, "B", "accept_offer", '{"accepted": true}')
+    assert nobody.returncode == 1 and "--by STAFF_CODE" in nobody.stderr
+    taken = claims(service, "step", report.report_no, "B", "accept_offer", '{"accepted": true}', "--by", "AG07")
+    assert taken.returncode == 0, taken.stderr
+    after = claims(service, "show", report.report_no).stdout
+    timeline = [line for line in after.splitlines() if line.startswith("      2")]
+    assert any(line.rstrip().endswith("offer_accepted AG07") for line in timeline), after
+    count = next(line for line in after.splitlines() if "timeline (" in line)
+    assert f"timeline ({len(timeline)} entries)" in count
+    assert "next: claims step" in after and "receive_documents" in after
