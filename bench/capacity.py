@@ -47,6 +47,7 @@ from temporalio.client import Client
 from activities import open_embedded
 from activities.core_system import CoreData
 from bench.bare import BarePlan
+from bench.progress import Progress
 from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
@@ -143,12 +144,13 @@ async def run_bare(client: Client, plan: BarePlan, workflow_id: str, task_queue:
     await handle.result()
 
 
-async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[Any]], what: str = "claims") -> list[Any]:
     gate = asyncio.Semaphore(limit)
+    progress = Progress(len(items), what)  # on a terminal only
 
     async def one(item: Any) -> Any:
         async with gate:
-            return await work(item)
+            return await progress.counted(work(item))
 
     return await asyncio.gather(*(one(i) for i in items))
 
@@ -282,7 +284,7 @@ async def throughput(claims: int, processes: int, concurrency: int, keep: bool, 
         await asyncio.sleep(2)
         plans = [(plan_of(cl, photo, single), f"bare-{prefix}-{i}") for i, cl in enumerate(batch)]
         began = time.monotonic()
-        await bounded(plans, concurrency, lambda p: run_bare(c.client, p[0], p[1], bare_tq))
+        await bounded(plans, concurrency, lambda p: run_bare(c.client, p[0], p[1], bare_tq), "bare claims")
         bare_s = time.monotonic() - began
         histories = await history_sizes(c.client, batch)
     per_s, bare_per_s = claims / claim_s, claims / bare_s
@@ -356,7 +358,7 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool) -> Row:
                 latencies.append(time.monotonic() - t0)
 
             began = time.monotonic()
-            await bounded(batch, concurrency, post)
+            await bounded(batch, concurrency, post, "reports posted")
             accept_s = time.monotonic() - began
         accepted = statuses[201] + statuses[200]
         print(f"surge: {dict(statuses)} in {accept_s:.1f} s; waiting for every claim's tracks to be decided", flush=True)
