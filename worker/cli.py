@@ -196,9 +196,9 @@ def ui_codec_steps(settings: Settings) -> list[str]:
     """The UI's codec set-up, the same steps as the README's (and the browser test's)."""
     endpoint = settings.codec.endpoint()
     return [
-        f"1. TOKEN=$(claims token --subject AG01 --role agent); sign in at {endpoint}/login with it",
+        f"1. claims token --subject AG01 --role agent   (a role that sees personal data); sign in at {endpoint}/login with it",
         f"2. in the UI (http://localhost:{settings.ui_port}) click the data-encoder icon at the top, choose",
-        f"   \"Use my browser setting\", keep {endpoint}, tick \"Include cross-origin credentials\", Apply",
+        f"   \"Use my browser setting\", keep {endpoint}, tick \"Include cross-origin credentials\", Apply; reload the page",
     ]
 
 
