@@ -24,7 +24,8 @@ async def test_issue_15_docs_and_redoc_list_the_operations_offline(tmp_path: Pat
     assert CHROMIUM.exists(), "chromium is missing: run scripts/ensure-chromium.sh (make test does)"
     app = create_app(None, store=FileStore(tmp_path / "files"), authenticator=LocalTokens(secrets.token_bytes(32)))
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    # log_config=None: uvicorn leaves this process's logging as it is (other tests read it)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     serving = asyncio.ensure_future(server.serve())
     while not server.started:
         await asyncio.sleep(0.05)
