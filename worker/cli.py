@@ -8,7 +8,7 @@
     claims report FILE              report a claim from a JSON report
     claims show REPORT_NO           the claim's state (tracks, waits, documents, payments)
     claims list [filters]           claims by stage, track, segment, branch, overdue, payment due
-    claims step REPORT_NO TRACK STEP [JSON]   record a human step on a track
+    claims step REPORT_NO TRACK STEP [JSON] [--by CODE]   record a human step on a track
     claims demo                     drive one claim of each track from report to callback
     claims sample-policies          fresh copies of the sample policies, each good for a first claim
     claims search-attributes        the commands that register the search attributes on a cluster
