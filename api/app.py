@@ -36,6 +36,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.store import FileStore, StoredFile, StoreRefused
 from api.calendar import calendar_router
+from api.docs import add_offline_docs
 from api.guard import Guard, Limits
 from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
 from api.steps import step_endpoint, step_summary
@@ -197,7 +198,10 @@ def create_app(
         summary="Premium-customer motor claims: report, take human steps, upload documents, read and list claims.",
         version="1",
         responses=ERRORS,
+        docs_url=None,  # /docs and /redoc on local assets (api/docs.py): nothing from a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
 
     # --- errors: one JSON shape, stable codes, nothing internal ---------------------------------
     @app.exception_handler(ApiError)

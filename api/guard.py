@@ -35,6 +35,7 @@ SIGN_OUT_PATH = "/operations/sign-out"
 PUBLIC_PATHS = frozenset(
     {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", SIGN_IN_PATH, SIGN_OUT_PATH}
 )
+PUBLIC_PREFIXES = ("/docs-assets/",)  # the docs pages' scripts and styles (api/docs.py)
 UPLOAD_PATH = "/files"
 MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the file in a multipart body
 
@@ -95,7 +96,7 @@ class Guard:
         self.buckets = TokenBuckets(limits.rate_per_minute, limits.rate_burst)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or scope["path"].startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,14 @@ from temporalio.client import Client
 from activities import open_embedded
 from activities.core_system import CoreData
 from bench.bare import BarePlan
+from bench.progress import Progress
 from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port, stop_process
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import environment_for_child
 from worker.client import connect, drive, report_claim, take_step
 from worker.devserver import start_dev_server, wait_until_ready
-from worker.scenarios import sample_reports, steps_for
+from worker.scenarios import fresh_policies, sample_reports, steps_for
 from worker.settings import Settings, load_settings
 from workflows.messages import TRACK_WORKFLOW_TYPES, ClaimView, track_workflow_id
 
@@ -62,9 +63,6 @@ PHOTO = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
-# The sample policy (data/sample/core.json) each track's claims are copied from, and the mix.
-TEMPLATES = {Track.AUTHORISATION: "P2026000001", Track.CREDIT: "P2026000002", Track.EXPERT_TEAM: "P2026000003",
-             Track.INJURY: "P2026000004"}
 MIX = {Track.AUTHORISATION: 3, Track.CREDIT: 4, Track.EXPERT_TEAM: 1, Track.INJURY: 2}
 
 FILL_BATCH = 500  # open claims are started this many at a time, each batch waiting before the next
@@ -91,22 +89,13 @@ def load_claims(data_dir: Path, tracks: list[Track], prefix: str) -> list[Claim]
     """One policy and customer per claim, copied from the sample policy of its track, and the
     sample report of that track on it."""
     sample = CoreData.model_validate_json(SAMPLE.read_text(encoding="utf-8"))
-    policies = {p.policy_no: p for p in sample.policies}
-    customers = {c.customer_id: c for c in sample.customers}
-    today, now = date.today(), datetime.now(UTC)
-    new_customers, new_policies, claims = [], [], []
-    for i, track in enumerate(tracks):
-        template = policies[TEMPLATES[track]]
-        cid, pno = f"{prefix}C{i:06d}", f"{prefix}P{i:06d}"
-        new_customers.append(customers[template.customer_id].model_copy(update={"customer_id": cid}))
-        new_policies.append(template.model_copy(update={
-            "policy_no": pno, "customer_id": cid,
-            "period_start": min(template.period_start, today - timedelta(days=30)),
-            "period_end": max(template.period_end, today + timedelta(days=300)),
-        }))
+    core = fresh_policies(sample, tracks, prefix, date.today())
+    now = datetime.now(UTC)
+    claims = []
+    for i, (track, policy) in enumerate(zip(tracks, core.policies, strict=True)):
         report = sample_reports(f"{prefix}{i:06d}", now)[track.value]
-        claims.append(Claim(report.model_copy(update={"report_no": f"{prefix}-{i:06d}", "policy_no": pno}), track))
-    open_embedded(data_dir).core.load(CoreData(customers=new_customers, policies=new_policies))
+        claims.append(Claim(report.model_copy(update={"report_no": f"{prefix}-{i:06d}", "policy_no": policy.policy_no}), track))
+    open_embedded(data_dir).core.load(core)
     return claims
 
 
@@ -160,12 +149,13 @@ async def run_bare(client: Client, plan: BarePlan, workflow_id: str, task_queue:
     await handle.result()
 
 
-async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[Any]], what: str = "claims") -> list[Any]:
     gate = asyncio.Semaphore(limit)
+    progress = Progress(len(items), what)  # on a terminal only
 
     async def one(item: Any) -> Any:
         async with gate:
-            return await work(item)
+            return await progress.counted(work(item))
 
     return await asyncio.gather(*(one(i) for i in items))
 
@@ -295,7 +285,7 @@ async def throughput(claims: int, processes: int, concurrency: int, keep: bool, 
         await asyncio.sleep(2)
         plans = [(plan_of(cl, photo, single, lookup_activity=single), f"bare-{prefix}-{i}") for i, cl in enumerate(batch)]
         began = time.monotonic()
-        await bounded(plans, concurrency, lambda p: run_bare(c.client, p[0], p[1], bare_tq))
+        await bounded(plans, concurrency, lambda p: run_bare(c.client, p[0], p[1], bare_tq), "bare claims")
         bare_s = time.monotonic() - began
         histories = await history_sizes(c.client, batch)
     per_s, bare_per_s = claims / claim_s, claims / bare_s
@@ -391,14 +381,13 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
 
             began = time.monotonic()
             gate = asyncio.Semaphore(concurrency)
+            progress = Progress(len(batch), "reports posted")  # on a terminal only
 
             async def paced(i: int, cl: Claim) -> None:
                 if rate:
                     await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
                 async with gate:
-                    await post(cl)
-                if progress_shown() and (i + 1) % 500 == 0:
-                    print(f"surge: {i + 1}/{reports} sent, {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
+                    await progress.counted(post(cl))
 
             await asyncio.gather(*(paced(i, cl) for i, cl in enumerate(batch)))
             accept_s = time.monotonic() - began
@@ -417,11 +406,6 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
                 max_ms=round(max(latencies) * 1000) if latencies else None,
                 all_decided_s=round(decided_s, 1), claims=claims_seen, tracks=tracks_seen,
                 lost=max(0, accepted - claims_seen), duplicated=max(0, claims_seen - accepted) + max(0, tracks_seen - accepted))
-
-
-def progress_shown() -> bool:
-    """Progress lines only on a terminal, so logs and CI stay clean."""
-    return sys.stderr.isatty()
 
 
 async def _all(client: Client, query: str, wanted: int) -> bool:

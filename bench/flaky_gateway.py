@@ -21,6 +21,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from bench.progress import Progress
 from bench.harness import (
     in_temp_cluster,
     Counts,
@@ -80,7 +81,8 @@ async def run(client: Client, address: str, work: Path, *, claims: int, declines
             async with limit:
                 return await finish(client, report, timeout=600)
 
-        results = await asyncio.gather(*(one(r) for r in reports))
+        progress = Progress(len(reports), "claims paid and closed")  # on a terminal only
+        results = await asyncio.gather(*(progress.counted(one(r)) for r in reports))
         views = {r.report_no: v for r, v in zip(reports, results)}
         counts = count(gateway.db, accounts, views)
         attempts = attempts_by_key(gateway.db)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from bench.progress import Progress
 from bench.harness import (
     in_temp_cluster,
     Counts,
@@ -73,16 +74,20 @@ async def run(client: Client, address: str, work: Path, *, claims: int, kills: i
                 await report_claim(client, report, task_queue)
                 await _drive(client, report, _steps(report)[0][:-1], 120)
 
-        await asyncio.gather(*(prepare(r) for r in reports))
+        prepared = Progress(len(reports), "claims up to the assessment")  # on a terminal only
+        await asyncio.gather(*(prepared.counted(prepare(r)) for r in reports))
 
         # assessments go in one by one while the killer works
+        assessed = Progress(len(reports), "claims assessed (paying while the worker is killed)")
+
         async def feed() -> None:
             for report in reports:
                 await _assess(client, report)
+                assessed.step(note=f"{done_kills} kills")
                 await asyncio.sleep(rng.uniform(0.0, 0.6))
 
-        feeder = asyncio.create_task(feed())
         done_kills = in_flight_kills = 0
+        feeder = asyncio.create_task(feed())
         while done_kills < kills:
             # a payment in flight at the gateway (a stalled one comes back within the 10 s heartbeat timeout)
             waited = 0.0
@@ -101,8 +106,9 @@ async def run(client: Client, address: str, work: Path, *, claims: int, kills: i
                 await asyncio.sleep(rng.uniform(1.0, 3.0))
         await feeder
         views = {}
+        closed = Progress(len(reports), "claims paid and closed")
         for report in reports:  # the last worker lives: every claim must now pay and close
-            views[report.report_no] = await finish(client, report, timeout=300)
+            views[report.report_no] = await closed.counted(finish(client, report, timeout=300))
         counts = count(gateway.db, accounts, views)
         counts.extra.update(kills=done_kills, kills_with_payment_in_flight=in_flight_kills,
                             worker_starts=worker.starts, seconds=round(time.monotonic() - began, 1))

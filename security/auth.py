@@ -144,8 +144,27 @@ class LocalTokens:
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("token expired") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"token refused: {exc}") from exc
+            raise Unauthenticated(f"token refused: {refusal(exc)}") from exc
         return _principal(claims, "roles", "sub")
+
+
+def refusal(exc: jwt.PyJWTError) -> str:
+    """Why a token was refused, for people (not PyJWT's parser messages, e.g. "Not enough segments")."""
+    if isinstance(exc, jwt.DecodeError) and not isinstance(exc, jwt.InvalidSignatureError):
+        return "it is not a staff token (a signed JWT: three dot-separated parts, as `claims token` prints)"
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "its signature does not match this service's signing key (issued by another service, or the key changed)"
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return "it was issued for another audience"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return "it was issued by another issuer"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"it lacks the {exc.claim!r} claim"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "it is not valid yet"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return "it is signed with an algorithm this service does not accept"
+    return "it is not a valid staff token"
 
 
 class OidcTokens:
@@ -174,7 +193,7 @@ class OidcTokens:
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("token expired") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"token refused: {exc}") from exc
+            raise Unauthenticated(f"token refused: {refusal(exc)}") from exc
         return _principal(claims, self._roles_claim, self._subject_claim)
 
 

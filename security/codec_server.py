@@ -9,9 +9,10 @@ Only staff get through: a signed staff token (security/auth.py) either as `Autho
 (the `temporal` CLI's --codec-auth, scripts) or, for the dev server's Web UI, which cannot attach a
 token, as an HttpOnly, SameSite=Lax cookie set by signing in once at /login with the token. The UI
 sends it when "Include cross-origin credentials" is on in its codec settings; localhost:8233 and
-localhost:8234 are the same site, so Lax lets it through. Any staff role may decode (operations
-reads claims, reading is its job); every call is logged with who, the namespace and how many
-payloads, never what they hold.
+localhost:8234 are the same site, so Lax lets it through. Only the roles that see personal data
+in the API's views may decode (DECODE_ROLES); assessor, operations and admin are refused (403),
+as the API masks for them. Every call is logged with who, the namespace and how many payloads,
+never what they hold.
 """
 
 from __future__ import annotations
@@ -40,13 +41,20 @@ from security.auth import (
 )
 from security.codec import CodecError, CodecSettings, EncryptionCodec
 from security.sign_in import SignIn, sign_in_router
+from security.permissions import FULL_PERSONAL_DATA, role_list
 from worker.serving import serve_until
 
 log = structlog.get_logger("premium_claims.codec_server")
 
 COOKIE = "premium_claims_codec"
-# Staff who may read decoded claims: every role (operations is read-only, and reading is what this does).
-DECODE_ROLES = frozenset(Role)
+# Staff who may read decoded claims: the roles that see personal data in full in the API's views
+# (security/permissions.FULL_PERSONAL_DATA). A decoded payload is the claim in clear, which the
+# API masks for assessor, operations and admin; so the codec server refuses them.
+DECODE_ROLES = FULL_PERSONAL_DATA
+NOT_DECODING = (
+    "claims are decoded only for the roles that see personal data in full: " + role_list(DECODE_ROLES)
+    + " (the API masks it for the others)"
+)
 SIGN_IN = SignIn(
     cookie=COOKIE,
     roles=DECODE_ROLES,
@@ -83,7 +91,7 @@ def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins:
         except AuthUnavailable as err:
             raise CodecServerError(503, "auth_unavailable", str(err)) from None
         if not principal.has_any(DECODE_ROLES):
-            raise CodecServerError(403, "forbidden", "the token carries no staff role")
+            raise CodecServerError(403, "forbidden", NOT_DECODING)
         return principal
 
     async def apply(request: Request, operation: str, fn: Callable[[Sequence[Payload]], Awaitable[list[Payload]]]) -> Response:

@@ -9,8 +9,9 @@
     claims show REPORT_NO           the claim's state (tracks, waits, documents, payments)
     claims list [filters]           claims by stage, track, segment, branch, overdue, payment due
     claims ops [--json]             the operations counts (tracks by stage, overdue, due, breaches)
-    claims step REPORT_NO TRACK STEP [JSON]   record a human step on a track
+    claims step REPORT_NO TRACK STEP [JSON] [--by CODE]   record a human step on a track
     claims demo                     drive one claim of each track from report to callback
+    claims sample-policies          fresh copies of the sample policies, each good for a first claim
     claims search-attributes        the commands that register the search attributes on a cluster
     claims codec-server             the codec server the Temporal UI decodes claims through
     claims token --subject S --role R   a staff token for the HTTP API (local mode)
@@ -38,23 +39,27 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
+from activities.core_system import CoreData
 from api.app import STAFF_CODE_RE
 from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
 from api.operations import PAGE_PATH as OPERATIONS_PATH, add_ops_command, cmd_ops
 from api.server import api_urls, app_from_settings, serve, temporal_ui_url
-from domain.models import ReportSubmission, Segment, Track
+from domain.models import Report, ReportSubmission, Segment, Track
 from security.codec import CodecError
 from security.codec_server import codec_app_from_settings, serve_codec_server
-from worker.client import claim_state, connect, data_converter_for, drive, report_claim, take_step
+from worker.client import TrackNotTaken, claim_state, connect, data_converter_for, drive, report_claim, take_step
 from worker.devserver import start_dev_server, wait_until_ready
 from worker.logging import configure_logging
 from worker.main import build_worker, run_until_signalled
-from worker.scenarios import sample_reports, steps_for
+from worker.ports import PortInUse, check_free
+from worker.scenarios import SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
 from worker.search_attributes import operator_commands, register
 from worker.telemetry import runtime_with_prometheus
-from worker.settings import Settings, load_settings
+from worker.errors import field_errors
+from worker.show import print_answer, print_claim
+from worker.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from security.auth import Role, local_tokens
-from workflows.messages import ClaimView, ReportAnswer, Stage, claim_workflow_id
+from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 
 log = structlog.get_logger("premium_claims")
 
@@ -63,6 +68,26 @@ DEMO_PHOTO = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
 )
+
+
+def load_sample_core(settings: Settings) -> CoreData:
+    return CoreData.model_validate_json(settings.sample_core_data.read_bytes())
+
+
+def cmd_sample_policies(settings: Settings, prefix: str, count: int, tracks: list[Track], load: bool) -> None:
+    """`count` fresh copies of the sample policies (worker.scenarios.fresh_policies), printed as a
+    core-system file or loaded."""
+    if not 0 < count <= 10_000:
+        raise ValueError("--count must be between 1 and 10000")
+    chosen = [tracks[i % len(tracks)] for i in range(count)]
+    core = fresh_policies(load_sample_core(settings), chosen, prefix, datetime.now(UTC).date())
+    if not load:
+        print(core.model_dump_json(indent=2))
+        return
+    stats = open_embedded(settings.data_dir).core.load(core)
+    for track, policy in zip(chosen, core.policies, strict=True):
+        print(f"{policy.policy_no}  track {track.value} (a copy of sample {SAMPLE_POLICIES[track]})")
+    print(f"loaded: {stats.model_dump()}")
 
 
 def load_core(settings: Settings, path: Path) -> None:
@@ -118,6 +143,7 @@ def progress(message: str) -> None:
 
 
 async def cmd_run(settings: Settings) -> None:
+    check_free(settings)  # never "ready" on a server left behind by an earlier run
     started = time.monotonic()
     progress(f"Starting the Temporal dev server (data in {settings.data_dir})… ")
     server = start_dev_server(
@@ -141,8 +167,11 @@ async def cmd_run(settings: Settings) -> None:
             print("API tokens:    claims token --subject AG01 --role agent   (send as Authorization: Bearer …)")
         print(f"Temporal UI:   http://localhost:{settings.ui_port}")
         print(f"Operations:    {base}{OPERATIONS_PATH}  (staff sign in at {base}{OPERATIONS_PATH}/sign-in; `claims ops` in a terminal)")
-        print(f"Codec server:  {settings.codec.endpoint()}  (staff sign in at {settings.codec.endpoint()}/login to read claims in the UI)")
+        print(f"Codec server:  {settings.codec.endpoint()}  (to read claims in the UI: README, *Reading claims in the Temporal UI*)")
+        for line in ui_codec_steps(settings):
+            print(f"               {line}")
         print(f"Temporal gRPC: {address} (namespace {settings.namespace}, task queue {settings.task_queue})")
+        print(f"Other shells:  {exports(settings)}")
         if settings.metrics_bind:
             print(f"Metrics:       http://{settings.metrics_bind}/metrics")
         print(f"Data:          {settings.data_dir}")
@@ -153,43 +182,45 @@ async def cmd_run(settings: Settings) -> None:
         server.wait(timeout=30)
 
 
-def print_claim(view: ClaimView, as_json: bool) -> None:
-    if as_json:
-        print(view.model_dump_json(indent=2))
-        return
-    print(f"Report {view.report_no}   stage: {view.stage.value}{'   OVERDUE' if view.overdue else ''}")
-    if view.refusal:
-        print(f"  {view.refusal}")
-    if view.decision:
-        tag = view.decision.tag
-        print(f"  tag: {'recognised' if tag.recognised else 'unrecognised'}   segments: "
-              f"{', '.join(s.value for s in view.decision.segments) or 'none'}")
-        for failed in view.decision.eligibility.failed:
-            print(f"  not eligible ({failed.rule}): {failed.reason}")
-        for t in view.decision.tracks:
-            print(f"  track {t.track.value} {'TAKEN' if t.applies else 'not taken'}: {t.reason}")
-    for track, tv in view.tracks.items():
-        print(f"\n  [{track.value}] {track.title}: {tv.stage.value}{'  OVERDUE' if tv.overdue else ''}")
-        if tv.waiting:
-            due = tv.waiting.due_at.isoformat() if tv.waiting.due_at else "no deadline"
-            print(f"    waiting for {tv.waiting.from_whom} by {due} ({tv.waiting.rule})")
-        if tv.documents_missing:
-            print(f"    documents missing: {', '.join(d.value for d in tv.documents_missing)}")
-        if tv.payment:
-            p = tv.payment
-            state = f"paid {p.paid_at.isoformat()} ({p.payment_id})" if p.paid_at else "not paid"
-            met = "" if p.deadline_met is None else ("  deadline met" if p.deadline_met else "  DEADLINE MISSED")
-            print(f"    payment {p.amount} CNY due {p.due_at.isoformat()} ({p.rule}): {state}{met}")
-        for entry in tv.timeline[-5:]:
-            print(f"    {entry.at:%Y-%m-%d %H:%M:%S} {entry.step} {entry.by or ''} {entry.detail}")
+# The settings another `claims` command needs to reach this run (same server, same keys and data).
+SHELL_SETTINGS = ("data_dir", "dev_server_port", "api_port", "ui_port")
+
+
+def exports(settings: Settings) -> str:
+    """What to export in another shell so its `claims` commands reach this run (not :7233)."""
+    defaults = Settings()
+    moved = [f"{ENV_PREFIX}{name.upper()}={getattr(settings, name)}" for name in SHELL_SETTINGS
+             if getattr(settings, name) != getattr(defaults, name)]
+    if settings.codec.port != defaults.codec.port:
+        moved.append(f"{ENV_PREFIX}CODEC__PORT={settings.codec.port}")
+    return f"export {' '.join(moved)}" if moved else "nothing to export (default ports and data folder)"
+
+
+def ui_codec_steps(settings: Settings) -> list[str]:
+    """The UI's codec set-up, the same steps as the README's (and the browser test's)."""
+    endpoint = settings.codec.endpoint()
+    return [
+        f"1. claims token --subject AG01 --role agent   (a role that sees personal data); sign in at {endpoint}/login with it",
+        f"2. in the UI (http://localhost:{settings.ui_port}) click the data-encoder icon at the top, choose",
+        f"   \"Use my browser setting\", keep {endpoint}, tick \"Include cross-origin credentials\", Apply; reload the page",
+    ]
 
 
 async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
-    """Report one claim per track and take every human step, printing progress as it goes."""
-    stored = open_embedded(settings.data_dir).store.put(DEMO_PHOTO, "image/png")
+    """Report one claim per track and take every human step, printing progress as it goes.
+
+    Each claim is on its own fresh copy of its track's sample policy (`<prefix>-P00000N`), so a
+    new prefix always finds first claims (R-EL-1.2) and the sample policies stay unused."""
+    systems = open_embedded(settings.data_dir)
+    stored = systems.store.put(DEMO_PHOTO, "image/png")
+    tracks = list(Track)
+    core = fresh_policies(load_sample_core(settings), tracks, f"{prefix}-", datetime.now(UTC).date())
+    systems.core.load(core)
     samples = sample_reports(prefix, datetime.now(UTC))
-    for code, report in samples.items():
-        track = Track(code)
+    for track, policy in zip(tracks, core.policies, strict=True):
+        code = track.value
+        report = samples[code].model_copy(update={"policy_no": policy.policy_no})
+        print(f"[{code}] policy {policy.policy_no} (a fresh copy of sample {SAMPLE_POLICIES[track]})")
         _, started = await report_claim(client, report, settings.task_queue)
         print(f"[{code}] report {report.report_no}: {'claim started' if started else 'claim already exists (R-X-2)'}")
         if not started:
@@ -231,8 +262,11 @@ def print_page(page: ClaimPage, as_json: bool) -> None:
         print(f"\nmore: --page-token {page.next_page_token}")
 
 
-async def cmd_report(settings: Settings, client: Client, path: Path, as_json: bool) -> None:
-    report = ReportSubmission.model_validate_json(path.read_text(encoding="utf-8")).to_report()
+def read_report(path: Path) -> Report:
+    return ReportSubmission.model_validate_json(path.read_text(encoding="utf-8")).to_report()
+
+
+async def cmd_report(settings: Settings, client: Client, report: Report, as_json: bool) -> None:
     answer, handle = await report_with_decision(client, report, settings.task_queue, settings.report_answer_seconds)
     if as_json:
         body = answer.model_dump(mode="json") if answer else {"report_no": report.report_no, "created": True}
@@ -241,23 +275,6 @@ async def cmd_report(settings: Settings, client: Client, path: Path, as_json: bo
         print(f"{handle.id}: recorded; the decision is not ready yet: claims show {report.report_no}")
     else:
         print_answer(handle.id, answer)
-
-
-def print_answer(workflow_id: str, answer: ReportAnswer) -> None:
-    """The decision as the agent tells it on the phone (R-ID-2, R-EL-1)."""
-    print(f"{workflow_id}: {'started' if answer.created else 'already reported (R-X-2), same claim'}"
-          f"   stage: {answer.stage.value}")
-    decision = answer.decision
-    if decision is None:
-        return
-    tag = decision.tag
-    print(f"  tag: {'recognised' if tag.recognised else 'unrecognised'}   segments: "
-          f"{', '.join(s.value for s in decision.segments) or 'none'}")
-    for failed in decision.eligibility.failed:
-        print(f"  not eligible ({failed.rule}): {failed.reason}")
-    for t in decision.tracks:
-        nxt = f"  -> next: {answer.next_stages[t.track].value}" if t.track in answer.next_stages else ""
-        print(f"  track {t.track.value} {'TAKEN' if t.applies else 'not taken'}: {t.reason}{nxt}")
 
 
 async def cmd_list(client: Client, args: argparse.Namespace) -> None:
@@ -306,6 +323,12 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     sub.add_parser("api", help="the HTTP API alone")
     for name in ("load-policies", "load-core"):
         sub.add_parser(name, help="load customers and policies (shape: data/sample/core.json)").add_argument("file", type=Path)
+    sp = sub.add_parser("sample-policies", help="fresh copies of the sample policies, each good for a first claim (R-EL-1.2)")
+    sp.add_argument("--prefix", required=True, help="numbers <prefix>C000000 (customers) and <prefix>P000000 (policies)")
+    sp.add_argument("--count", type=int, default=4, help="how many (default 4)")
+    sp.add_argument("--track", choices=[t.value for t in Track], action="append",
+                    help="the track each is a copy for, repeat to mix (default A, B, C, D in turn)")
+    sp.add_argument("--load", action="store_true", help="load them now (else print the file, shape data/sample/core.json)")
     up = sub.add_parser("upload", help="put a photo or document in the store")
     up.add_argument("file", type=Path)
     up.add_argument("--type", help="content type (default: from the file name)")
@@ -315,7 +338,11 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="one claim")
     show.add_argument("report_no")
     show.add_argument("--json", action="store_true")
-    ls = sub.add_parser("list", help="claims by search attributes")
+    ls = sub.add_parser(
+        "list", help="claims by search attributes", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"stages: {', '.join(s.value for s in Stage)}\nsegments: {', '.join(s.value for s in Segment)}\n"
+        f"tracks: {', '.join(f'{t.value} ({t.title})' for t in Track)}",
+    )
     ls.add_argument("--stage", type=Stage, choices=list(Stage), metavar="STAGE")
     ls.add_argument("--track", type=Track, choices=list(Track), metavar="A|B|C|D")
     ls.add_argument("--segment", type=Segment, choices=list(Segment), metavar="SEGMENT")
@@ -327,11 +354,16 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     ls.add_argument("--page-size", type=int, default=50)
     ls.add_argument("--page-token")
     ls.add_argument("--json", action="store_true")
-    step = sub.add_parser("step", help="record a human step on a track")
+    step = sub.add_parser(
+        "step", help="record a human step on a track", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="steps (update names; `claims show` prints the next one with an example body):\n  "
+        + "\n  ".join(sorted(STEP_MODELS)),
+    )
     step.add_argument("report_no")
-    step.add_argument("track", choices=[t.value for t in Track])
-    step.add_argument("step")
+    step.add_argument("track", choices=[t.value for t in Track], help="A, B, C or D")
+    step.add_argument("step", metavar="STEP", help="the step's name (listed below)")
     step.add_argument("payload", nargs="?", default="{}", help="the step as JSON")
+    step.add_argument("--by", help="your staff code, recorded in the timeline (default: setting staff_code)")
     demo = sub.add_parser("demo", help="one claim of each track, every step")
     demo.add_argument("--prefix", default="DEMO2026", help="report number prefix (same prefix: same claims)")
     sub.add_parser("codec-server", help="the codec server alone (the Temporal UI decodes claims through it)")
@@ -350,7 +382,11 @@ def main(argv: list[str] | None = None) -> None:
     prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "claims"
     args = build_parser(prog if prog in ("claims", "premium-claims") else "claims").parse_args(argv)
 
-    settings = load_settings(args.settings)
+    try:
+        settings = load_settings(args.settings)
+    except (SettingsError, FileNotFoundError) as err:  # names the variable, never its value
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
     configure_logging(settings.log_format, settings.log_level)
     error = None
     try:
@@ -359,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     except WorkflowUpdateFailedError as err:
         error = f"refused: {err.cause}"
-    except (ReportConflict, ReportRefused) as err:
+    except (ReportConflict, ReportRefused, TrackNotTaken) as err:
         error = f"refused: {err}"
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
@@ -368,9 +404,9 @@ def main(argv: list[str] | None = None) -> None:
             error = f"Temporal refused the call: {err.message} (register them: claims search-attributes --apply)"
         else:
             error = f"Temporal refused the call: {err.message}"
-    except ValidationError as err:
-        error = f"invalid input: {err}"
-    except (ValueError, FileNotFoundError, CodecError) as err:  # CodecError: names the missing key
+    except ValidationError as err:  # by field, never the value (a report's fields are personal data)
+        error = f"invalid input ({err.title}): {field_errors(err.errors())}"
+    except (ValueError, FileNotFoundError, CodecError, PortInUse) as err:  # CodecError: names the missing key
         error = f"error: {err}"
     except RuntimeError as err:
         if "client connect" not in str(err):
@@ -392,6 +428,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         return await cmd_run(settings)
     if args.command in ("load-core", "load-policies"):
         return load_core(settings, args.file)
+    if args.command == "sample-policies":
+        return cmd_sample_policies(settings, args.prefix, args.count, [Track(t) for t in args.track or Track], args.load)
     if args.command == "upload":
         content_type = args.type or mimetypes.guess_type(args.file.name)[0] or "application/octet-stream"
         stored = open_embedded(settings.data_dir).store.put(args.file.read_bytes(), content_type)
@@ -413,15 +451,24 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "codec-server":
         print(f"Codec server: {settings.codec.endpoint()} (sign in at /login)", flush=True)
         return await serve_codec_server(settings.codec, codec_app(settings))
+    report = read_report(args.file) if args.command == "report" else None  # checked before Temporal is asked
     client = await connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings))
-    if args.command == "report":
-        await cmd_report(settings, client, args.file, args.json)
+    if report is not None:
+        await cmd_report(settings, client, report, args.json)
     elif args.command == "show":
         print_claim(await claim_state(client, args.report_no), args.json)
     elif args.command == "list":
         await cmd_list(client, args)
     elif args.command == "step":
-        view = await take_step(client, args.report_no, Track(args.track), args.step, json.loads(args.payload))
+        payload = json.loads(args.payload)
+        if not isinstance(payload, dict):
+            raise ValueError("the step's JSON must be an object, e.g. '{\"accepted\": true}'")
+        by = payload.get("by") or args.by or settings.staff_code
+        if not by:
+            raise ValueError(f"say who takes the step: --by STAFF_CODE, or set {ENV_PREFIX}STAFF_CODE (it goes in the timeline)")
+        if args.by and payload.get("by") not in (None, args.by):
+            raise ValueError(f"the body says \"by\": {payload['by']!r} but --by is {args.by!r}")
+        view = await take_step(client, args.report_no, Track(args.track), args.step, {**payload, "by": by})
         print(f"recorded; track {view.track.value} is now at {view.stage.value}")
     elif args.command == "demo":
         await cmd_demo(settings, client, args.prefix)

@@ -231,6 +231,35 @@ async def take_step(client: Client, report_no: str, track: Track, step: str, pay
     return await handle.execute_update(step, payload, result_type=TrackView)
 
 
+class TrackNotTaken(Exception):
+    """The claim decided without this track: waiting for the track would never end."""
+
+    def __init__(self, report_no: str, track: Track, view: ClaimView) -> None:
+        self.report_no, self.track, self.view = report_no, track, view
+        decided = next((d for d in view.decision.tracks if d.track == track), None) if view.decision else None
+        why = decided.reason if decided else (view.refusal or "the claim made no decision")
+        failed = "; ".join(f"{f.rule} {f.reason}" for f in view.decision.eligibility.failed) if view.decision else ""
+        super().__init__(
+            f"track {track.value} of {report_no} was not taken (claim stage {view.stage.value}): {why}"
+            + (f" [not eligible: {failed}]" if failed else "")
+        )
+
+
+async def track_not_taken(client: Client, report_no: str, track: Track) -> TrackNotTaken | bool:
+    """While a track's workflow is not there: TrackNotTaken if its claim has decided without it,
+    True if the claim took it (its start is on the way), False if the claim is still deciding."""
+    claim = client.get_workflow_handle(claim_workflow_id(report_no))
+    stage = (await claim.describe(rpc_timeout=QUERY_TIMEOUT)).typed_search_attributes.get(search_attributes.CLAIM_STAGE)
+    if stage in (None, Stage.DECIDING.value):
+        return False
+    view = await claim.query("state", result_type=ClaimView, rpc_timeout=QUERY_TIMEOUT)
+    if view.decision is None and view.stage == Stage.DECIDING:
+        return False
+    if view.decision is not None and any(d.track == track for d in view.decision.applying()):
+        return True
+    return TrackNotTaken(report_no, track, view)
+
+
 PACE = (0.1, 0.5)  # seconds: the first look again, and the longest pause between looks
 
 
@@ -244,11 +273,16 @@ async def wait_for_stage(
 
     A track that indexes itself shows its stage in its search attributes, which the server
     answers from the workflow's own record (describe) without waking the worker; the track is
-    queried for its view only once that stage is there (older tracks are queried every time)."""
+    queried for its view only once that stage is there (older tracks are queried every time).
+
+    While the track's workflow is not there, its claim is asked (describe, then one query once it
+    has decided) whether it took the track: a track the claim did not take raises TrackNotTaken
+    at once, with the claim's decision, instead of waiting out the timeout."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     handle = client.get_workflow_handle(track_workflow_id(report_no, track))
     seen: str | None = None
+    taken = False  # the claim has been seen to take the track
     pause, longest = pace
     while True:
         try:
@@ -264,6 +298,16 @@ async def wait_for_stage(
         except RPCError as err:  # not started yet, or too busy to answer in time: look again
             if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
                 raise
+            if err.status == RPCStatusCode.NOT_FOUND and not taken:
+                try:
+                    answer = await track_not_taken(client, report_no, track)
+                except RPCError as claim_err:  # the claim itself not started yet, or busy
+                    if claim_err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+                        raise
+                    answer = False
+                if isinstance(answer, TrackNotTaken):
+                    raise answer from None
+                taken = answer
         if loop.time() > deadline:
             raise TimeoutError(f"track {track.value} of {report_no} did not reach {stage.value}; it is at {seen or 'not started'}")
         await asyncio.sleep(pause)

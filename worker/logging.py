@@ -15,6 +15,7 @@ every handler, whichever formatter it has, only ever sees masked text.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -150,12 +151,14 @@ class MaskingFilter(logging.Filter):
 
 
 def configure_logging(fmt: str = "console", level: str = "INFO", *, stream: TextIO | None = None) -> None:
-    """structlog and stdlib logging for the process; `stream` (default stdout/stderr) is for tests."""
+    """structlog and stdlib logging for the process, on stderr (stdout is the commands' results,
+    e.g. `TOKEN=$(claims token …)`); colour only when that stream is a terminal. `stream` is for tests."""
+    out = stream or sys.stderr
     renderer: Callable[..., Any] = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if fmt == "json"
         # plain tracebacks: a rich one could print local variables, i.e. personal data
-        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback, colors=_is_terminal(out))
     )
     structlog.configure(
         processors=[
@@ -167,11 +170,18 @@ def configure_logging(fmt: str = "console", level: str = "INFO", *, stream: Text
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=True,
     )
     install_record_masking()
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=stream)
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=out)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream
+        return False

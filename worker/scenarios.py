@@ -6,10 +6,12 @@ steps, so what the README shows is what the tests check.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from activities.core_system import CoreData
 from domain.documents import required_documents
 from domain.models import AccidentKind, DocumentChannel, Report, Track
 from workflows.messages import ContactKind, ExpertRole, Stage
@@ -17,6 +19,36 @@ from workflows.messages import ContactKind, ExpertRole, Stage
 # (the stage the track must have reached, the update, its payload)
 StepList = list[tuple[Stage, str, dict[str, Any]]]
 S = Stage
+
+
+# The sample policy (data/sample/core.json) each track's sample report is made on, and why it
+# takes that track (README, *Sample data*).
+SAMPLE_POLICIES = {
+    Track.AUTHORISATION: "P2026000001",  # claim-free 3 years, all coverages; single-party at the scene
+    Track.CREDIT: "P2026000002",  # claim-free 3 years (2020 reform); single-party, not at the scene, <= 3000
+    Track.EXPERT_TEAM: "P2026000003",  # a new car (first registered at the period's start); loss >= 50,000
+    Track.INJURY: "P2026000004",  # premium female customer; an injury reported at the scene
+}
+
+
+def fresh_policies(sample: CoreData, tracks: Sequence[Track], prefix: str, today: date) -> CoreData:
+    """One new customer and policy per entry of `tracks`, each a copy of that track's sample
+    policy and its customer under new numbers (`<prefix>C000000`, `<prefix>P000000`, …), its
+    period covering `today`. A claim on a fresh copy is the first in its period (R-EL-1.2), so it
+    takes its track as the sample did once: loading the same copies again changes nothing."""
+    policies = {p.policy_no: p for p in sample.policies}
+    customers = {c.customer_id: c for c in sample.customers}
+    new_customers, new_policies = [], []
+    for i, track in enumerate(tracks):
+        template = policies[SAMPLE_POLICIES[track]]
+        cid, pno = f"{prefix}C{i:06d}", f"{prefix}P{i:06d}"
+        new_customers.append(customers[template.customer_id].model_copy(update={"customer_id": cid}))
+        new_policies.append(template.model_copy(update={
+            "policy_no": pno, "customer_id": cid,
+            "period_start": min(template.period_start, today - timedelta(days=30)),
+            "period_end": max(template.period_end, today + timedelta(days=300)),
+        }))
+    return CoreData(customers=new_customers, policies=new_policies)
 
 
 def sample_reports(prefix: str, reported_at: datetime) -> dict[str, Report]:

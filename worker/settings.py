@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.rules import CalendarSettings, RuleSettings
 from security.auth import AuthSettings
 from security.codec import CodecSettings
+from worker.errors import field_errors
 
 ENV_PREFIX = "PREMIUM_CLAIMS_"
 EMBEDDED_SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal"}
@@ -47,6 +48,8 @@ class Settings(BaseModel):
     dev_server_sqlite_pragmas: dict[str, str] = Field(default_factory=lambda: dict(EMBEDDED_SQLITE_PRAGMAS))
     ui_port: int = 8233
     temporal_ui_url: str | None = None  # the UI as browsers reach it; None: http://localhost:<ui_port>
+    # who takes the steps of `claims step` when neither the body nor --by says (their timeline's "by")
+    staff_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     max_cached_workflows: int = Field(default=1000, ge=0)
@@ -78,6 +81,13 @@ class Settings(BaseModel):
         if bad:
             raise ValueError(f"SQLite pragma {', '.join(bad)}: a value is a word or a number")
         return {k: str(v).lower() for k, v in pragmas.items()}
+    @model_validator(mode="after")
+    def _address_follows_the_dev_server(self) -> Settings:
+        """Unset, the client's address is the dev server's port on this machine, so every `claims`
+        command in a shell that moved `dev_server_port` talks to that server, not to :7233."""
+        if "temporal_address" not in self.model_fields_set and "dev_server_port" in self.model_fields_set:
+            self.temporal_address = f"localhost:{self.dev_server_port}"
+        return self
 
     def current_rules(self) -> RuleSettings:
         """The business rules with today's calendar overrides file applied."""
@@ -102,6 +112,10 @@ def load_calendar_overrides(path: Path, base: CalendarSettings) -> CalendarSetti
     )
 
 
+class SettingsError(ValueError):
+    """Settings that do not validate: each problem named by the variable (or file key) that set it."""
+
+
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     if path is None and environ.get(ENV_PREFIX + "SETTINGS"):
@@ -111,6 +125,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     data: dict[str, Any] = {}
     if path is not None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    from_env: dict[tuple[str, ...], str] = {}
     for key, value in environ.items():
         if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "SETTINGS":
             continue
@@ -119,4 +134,16 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
-    return Settings.model_validate(data)
+        from_env[(*parents, leaf)] = key
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+
+        def name(loc: tuple[Any, ...]) -> str:
+            keys = tuple(str(p) for p in loc)
+            for n in range(len(keys), 0, -1):  # the variable that set this value or its parent
+                if keys[:n] in from_env:
+                    return from_env[keys[:n]]
+            return f"{'.'.join(keys)} in {path}" if path else ENV_PREFIX + "__".join(keys).upper()
+
+        raise SettingsError(f"settings: {field_errors(err.errors(), name)}") from None

@@ -17,6 +17,7 @@ import pytest_asyncio
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
+from security.permissions import FULL_PERSONAL_DATA
 from security.auth import AuthSettings, Role, local_tokens
 from security.codec import ENCODING, KEY_ID_METADATA, CodecSettings, EncryptionCodec
 from security.codec_server import COOKIE, codec_app_from_settings
@@ -45,7 +46,7 @@ class Env:
         self.tokens = local_tokens(AuthSettings(), data_dir)
 
     def token(self, roles: set[Role] | None = None, ttl: timedelta | None = None) -> str:
-        return self.tokens.issue("S100", {Role.OPERATIONS} if roles is None else roles, ttl)
+        return self.tokens.issue("S100", {Role.AGENT} if roles is None else roles, ttl)
 
 
 @pytest_asyncio.fixture
@@ -93,7 +94,7 @@ async def test_issue_5_refuses_a_bad_an_expired_or_a_foreign_token(codec_env: En
 
 
 async def test_issue_5_staff_encode_then_decode_round_trips(codec_env: Env) -> None:
-    """Any staff role may read (operations is read-only, and reading is what decoding is)."""
+    """A role that sees personal data (here the agent) reads claims decoded."""
     headers = {"Authorization": f"Bearer {codec_env.token()}", "X-Namespace": "default"}
     encoded = await codec_env.http.post("/encode", json=CLEAR, headers=headers)
     assert encoded.status_code == 200, encoded.text
@@ -107,6 +108,21 @@ async def test_issue_5_staff_encode_then_decode_round_trips(codec_env: Env) -> N
     assert decoded.headers["cache-control"] == "no-store"
     # payloads in clear (written before encryption) come back unchanged
     assert (await codec_env.http.post("/decode", json=CLEAR, headers=headers)).json() == CLEAR
+
+
+@pytest.mark.parametrize("role", sorted(set(Role) - FULL_PERSONAL_DATA))
+async def test_issue_15_roles_the_api_masks_for_get_no_decoded_claim(codec_env: Env, role: Role) -> None:
+    """Issue 15.8: the API masks personal data for assessor, operations and admin, so the codec
+    server decodes nothing for them (403) and will not sign them in; every other role may."""
+    sealed = (await codec_env.http.post("/encode", json=CLEAR, headers={"Authorization": f"Bearer {codec_env.token()}"})).json()
+    refused = await codec_env.http.post("/decode", json=sealed, headers={"Authorization": f"Bearer {codec_env.token({role})}"})
+    assert refused.status_code == 403 and error_of(refused)["code"] == "forbidden"
+    assert SECRET_MOBILE not in refused.text
+    login = await codec_env.http.post("/login", data={"token": codec_env.token({role})}, headers={"Origin": "http://localhost:8234"})
+    assert login.status_code == 403 and COOKIE not in login.cookies
+    for allowed in FULL_PERSONAL_DATA:
+        ok = await codec_env.http.post("/decode", json=sealed, headers={"Authorization": f"Bearer {codec_env.token({allowed, role})}"})
+        assert ok.status_code == 200 and ok.json() == CLEAR, allowed
 
 
 async def test_issue_5_a_payload_under_an_unknown_key_is_named_not_shown(codec_env: Env) -> None:

@@ -117,7 +117,7 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
         assert leaks(json.dumps(attributes, default=str, ensure_ascii=False).encode(), values) == []
 
     # --- authorised staff do see them: the codec server, and the CLI through it ------------------
-    staff = local_tokens(service.settings.auth, data_dir).issue("OP01", {Role.OPERATIONS})
+    staff = local_tokens(service.settings.auth, data_dir).issue("SU01", {Role.SUPERVISOR})  # sees personal data
     claim_b = claim_workflow_id(reports["B"].report_no)
     start = json.loads(temporal(service, "workflow", "show", "-w", claim_b, "--no-json-shorthand-payloads"))
     started_input = start["events"][0]["workflowExecutionStartedEventAttributes"]["input"]
@@ -126,6 +126,9 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
     clear_input = base64.b64decode(decoded.json()["payloads"][0]["data"]).decode()
     assert reports["B"].reporter_phone in clear_input and reports["B"].payee_account in clear_input
     assert httpx.post(f"{service.codec}/decode", json=started_input, timeout=10).status_code == 401
+    operations = local_tokens(service.settings.auth, data_dir).issue("OP01", {Role.OPERATIONS})  # the API masks for it
+    refused = httpx.post(f"{service.codec}/decode", json=started_input, headers={"Authorization": f"Bearer {operations}"}, timeout=10)
+    assert refused.status_code == 403 and reports["B"].reporter_phone not in refused.text
     through_codec = subprocess.run(
         [temporal_binary(), "workflow", "show", "-w", claim_b, "--address", service.address, "--output", "json",
          "--disable-config-file", "--disable-config-env",

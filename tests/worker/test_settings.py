@@ -8,13 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.rules import RulesActivities
 from domain.calendar import WorkingCalendar
 from domain.contracts import LoadRulesInput
-from worker.settings import load_settings
+from worker.settings import SettingsError, load_settings
 
 
 def test_file_then_environment_override_defaults(tmp_path: Path) -> None:
@@ -30,10 +29,25 @@ def test_file_then_environment_override_defaults(tmp_path: Path) -> None:
 
 
 def test_bad_setting_is_refused_with_its_name(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="small_claim_own_max"):
+    """Issue 15.4: a settings error names the variable that set it, never its value."""
+    with pytest.raises(SettingsError, match="PREMIUM_CLAIMS_RULES__THRESHOLDS__SMALL_CLAIM_OWN_MAX: ") as bad:
         load_settings(None, {"PREMIUM_CLAIMS_RULES__THRESHOLDS__SMALL_CLAIM_OWN_MAX": "lots"})
-    with pytest.raises(ValidationError, match="unknown_thing"):
+    assert "lots" not in str(bad.value)
+    with pytest.raises(SettingsError, match="PREMIUM_CLAIMS_UNKNOWN_THING: no such setting"):
         load_settings(None, {"PREMIUM_CLAIMS_UNKNOWN_THING": "1"})
+    settings_file = tmp_path / "settings.toml"
+    settings_file.write_text('api_port = "nine"\n')
+    with pytest.raises(SettingsError, match=f"api_port in {settings_file}: ") as in_file:
+        load_settings(settings_file, {})
+    assert "nine" not in str(in_file.value)
+
+
+def test_issue_15_5_the_client_address_follows_the_dev_server_port() -> None:
+    """Moving the dev server's port moves every command's address, unless the address is set."""
+    assert load_settings(None, {}).temporal_address == "localhost:7233"
+    assert load_settings(None, {"PREMIUM_CLAIMS_DEV_SERVER_PORT": "15233"}).temporal_address == "localhost:15233"
+    both = {"PREMIUM_CLAIMS_DEV_SERVER_PORT": "15233", "PREMIUM_CLAIMS_TEMPORAL_ADDRESS": "temporal.prod:7233"}
+    assert load_settings(None, both).temporal_address == "temporal.prod:7233"
 
 
 async def test_calendar_override_file_reaches_the_next_claim_without_restart(tmp_path: Path) -> None:
