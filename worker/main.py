@@ -31,7 +31,7 @@ WORKFLOWS = [
 ]
 
 # Deterministic modules the workflows use, imported once instead of once per workflow run.
-PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "holidays", "domain")
+PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "holidays", "domain", "workflows")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

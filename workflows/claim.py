@@ -102,8 +102,10 @@ class ClaimWorkflow:
 
     @workflow.run
     async def run(self, input: ClaimInput) -> ClaimView:
-        self._current = workflow.patched(TRACK_INDEX_PATCH)
-        self._answering = self._current and workflow.patched(DECISION_PATCH)
+        # New runs record one marker (DECISION_PATCH holds TRACK_INDEX_PATCH's path, as each marker
+        # costs two history events and a visibility write); runs from before it replay theirs.
+        self._answering = workflow.patched(DECISION_PATCH)
+        self._current = self._answering or workflow.patched(TRACK_INDEX_PATCH)
         self._holding_index = self._answering
         report = input.report
         self._report = report

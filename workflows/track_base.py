@@ -212,8 +212,10 @@ class TrackWorkflow:
 
     # --- the shape of every track ---------------------------------------------------------------
     async def _run(self, input: TrackInput) -> TrackView:
-        self._current = workflow.patched(TRACK_INDEX_PATCH)
-        self._operations_index = self._current and workflow.patched(OPERATIONS_INDEX_PATCH)
+        # New runs record one marker (OPERATIONS_INDEX_PATCH holds TRACK_INDEX_PATCH's path, as each
+        # marker costs two history events and a visibility write); runs from before it replay theirs.
+        self._operations_index = workflow.patched(OPERATIONS_INDEX_PATCH)
+        self._current = self._operations_index or workflow.patched(TRACK_INDEX_PATCH)
         self._input = input
         self._calendar = WorkingCalendar(input.rules.calendar)
         self._required = required_documents(self.track, input.report)
