@@ -324,7 +324,7 @@ async def history_sizes(client: Client, batch: list[Claim], per_track: int = 5) 
 
 
 async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: float | None = None,
-                pragmas: dict[str, str] | None = None) -> Row:
+                pragmas: dict[str, str] | None = None, cache: int | None = None) -> Row:
     """`reports` POST /claims, each answered with its claim's decision, taken by `agents` 95500
     agents, each with a staff token of its own (the API limits requests per caller: a 429 counts
     as not accepted); at most `concurrency` in flight, and with `rate` at most that many started
@@ -354,7 +354,7 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
         c.procs.append(api)
         base = f"http://127.0.0.1:{port}"
         await asyncio.to_thread(_wait_http, base + "/ready", api, 60)
-        c.worker()
+        c.worker(cache)
         await asyncio.sleep(2)  # the worker connects and polls
         latencies: list[float] = []
         statuses: Counter[int] = Counter()
@@ -363,6 +363,7 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
         headers = {"content-type": "application/json"}
         agent_of = {cl.report.report_no: tokens[i % agents] for i, cl in enumerate(batch)}
         accepted_nos: set[str] = set()
+        slow: Counter[int] = Counter()
         async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as http:
             async def post(cl: Claim) -> None:
                 nonlocal with_decision
@@ -378,6 +379,8 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
                 except httpx.HTTPError:
                     statuses[0] += 1
                 latencies.append(time.monotonic() - t0)
+                if latencies[-1] > 1.0:  # when the slow answers were asked, in 10 s windows of the surge
+                    slow[int((t0 - began) // 10) * 10] += 1
 
             began = time.monotonic()
             gate = asyncio.Semaphore(concurrency)
@@ -402,8 +405,10 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
     return dict(section="surge", reports=reports, concurrency=concurrency, agents=agents, rate=rate, accepted=accepted,
                 statuses={str(k): v for k, v in sorted(statuses.items())}, with_decision=with_decision,
                 accept_seconds=round(accept_s, 1), accepted_per_s=round(accepted / accept_s, 1),
-                p50_ms=round(pct(latencies, 0.5) * 1000), p99_ms=round(pct(latencies, 0.99) * 1000),
+                p50_ms=round(pct(latencies, 0.5) * 1000), p90_ms=round(pct(latencies, 0.9) * 1000),
+                p95_ms=round(pct(latencies, 0.95) * 1000), p99_ms=round(pct(latencies, 0.99) * 1000),
                 max_ms=round(max(latencies) * 1000) if latencies else None,
+                slow_by_10s={str(k): v for k, v in sorted(slow.items())},
                 all_decided_s=round(decided_s, 1), claims=claims_seen, tracks=tracks_seen,
                 lost=max(0, accepted - claims_seen), duplicated=max(0, claims_seen - accepted) + max(0, tracks_seen - accepted))
 
@@ -497,7 +502,7 @@ def table(rows: list[Row]) -> str:
             pace = f", offered {r['rate']}/s" if r.get("rate") else ""
             lines.append(f"{'surge, POST /claims' + r.get('label', ''):<34} {r['accepted']}/{r['reports']} accepted at "
                          f"{r['accepted_per_s']}/s ({r['agents']} agents, {r['concurrency']} at once{pace}); "
-                         f"{r['with_decision']} answered with the decision; p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms; "
+                         f"{r['with_decision']} answered with the decision; p50 {r['p50_ms']} ms, p90 {r.get('p90_ms')} ms, p99 {r['p99_ms']} ms; "
                          f"all decided after {r['all_decided_s']} s; lost {r['lost']}, duplicated {r['duplicated']}")
         elif s == "open":
             lines.append(f"{'open claims, cache ' + str(r['cache']):<34} {r['claims']} waiting: worker RSS "
@@ -545,7 +550,7 @@ async def main_async(args: argparse.Namespace) -> int:
         show(row)
         rows.append(dict(section="history", label=" (SQLite defaults)", sizes=row["history"]))
     if "surge" in only:
-        show(await surge(surge_n, args.surge_concurrency, args.agents, args.keep, args.surge_rate))
+        show(await surge(surge_n, args.surge_concurrency, args.agents, args.keep, args.surge_rate, cache=args.cache))
     if "open" in only:
         show(await open_claims(open_n, args.cache, args.small_cache, args.concurrency, args.keep))
     print()

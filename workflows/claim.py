@@ -112,18 +112,21 @@ class ClaimWorkflow:
         self._report_no = report.report_no
         self._branch = report.branch
         self._note("reported")
-        rules = await quick_call(
+        rules_call = quick_call(
             ActivityName.LOAD_RULES, LoadRulesInput(branch=report.branch), current=self._current, result_type=RuleSettings
         )
-        self._rules = rules
         lookup_input = LookupPolicyInput(report_no=report.report_no, policy_no=report.policy_no, reported_at=report.reported_at)
         try:
             if self._answering:  # in the first workflow task, so the agent hears the decision on the call
-                lookup = await workflow.execute_local_activity(
+                # both calls at once: one wake-up of the workflow for their results, not two
+                lookup_call = workflow.execute_local_activity(
                     ActivityName.LOOKUP_POLICY, lookup_input, result_type=LookupPolicyResult,
                     summary="look the customer and policy up in the core system (R-ID-2)", **QUICK_CALL,
                 )
+                rules, lookup = await asyncio.gather(rules_call, lookup_call)
+                self._rules = rules
             else:
+                rules = self._rules = await rules_call
                 lookup = await workflow.execute_activity(
                     ActivityName.LOOKUP_POLICY, lookup_input, result_type=LookupPolicyResult,
                     summary="look the customer and policy up in the core system (R-ID-2)", **QUICK_CALL,
