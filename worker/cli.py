@@ -40,7 +40,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
 from activities.core_system import CoreData
-from api.app import STAFF_CODE_RE
+from api.app import STAFF_CODE_RE, refusal_message
 from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
 from api.operations import PAGE_PATH as OPERATIONS_PATH, add_ops_command, cmd_ops
 from api.server import api_urls, app_from_settings, serve, temporal_ui_url
@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     except WorkflowUpdateFailedError as err:
-        error = f"refused: {err.cause}"
+        error = f"refused: {refusal_message(err.cause)}"
     except (ReportConflict, ReportRefused, TrackNotTaken) as err:
         error = f"refused: {err}"
     except RPCError as err:
