@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from domain.models import Frozen, Report, Segment, Track
-from worker.client import ClaimEnded, claim_state, forget_refused_report, report_claim, report_for_decision
+from worker.client import ClaimEnded, claim_state, forget_refused_report, report_for_decision
 from workflows import search_attributes as sa
 from workflows.messages import (
     CLAIM_WORKFLOW_TYPE,
@@ -101,20 +101,16 @@ async def report_with_decision(
     """
     try:
         answer, handle = await report_for_decision(client, report, task_queue, wait_seconds)
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if not (isinstance(cause, ApplicationError) and cause.type == REPORT_CONTENT_CONFLICT):
+    except (WorkflowUpdateFailedError, ClaimEnded) as err:
+        cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else None
+        if isinstance(err, WorkflowUpdateFailedError) and not (
+            isinstance(cause, ApplicationError) and cause.type == REPORT_CONTENT_CONFLICT
+        ):
             raise
-        answer, handle = None, client.get_workflow_handle(claim_workflow_id(report.report_no))
-        recorded = await recorded_report(client, report.report_no)
-        fields = _differing_fields(recorded, report)
-        if fields:
-            raise ReportConflict(report.report_no, fields) from None
-        answer = await _answer_of_existing(client, report)  # the same report, written differently
-    except ClaimEnded:
+        # the running claim refused the report's digest, or the claim has ended: compare the
+        # report it was started with (the same report written differently is the same report)
         handle = client.get_workflow_handle(claim_workflow_id(report.report_no))
-        recorded = await recorded_report(client, report.report_no)
-        fields = _differing_fields(recorded, report)
+        fields = _differing_fields(await recorded_report(client, report.report_no), report)
         if fields:
             raise ReportConflict(report.report_no, fields) from None
         answer = await _answer_of_existing(client, report)
@@ -122,21 +118,6 @@ async def report_with_decision(
         await forget_refused_report(client, handle)
         raise ReportRefused(answer.refusal_code, answer.refusal or "the core system could not place this report")
     return answer, handle
-
-
-async def report_or_existing(client: Client, report: Report, task_queue: str) -> tuple[WorkflowHandle, bool]:
-    """Start the claim, or reach the one already started for the number when the report is the same.
-
-    Raises ReportConflict when the number is recorded with a different report (the differing field
-    names only: the values may be personal data).
-    """
-    handle, started = await report_claim(client, report, task_queue)
-    if not started:
-        recorded = await recorded_report(client, report.report_no)
-        if recorded != report:
-            fields = _differing_fields(recorded, report)
-            raise ReportConflict(report.report_no, fields)
-    return handle, started
 
 
 # --- listing from visibility --------------------------------------------------------------------

@@ -131,6 +131,7 @@ async def report_for_decision(
             wait_seconds,
         )
     except WorkflowAlreadyStartedError:
+        await _settle(start)
         raise ClaimEnded(report.report_no) from None
     except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # The call may or may not have reached the server: start the claim unless it exists (as a

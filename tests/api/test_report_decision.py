@@ -162,3 +162,19 @@ async def test_a_slow_decision_answers_202_and_the_report_is_kept(dev_env, tmp_p
             assert again.json()["created"] is False and again.json()["next_stages"] == {"B": "awaiting_acceptance"}
             await handle.terminate("test done")
     assert fakes.lookups == 1
+
+
+async def test_r_x_2_a_report_of_an_ended_claim_answers_its_decision_or_409(api: ApiEnv) -> None:
+    """R-X-2: a claim that has ended (no dedicated track: ordinary) is never started again; the
+    same report answers 200 with its decision, another report for the number 409."""
+    report = reports()["B"].model_copy(update={"policy_no": "P2026000005"})
+    first = await api.http.post("/claims", json=as_json(report))
+    assert first.status_code == 201 and first.json()["stage"] == "ordinary"
+    handle = api.client.get_workflow_handle(f"claim-{report.report_no}")
+    await handle.result()
+    again = await api.http.post("/claims", json=as_json(report))
+    assert again.status_code == 200, again.text
+    assert again.json()["created"] is False and again.json()["decision"] == first.json()["decision"]
+    other = await api.http.post("/claims", json=as_json(report.model_copy(update={"at_scene": True})))
+    assert other.status_code == 409 and error_of(other)["code"] == "report_conflict"
+    assert "at_scene" in error_of(other)["message"]
