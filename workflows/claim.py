@@ -91,7 +91,7 @@ class ClaimWorkflow:
         self._ordinary: str | None = None  # ORDINARY_PATCH: why the ordinary process takes the claim
         self._tracks: dict[Track, TrackView] = {}
         self._timeline: list[TimelineEntry] = []
-        self._report: Report | None = None
+        self._report: Report = input.report
         self._rules: RuleSettings | None = None
         self._branch: str | None = None
         self._indexed: dict[str, Any] | None = None  # the search attributes as last upserted
@@ -108,8 +108,6 @@ class ClaimWorkflow:
         self._current = self._answering or workflow.patched(TRACK_INDEX_PATCH)
         self._holding_index = self._answering
         report = input.report
-        self._report = report
-        self._report_no = report.report_no
         self._branch = report.branch
         self._note("reported")
         rules_call = quick_call(
@@ -254,7 +252,7 @@ class ClaimWorkflow:
     @decision.validator
     def _check_decision(self, ask: DecisionAsk) -> None:
         # R-X-2: a report number is one claim; a report of other content is refused, never merged
-        if ask.report_digest != report_digest(self._input.report):
+        if ask.report_digest != report_digest(self._report):
             raise ApplicationError(
                 f"report {self._report_no} is already recorded with different content", type=REPORT_CONTENT_CONFLICT
             )
@@ -305,8 +303,6 @@ class ClaimWorkflow:
     @workflow.query(name="report")
     def report(self) -> Report:
         """The report this claim was started with (R-X-2: a later report of the number must match)."""
-        if self._report is None:
-            raise ApplicationError("the claim has not started yet", type="NotStarted")
         return self._report
 
     def _note(self, step: str, detail: str = "") -> None:
@@ -343,7 +339,7 @@ class ClaimWorkflow:
         if not self._current:  # the tracks keep these themselves
             wanted.append((sa.OVERDUE, sa.currently_overdue(self._tracks)))
             wanted.append((sa.PAYMENT_DUE_AT, sa.payment_due_at(self._tracks)))
-        if report is not None and thresholds is not None:
+        if thresholds is not None:
             band = sa.loss_band(report.estimated_own_loss, thresholds.small_claim_own_max, thresholds.major_loss_min)
             wanted.append((sa.LOSS_BAND, band))
         if self._decision is not None:
