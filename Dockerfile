@@ -8,10 +8,13 @@ COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
+COPY security ./security
+COPY config ./config
+COPY client ./client
 COPY worker ./worker
 COPY api ./api
+COPY cli ./cli
 COPY gateway ./gateway
-COPY security ./security
 COPY data/sample ./data/sample
 COPY data/calendar_overrides.toml ./data/calendar_overrides.toml
 RUN pip install . && useradd --create-home --uid 10001 claims && mkdir /data && chown claims /data

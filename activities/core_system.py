@@ -48,7 +48,7 @@ import structlog
 from pydantic import Field
 from temporalio import activity
 
-from activities._sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.errors import REPORT_CONFLICT, refusal
 from domain.contracts import (
     POLICY_NOT_FOUND,

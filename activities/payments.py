@@ -24,7 +24,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities._sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.errors import DUPLICATE_PAYMENT, IDEMPOTENCY_CONFLICT, refusal
 from domain.contracts import (
     NON_RETRYABLE,

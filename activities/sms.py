@@ -18,7 +18,7 @@ from typing import Protocol
 import structlog
 from temporalio import activity
 
-from activities._sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.errors import BAD_SMS, refusal
 from domain.contracts import ActivityName, SendSmsInput, SendSmsResult, SmsKind
 from domain.models import Frozen, Track

@@ -38,7 +38,8 @@ from activities.store import FileStore, StoredFile, StoreRefused
 from api.calendar import calendar_router
 from api.docs import add_offline_docs
 from api.guard import Guard, Limits
-from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
+from client.claims import ReportConflict, ReportRefused, report_with_decision
+from client.listing import ClaimFilters, ClaimPage, list_claims
 from api.steps import step_endpoint, step_summary
 from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT
 from api.operations import operations_router
@@ -47,7 +48,7 @@ from domain.models import Frozen, Report, ReportSubmission, Segment, Track
 from domain.rules import RuleSettings
 from security.auth import Authenticator, Principal
 from security.permissions import Action, role_list, roles_for, roles_for_step, sees_personal_data
-from worker.client import claim_state, track_state
+from client.claims import claim_state, track_state
 from workflows.messages import (
     STEP_MODELS,
     ClaimView,

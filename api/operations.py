@@ -2,7 +2,7 @@
 payments fall due today, how many deadlines were missed and how many payments were in time in the
 last day. Every number is a `count_workflows` over the search attributes the tracks keep
 (workflows/search_attributes.py), built by the same query builder as the claim list
-(api/service.visibility_query); no workflow is opened. Each number carries its query and the
+(client/listing.visibility_query); no workflow is opened. Each number carries its query and the
 Temporal UI's address of that list, so a person goes from the number to the claims behind it.
 
 `GET /operations/summary` answers as JSON (roles operations and supervisor), `GET /operations` as
@@ -30,7 +30,7 @@ from fastapi.responses import HTMLResponse
 from temporalio.client import Client
 
 from api.guard import BROWSER_COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH
-from api.service import BRANCH_PATTERN, ClaimFilters, visibility_query
+from client.listing import BRANCH_PATTERN, ClaimFilters, visibility_query
 from domain.models import Frozen, Track
 from domain.rules import CHINA_TZ
 from security.auth import Authenticator

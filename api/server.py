@@ -13,9 +13,9 @@ from activities.store import FileStore
 from api.app import create_app
 from api.guard import Limits
 from security.auth import authenticator
-from worker.client import connect, data_converter_for
-from worker.serving import serve_until
-from worker.settings import Settings
+from client.connect import connect, data_converter_for
+from config.serving import serve_until
+from config.settings import Settings
 
 
 def app_from_settings(settings: Settings, client: Client | None = None) -> FastAPI:

@@ -64,7 +64,7 @@ class BareClaim:
 async def serve(address: str, task_queue: str, max_cached_workflows: int) -> None:
     from temporalio.worker import Worker
 
-    from worker.client import connect
+    from client.connect import connect
     from worker.main import run_until_signalled, workflow_runner
 
     client = await connect(address)

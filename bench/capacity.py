@@ -12,7 +12,7 @@ real processes: `premium-claims worker` (one or two), `premium-claims api` for t
 `python -m bench.bare` for the baseline. The load comes from this process. Claims are a mix of
 tracks (A 3 : B 4 : C 1 : D 2), each on its own copy of the sample policy for its track, so every
 claim is the first on its policy (R-EL-1.2). Human steps are taken as soon as the track takes
-them, as worker.client.drive does: a step's answer shows the track's next stage, and the track is
+them, as client.claims.drive does: a step's answer shows the track's next stage, and the track is
 asked (a query, no history) only while it is busy elsewhere (starting, paying).
 
 Prints one table (and writes JSON with --json). Figures depend on the machine: the README has
@@ -53,10 +53,11 @@ from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port, st
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import environment_for_child
-from worker.client import connect, drive, report_claim, take_step
-from worker.devserver import start_dev_server, wait_until_ready
-from worker.scenarios import fresh_policies, sample_reports, steps_for
-from worker.settings import Settings, load_settings
+from client.claims import drive, report_claim, take_step
+from client.connect import connect
+from cli.devserver import start_dev_server, wait_until_ready
+from cli.scenarios import fresh_policies, sample_reports, steps_for
+from config.settings import Settings, load_settings
 from workflows.messages import TRACK_WORKFLOW_TYPES, ClaimView, track_workflow_id
 
 PHOTO = bytes.fromhex(
@@ -419,7 +420,7 @@ async def _all(client: Client, query: str, wanted: int) -> bool:
 
 def _cli() -> list[str]:
     script = Path(sys.executable).with_name("premium-claims")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "worker.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
 
 
 async def open_claims(total: int, cache: int, small_cache: int, concurrency: int, keep: bool, probes: int = 20) -> Row:

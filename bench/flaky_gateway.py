@@ -36,7 +36,7 @@ from bench.harness import (
 )
 from domain.models import Report, Track
 from gateway.server import attempts_by_key
-from worker.client import track_state
+from client.claims import track_state
 from workflows.messages import Stage
 
 HANG_SECONDS = 3.0  # a "timeout" fault sleeps this long ...

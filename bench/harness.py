@@ -27,10 +27,11 @@ from activities.payments import SqlitePaymentLedger
 from domain.identifiers import luhn_check_digit
 from domain.models import AccidentKind, Report, Track
 from gateway.server import attempts_by_key
-from worker.client import connect, report_claim, take_step, wait_for_stage
-from worker.devserver import start_dev_server, wait_until_ready
-from worker.scenarios import steps_for
-from worker.settings import load_settings
+from client.claims import report_claim, take_step, wait_for_stage
+from client.connect import connect
+from cli.devserver import start_dev_server, wait_until_ready
+from cli.scenarios import steps_for
+from config.settings import load_settings
 from security.codec import environment_for_child
 from workflows.messages import ClaimView, Stage
 
@@ -222,7 +223,7 @@ class GatewayProcess:
 def worker_command() -> list[str]:
     """`premium-claims worker`, the production entry point, from this venv."""
     script = Path(sys.executable).with_name("premium-claims")
-    return [str(script), "worker"] if script.exists() else [sys.executable, "-m", "worker.cli", "worker"]
+    return [str(script), "worker"] if script.exists() else [sys.executable, "-m", "cli.main", "worker"]
 
 
 class WorkerProcess:

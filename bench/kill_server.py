@@ -37,9 +37,10 @@ from api.guard import Limits
 from bench.harness import PHOTO, Counts, GatewayProcess, WorkerProcess, count, credit_claims, free_port, stop_process
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
-from worker.client import connect, take_step, track_state
-from worker.devserver import start_dev_server, wait_until_ready
-from worker.scenarios import steps_for
+from client.claims import take_step, track_state
+from client.connect import connect
+from cli.devserver import start_dev_server, wait_until_ready
+from cli.scenarios import steps_for
 from workflows.messages import ClaimView
 from workflows.search_attributes import ENDED
 

@@ -36,7 +36,7 @@ from bench.harness import (
     _steps,
 )
 from domain.models import Report, Track
-from worker.client import report_claim, take_step
+from client.claims import report_claim, take_step
 
 
 async def _assess(client: Client, report: Report) -> None:

@@ -43,7 +43,7 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
-from activities._sqlite import connection, create_database, to_utc_text, utc_now, write_transaction
+from activities.sqlite import connection, create_database, to_utc_text, utc_now, write_transaction
 from activities.payments import SqlitePaymentLedger, normalise_account
 from domain.contracts import PAYEE_NOT_INSURED, PAYMENT_DECLINED, PayIndemnityInput
 

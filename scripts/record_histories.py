@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/record_histories.py v1
 
-runs the sample claims (worker/scenarios.py) from report to callback against a fresh dev server
+runs the sample claims (cli/scenarios.py) from report to callback against a fresh dev server
 with the embedded outside systems in a temporary folder, and writes each workflow's history to
 tests/histories/<WorkflowType>/<version>-<scenario>.json. Record a new version before changing a
 workflow; the replay test then proves the change still replays every recorded claim.
@@ -32,9 +32,9 @@ from activities import build_activities, open_embedded
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
 from security.codec import EncryptionCodec, data_converter, decode_json_history
-from worker.client import drive, report_for_decision
+from client.claims import drive, report_for_decision
 from worker.main import build_worker
-from worker.scenarios import sample_reports, steps_for
+from cli.scenarios import sample_reports, steps_for
 from workflows.messages import Stage, track_workflow_id
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 

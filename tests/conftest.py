@@ -25,9 +25,9 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from gateway.server import Gateway, GatewayServer
-from worker.client import data_converter_for
-from worker.settings import load_settings
-from worker.search_attributes import register
+from client.connect import data_converter_for
+from config.settings import load_settings
+from client.search_attributes import register
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent

@@ -13,9 +13,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from worker.client import data_converter_for
+from client.connect import data_converter_for
 from worker.main import WORKFLOWS, workflow_runner
-from worker.settings import load_settings
+from config.settings import load_settings
 
 from tests.incompatible_credit import IncompatibleCredit
 

@@ -287,7 +287,7 @@ class ClaimWorkflow:
     @workflow.query(name="state")
     def state(self) -> ClaimView:
         """The claim, with each track as of its last stage, wait, overdue or payment change (and
-        final once it ended); worker.client.claim_state reads open tracks' documents and timeline
+        final once it ended); client.claims.claim_state reads open tracks' documents and timeline
         from the tracks themselves."""
         return ClaimView(
             report_no=self._report_no,

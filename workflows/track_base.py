@@ -612,7 +612,7 @@ class TrackWorkflow:
 
         Changes made within one workflow task go out together, in order; only when what is shown
         changed (progress_of). Staff read a track's documents and timeline from the track itself
-        (worker.client.claim_state); the claim gets the full view at the end, as the child's result.
+        (client.claims.claim_state); the claim gets the full view at the end, as the child's result.
         """
         if self._current:
             await self._index_itself()

@@ -21,8 +21,8 @@ from temporalio.client import Client
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Report, Track
 from domain.rules import Deadlines, RuleSettings
-from worker.client import drive, report_claim
-from worker.scenarios import sample_reports, steps_for
+from client.claims import drive, report_claim
+from cli.scenarios import sample_reports, steps_for
 from workflows import search_attributes as sa
 from workflows.messages import track_workflow_id
 

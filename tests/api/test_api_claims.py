@@ -13,7 +13,7 @@ from activities.store import FileStore
 from api import create_app
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
-from worker.scenarios import steps_for
+from cli.scenarios import steps_for
 from workflows.messages import STEP_MODELS
 
 from tests.api.conftest import PNG, ApiEnv, error_of, eventually

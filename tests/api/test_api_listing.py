@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from temporalio import activity
 
-from api.service import ClaimFilters, visibility_query
+from client.listing import ClaimFilters, visibility_query
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Segment, Track
-from worker.client import drive, report_claim
-from worker.scenarios import sample_reports, steps_for
+from client.claims import drive, report_claim
+from cli.scenarios import sample_reports, steps_for
 from workflows import search_attributes as sa
 from workflows.messages import Stage as ClaimStage
 from workflows.messages import TrackView, Waiting

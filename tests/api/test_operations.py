@@ -15,8 +15,8 @@ import pytest
 from api.operations import cmd_ops, end_of_today
 from domain.models import Track
 from security.auth import Role
-from worker.cli import build_parser
-from worker.client import take_step
+from cli.main import build_parser
+from client.claims import take_step
 
 from tests.api.conftest import ApiEnv, error_of, eventually
 from tests.api.operations_seed import EXPECTED_CELLS, seeded_claims

@@ -26,10 +26,10 @@ from domain.models import TagReading, Track
 from security.auth import AuthSettings, LocalTokens, OidcTokens, Role, authenticator
 from security.masking import mask_account, mask_mobile
 from security.permissions import STEP_ROLES
-from worker.cli import cmd_token
-from worker.client import drive, report_claim
-from worker.scenarios import steps_for
-from worker.settings import Settings
+from cli.main import cmd_token
+from client.claims import drive, report_claim
+from cli.scenarios import steps_for
+from config.settings import Settings
 from workflows.messages import STEP_MODELS
 
 from tests.api.conftest import PNG, TEST_LIMITS, ApiEnv, bearer, error_of, eventually

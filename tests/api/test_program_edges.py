@@ -21,7 +21,7 @@ from activities.payments import HttpPaymentGateway, PaymentActivities
 from domain.models import AccidentKind, Track
 from gateway.server import Gateway, attempts_by_key
 from security.auth import Role
-from worker.scenarios import steps_for
+from cli.scenarios import steps_for
 from workflows.messages import STEP_MODELS
 
 from tests.api.conftest import ApiEnv, error_of, eventually, serving_api

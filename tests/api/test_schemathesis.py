@@ -19,8 +19,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from security.auth import Role
-from worker.client import data_converter_for
-from worker.settings import load_settings
+from client.connect import data_converter_for
+from config.settings import load_settings
 from workflows import search_attributes
 
 from tests.workflows.fakes import FakeSystems

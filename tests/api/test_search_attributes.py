@@ -10,7 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Track
-from worker.client import report_claim
+from client.claims import report_claim
 from workflows import search_attributes as sa
 from workflows.messages import claim_workflow_id, track_workflow_id
 

@@ -21,11 +21,12 @@ import pytest_asyncio
 from playwright.async_api import Page, async_playwright
 from temporalio.client import Client
 
-from worker.client import connect, report_claim
-from worker.devserver import start_dev_server, wait_until_ready
+from client.claims import report_claim
+from client.connect import connect
+from cli.devserver import start_dev_server, wait_until_ready
 
 from tests.workflows.helpers import unique_prefix
-from worker.scenarios import sample_reports
+from cli.scenarios import sample_reports
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

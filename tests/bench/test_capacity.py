@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bench.bare import BarePlan
 from bench.capacity import MIX, Claim, mix, plan_of, table, throughput
 from domain.models import Track
-from worker.scenarios import sample_reports, steps_for
+from cli.scenarios import sample_reports, steps_for
 
 
 def test_mix_and_bare_plans_match_the_claims() -> None:

@@ -73,7 +73,7 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
 
 
 def test_project_services_run_commands_the_cli_knows() -> None:
-    from worker.cli import build_parser
+    from cli.main import build_parser
 
     known = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     for name, service in compose()["services"].items():

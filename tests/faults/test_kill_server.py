@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import kill_server
-from worker.settings import EMBEDDED_SQLITE_PRAGMAS, Settings
+from config.settings import EMBEDDED_SQLITE_PRAGMAS, Settings
 
 
 async def test_r_x_3_dev_server_killed_mid_claims_loses_and_doubles_nothing(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from bench.harness import (
     load_policies,
 )
 from gateway.server import attempts_by_key
-from worker.client import report_claim
+from client.claims import report_claim
 
 EXIT_SLACK = 4.0  # seconds past the graceful bound for the process to unwind and exit
 

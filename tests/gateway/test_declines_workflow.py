@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.payments import HttpPaymentGateway, PaymentActivities
 from domain.models import Track
 from gateway.server import Gateway, attempts_by_key
-from worker.client import drive, report_claim, take_step, track_state, wait_for_stage
-from worker.scenarios import steps_for
+from client.claims import drive, report_claim, take_step, track_state, wait_for_stage
+from cli.scenarios import steps_for
 from workflows.messages import ClaimView, Stage
 
 from tests.workflows.fakes import FakeSystems

@@ -18,7 +18,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Report, Track
-from worker.client import report_claim, take_step, track_state, wait_for_stage
+from client.claims import report_claim, take_step, track_state, wait_for_stage
 from workflows.messages import STEP_MODELS, Stage, claim_workflow_id, track_workflow_id
 
 from tests.properties.strategies import any_value, payloads, plausible

@@ -25,8 +25,8 @@ from activities.core_system import CoreData
 from domain.identifiers import id_check_character, luhn_check_digit
 from domain.models import Report
 from gateway.server import Gateway, GatewayServer
-from worker.devserver import temporal_binary
-from worker.settings import Settings, load_settings
+from cli.devserver import temporal_binary
+from config.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "core.json"
@@ -138,7 +138,7 @@ def running_service(tmp_path: Path) -> Iterator[Service]:
     log = tmp_path / "claims-run.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "worker.cli", "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     service = Service(
         proc=proc, settings=settings, env=env, log=log, address=f"127.0.0.1:{ports['dev']}",

@@ -27,7 +27,7 @@ from security.codec import (
     key_ids_in,
     load_keys,
 )
-from worker.settings import load_settings
+from config.settings import load_settings
 
 NAME, MOBILE, ACCOUNT = "隐私测试人", "13977050001", "6217004455000012"
 

@@ -13,9 +13,9 @@ from temporalio.worker import Replayer
 
 from domain.models import Track
 from security.codec import EncryptionCodec, MissingEncryptionKey, data_converter, decode_json_history, key_ids_in, payloads_in
-from worker.client import drive, report_claim
+from client.claims import drive, report_claim
 from worker.main import WORKFLOWS, build_worker, workflow_runner
-from worker.scenarios import steps_for
+from cli.scenarios import steps_for
 from workflows.messages import ClaimView, Stage, track_workflow_id
 
 from tests.workflows.fakes import FakeSystems

@@ -28,9 +28,10 @@ from activities import open_embedded
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import ENCODING, key_ids_in, payloads_in
-from worker.client import connect, data_converter_for, drive, take_step, wait_for_stage
-from worker.devserver import temporal_binary
-from worker.scenarios import sample_reports, steps_for
+from client.claims import drive, take_step, wait_for_stage
+from client.connect import connect, data_converter_for
+from cli.devserver import temporal_binary
+from cli.scenarios import sample_reports, steps_for
 from workflows import search_attributes
 from workflows.messages import ClaimView, Stage, claim_workflow_id
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from domain.models import Track
-from worker.client import TrackNotTaken, connect, data_converter_for, drive, report_claim
-from worker.scenarios import sample_reports
+from client.claims import TrackNotTaken, drive, report_claim
+from client.connect import connect, data_converter_for
+from cli.scenarios import sample_reports
 from workflows.messages import Stage
 
 from tests.security.running import PNG, ROOT, Service, running_service
@@ -33,7 +34,7 @@ def claims(service: Service, *args: str, env: dict[str, str] | None = None, time
     """A `claims` command in a shell that exported only what `claims run` printed (no address)."""
     run_env = {**service.env, **(env or {})}
     assert "PREMIUM_CLAIMS_TEMPORAL_ADDRESS" not in run_env
-    return subprocess.run([sys.executable, "-m", "worker.cli", *args], cwd=ROOT, env=run_env,
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=run_env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -16,9 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Track
-from worker.client import connect, drive, report_claim
-from worker.scenarios import steps_for
-from worker.telemetry import runtime_with_prometheus
+from client.claims import drive, report_claim
+from client.connect import connect
+from cli.scenarios import steps_for
+from config.telemetry import runtime_with_prometheus
 from workflows import search_attributes as sa
 from workflows.messages import track_workflow_id
 

@@ -17,7 +17,7 @@ import structlog
 
 from domain.models import AccidentKind, Report
 from security.masking import scrub_text
-from worker.logging import configure_logging, mask_record
+from config.logging import configure_logging, mask_record
 
 # fake personal data, in the shapes people type it
 MOBILE, MOBILE_GROUPED, MOBILE_INTL = "13800000001", "138-0000-0002", "+86 138 0000 0003"

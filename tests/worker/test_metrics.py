@@ -10,8 +10,8 @@ import urllib.request
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Track
-from worker.client import connect
-from worker.telemetry import runtime_with_prometheus
+from client.connect import connect
+from config.telemetry import runtime_with_prometheus
 
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running

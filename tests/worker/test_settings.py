@@ -13,7 +13,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.rules import RulesActivities
 from domain.calendar import WorkingCalendar
 from domain.contracts import LoadRulesInput
-from worker.settings import SettingsError, load_settings
+from config.settings import SettingsError, load_settings
 
 
 def test_file_then_environment_override_defaults(tmp_path: Path) -> None:

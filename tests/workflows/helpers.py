@@ -8,9 +8,9 @@ from decimal import Decimal
 from temporalio.client import Client
 
 from domain.models import Report, Track
-from worker.client import drive, report_claim
+from client.claims import drive, report_claim
 from worker.main import build_worker
-from worker.scenarios import sample_reports, steps_for
+from cli.scenarios import sample_reports, steps_for
 from workflows.messages import ClaimView
 
 PHOTO = "a" * 64

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT, ActivityName, LookupPolicyInput, LookupPolicyResult
 
 from domain.models import Track
-from worker.client import claim_state, report_claim, track_state
+from client.claims import claim_state, report_claim, track_state
 from workflows.messages import Stage
 
 from tests.workflows.fakes import FakeSystems

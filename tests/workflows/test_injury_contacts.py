@@ -8,8 +8,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Track
-from worker.client import drive, report_claim, take_step, track_state, wait_for_stage
-from worker.scenarios import steps_for
+from client.claims import drive, report_claim, take_step, track_state, wait_for_stage
+from cli.scenarios import steps_for
 from workflows.messages import Stage
 
 from tests.workflows.fakes import FakeSystems

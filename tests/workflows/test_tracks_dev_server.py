@@ -11,7 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import AccidentKind, Track
-from worker.client import claim_state, report_claim, take_step, wait_for_stage
+from client.claims import claim_state, report_claim, take_step, wait_for_stage
 from workflows.messages import Stage
 
 from tests.workflows.fakes import FakeSystems
@@ -200,8 +200,8 @@ async def test_r_x_3_refused_payee_waits_for_insured_account(dev_env: WorkflowEn
     client, no, track = dev_env.client, report.report_no, Track.EXPERT_TEAM
     async with running(client, fakes.activities()) as tq:
         handle, _ = await report_claim(client, report, tq)
-        from worker.client import drive
-        from worker.scenarios import steps_for
+        from client.claims import drive
+        from cli.scenarios import steps_for
 
         steps = steps_for(track, report, photo_sha256="a" * 64)
         await drive(client, no, track, steps[:-1])
@@ -221,8 +221,8 @@ async def test_r_x_1_poor_score_opens_supervisor_follow_up(dev_env: WorkflowEnvi
     fakes = FakeSystems()
     report = reports()["B"]
     client, no, track = dev_env.client, report.report_no, Track.CREDIT
-    from worker.client import drive
-    from worker.scenarios import steps_for
+    from client.claims import drive
+    from cli.scenarios import steps_for
 
     steps = steps_for(track, report, photo_sha256="a" * 64)
     stage, name, _ = steps[-1]

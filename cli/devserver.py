@@ -12,7 +12,7 @@ from pathlib import Path
 
 import structlog
 
-from worker.settings import EMBEDDED_SQLITE_PRAGMAS
+from config.settings import EMBEDDED_SQLITE_PRAGMAS
 from workflows import search_attributes
 
 log = structlog.get_logger(__name__)
@@ -39,7 +39,7 @@ def start_dev_server(
     sqlite_pragmas: Mapping[str, str] | None = None,
 ) -> subprocess.Popen:
     """Start the dev server with the claim's search attributes registered (workflows/search_attributes.py);
-    with `codec_endpoint`, the UI decodes payloads through that codec server (security/codec_server.py).
+    with `codec_endpoint`, the UI decodes payloads through that codec server (api/codec_server.py).
     Its SQLite file takes `sqlite_pragmas` (default: the settings' default, EMBEDDED_SQLITE_PRAGMAS)."""
     pragmas = EMBEDDED_SQLITE_PRAGMAS if sqlite_pragmas is None else sqlite_pragmas
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ from security.auth import (
 from security.codec import CodecError, CodecSettings, EncryptionCodec
 from security.sign_in import SignIn, sign_in_router
 from security.permissions import FULL_PERSONAL_DATA, role_list
-from worker.serving import serve_until
+from config.serving import serve_until
 
 log = structlog.get_logger("premium_claims.codec_server")
 

@@ -41,23 +41,25 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities import build_activities, open_embedded
 from activities.core_system import CoreData
 from api.app import STAFF_CODE_RE, refusal_message
-from api.service import ClaimFilters, ClaimPage, ReportConflict, ReportRefused, list_claims, report_with_decision
+from client.claims import ReportConflict, ReportRefused, report_with_decision
+from client.listing import ClaimFilters, ClaimPage, list_claims
 from api.operations import PAGE_PATH as OPERATIONS_PATH, add_ops_command, cmd_ops
 from api.server import api_urls, app_from_settings, serve, temporal_ui_url
 from domain.models import Report, ReportSubmission, Segment, Track
 from security.codec import CodecError
-from security.codec_server import codec_app_from_settings, serve_codec_server
-from worker.client import TrackNotTaken, claim_state, connect, data_converter_for, drive, report_claim, take_step
-from worker.devserver import start_dev_server, wait_until_ready
-from worker.logging import configure_logging
+from api.codec_server import codec_app_from_settings, serve_codec_server
+from client.claims import TrackNotTaken, claim_state, drive, report_claim, take_step
+from client.connect import connect, data_converter_for
+from cli.devserver import start_dev_server, wait_until_ready
+from config.logging import configure_logging
 from worker.main import build_worker, run_until_signalled
-from worker.ports import PortInUse, check_free
-from worker.scenarios import SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
-from worker.search_attributes import operator_commands, register
-from worker.telemetry import runtime_with_prometheus
-from worker.errors import field_errors
-from worker.show import print_answer, print_claim
-from worker.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from cli.ports import PortInUse, check_free
+from cli.scenarios import SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
+from client.search_attributes import operator_commands, register
+from config.telemetry import runtime_with_prometheus
+from config.errors import field_errors
+from cli.show import print_answer, print_claim
+from config.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 from security.auth import Role, local_tokens
 from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 
@@ -75,7 +77,7 @@ def load_sample_core(settings: Settings) -> CoreData:
 
 
 def cmd_sample_policies(settings: Settings, prefix: str, count: int, tracks: list[Track], load: bool) -> None:
-    """`count` fresh copies of the sample policies (worker.scenarios.fresh_policies), printed as a
+    """`count` fresh copies of the sample policies (cli.scenarios.fresh_policies), printed as a
     core-system file or loaded."""
     if not 0 < count <= 10_000:
         raise ValueError("--count must be between 1 and 10000")

@@ -1,6 +1,6 @@
-"""What the HTTP API and the CLI do on claims, over a Temporal client: report (refusing a
-conflicting report of a known number, R-X-2), read the report a claim was started with, and list
-claims from visibility by their search attributes (never by opening each workflow)."""
+"""Listing claims from visibility by their search attributes, never by opening each workflow: the
+filters, the visibility query they make (the same one works in the Temporal UI's search box), the
+rows and the page tokens."""
 
 from __future__ import annotations
 
@@ -11,116 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import (
-    Client,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-    WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.client import Client, WorkflowExecutionStatus
 
-from domain.models import Frozen, Report, Segment, Track
-from worker.client import ClaimEnded, claim_state, forget_refused_report, report_for_decision
+from domain.models import Frozen, Segment, Track
 from workflows import search_attributes as sa
-from workflows.messages import (
-    CLAIM_WORKFLOW_TYPE,
-    REPORT_CONTENT_CONFLICT,
-    TRACK_WORKFLOW_TYPES,
-    ChinaTime,
-    ClaimInput,
-    ReportAnswer,
-    Stage,
-    claim_workflow_id,
-)
+from workflows.messages import CLAIM_WORKFLOW_TYPE, TRACK_WORKFLOW_TYPES, ChinaTime, Stage
+
 
 BRANCH_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
 
 
-class ReportConflict(Exception):
-    """R-X-2: the number is known with a report of other content; it is refused, never merged."""
-
-    def __init__(self, report_no: str, fields: list[str]) -> None:
-        super().__init__(
-            f"report {report_no} is already recorded with different content "
-            f"({', '.join(fields) or 'unreadable'}); a report number is one claim and is not merged"
-        )
-        self.fields = fields
-
-
-async def recorded_report(client: Client, report_no: str) -> Report:
-    """The report the claim was started with, from the first event of its history (no worker needed)."""
-    handle = client.get_workflow_handle(claim_workflow_id(report_no))
-    async for event in handle.fetch_history_events(page_size=1):
-        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            break
-        payloads = event.workflow_execution_started_event_attributes.input.payloads
-        [claim_input] = await client.data_converter.decode(payloads, [ClaimInput])
-        return claim_input.report
-    raise LookupError(f"claim {report_no} has no start event")
-
-
-class ReportRefused(Exception):
-    """The core system could not place the report (an unknown policy, or a number registered on
-    another policy): no claim is kept for it, and the number may be reported again."""
-
-    def __init__(self, refusal_code: str, message: str) -> None:
-        super().__init__(message)
-        self.refusal_code = refusal_code
-
-
-def _differing_fields(recorded: Report, report: Report) -> list[str]:
-    return [name for name in Report.model_fields if getattr(recorded, name) != getattr(report, name)]
-
-
-async def _answer_of_existing(client: Client, report: Report) -> ReportAnswer | None:
-    """The decision of a claim already recorded with this same report, read from the claim (None if
-    no worker answers the query in time: the caller still has the claim's address)."""
-    try:
-        view = await claim_state(client, report.report_no)
-    except (RPCError, WorkflowQueryFailedError):
-        return None
-    first = {t: v.stage for t, v in view.tracks.items()}
-    return ReportAnswer(
-        report_no=view.report_no, created=False, stage=view.stage, decision=view.decision,
-        next_stages=first, refusal=view.refusal,
-    )
-
-
-async def report_with_decision(
-    client: Client, report: Report, task_queue: str, wait_seconds: float
-) -> tuple[ReportAnswer | None, WorkflowHandle]:
-    """Report a claim and answer its decision in the same call (worker.client.report_for_decision).
-
-    The same report again answers the same decision (created False); a report of other content
-    for a known number raises ReportConflict (the differing field names only); a report the core
-    system cannot place raises ReportRefused, after its failed claim is removed. The answer is None
-    when the decision was not ready within `wait_seconds` (the claim exists and goes on).
-    """
-    try:
-        answer, handle = await report_for_decision(client, report, task_queue, wait_seconds)
-    except (WorkflowUpdateFailedError, ClaimEnded) as err:
-        cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else None
-        if isinstance(err, WorkflowUpdateFailedError) and not (
-            isinstance(cause, ApplicationError) and cause.type == REPORT_CONTENT_CONFLICT
-        ):
-            raise
-        # the running claim refused the report's digest, or the claim has ended: compare the
-        # report it was started with (the same report written differently is the same report)
-        handle = client.get_workflow_handle(claim_workflow_id(report.report_no))
-        fields = _differing_fields(await recorded_report(client, report.report_no), report)
-        if fields:
-            raise ReportConflict(report.report_no, fields) from None
-        answer = await _answer_of_existing(client, report)
-    if answer is not None and answer.refusal_code is not None:
-        await forget_refused_report(client, handle)
-        raise ReportRefused(answer.refusal_code, answer.refusal or "the core system could not place this report")
-    return answer, handle
-
-
-# --- listing from visibility --------------------------------------------------------------------
 class ClaimFilters(Frozen):
     stage: Stage | None = None
     track: Track | None = None

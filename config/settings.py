@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from domain.rules import CalendarSettings, RuleSettings
 from security.auth import AuthSettings
 from security.codec import CodecSettings
-from worker.errors import field_errors
+from config.errors import field_errors
 
 ENV_PREFIX = "PREMIUM_CLAIMS_"
 EMBEDDED_SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal"}

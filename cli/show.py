@@ -12,7 +12,7 @@ from typing import Any
 from domain.models import AccidentKind, Decision, Report, Track
 from domain.rules import CHINA_TZ
 from workflows.messages import ClaimView, ReportAnswer, Stage, TrackView
-from worker.scenarios import steps_for
+from cli.scenarios import steps_for
 
 # R-EL-1 (the six eligibility conditions) is a condition of the small-claim tracks only.
 NEEDS_ELIGIBILITY = frozenset({Track.AUTHORISATION, Track.CREDIT})
@@ -27,7 +27,7 @@ def china(at: datetime) -> str:
 
 
 def next_steps(track: Track, view: TrackView) -> list[tuple[str, dict[str, Any]]]:
-    """The steps the track takes at its stage, each with an example body (from worker.scenarios,
+    """The steps the track takes at its stage, each with an example body (from cli.scenarios,
     the steps the demo and the workflow tests take), `by` left out (the CLI records --by)."""
     sample = Report(
         report_no="EXAMPLE", policy_no="EXAMPLE", reported_at=datetime.now(UTC), accident_kind=AccidentKind.SINGLE_PARTY,

@@ -14,7 +14,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker.settings import ENV_PREFIX, Settings
+from config.settings import ENV_PREFIX, Settings
 
 
 @dataclass(frozen=True)
