@@ -18,10 +18,11 @@ from typing import Protocol
 import structlog
 from temporalio import activity
 
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.sms import SmsOutbox
-from domain.contracts import ActivityName, RecordCallbackInput, RecordCallbackResult, SendSmsInput, SmsKind
+from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from domain.contracts import ActivityName, RecordCallbackInput, RecordCallbackResult, SendSmsInput, SmsKind, follow_up_sms_key
 from domain.models import Frozen, Track
+from domain.rules import is_poor_score
 
 log = structlog.get_logger(__name__)
 
@@ -71,10 +72,6 @@ CREATE TABLE IF NOT EXISTS follow_ups (
 """
 
 
-def follow_up_sms_key(report_no: str, track: Track) -> str:
-    return f"{report_no}:{track.value}:callback-follow-up"
-
-
 class SqliteCallbackBook:
     def __init__(self, path: Path, sms: SmsOutbox | None = None) -> None:
         self.path = Path(path)
@@ -101,7 +98,7 @@ class SqliteCallbackBook:
                 score = input.score
                 now = to_utc_text(utc_now())
                 # R-X-1: a poor score opens a follow-up for a supervisor.
-                follow_up_id = "FU-" + uuid.uuid4().hex[:16] if score <= input.poor_score_max else None
+                follow_up_id = "FU-" + uuid.uuid4().hex[:16] if is_poor_score(score, input.poor_score_max) else None
                 conn.execute(
                     "INSERT INTO callbacks (report_no, track, score, comment, poor_score_max, follow_up_id, recorded_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -48,8 +48,8 @@ import structlog
 from pydantic import Field
 from temporalio import activity
 
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.errors import REPORT_CONFLICT, refusal
+from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from domain.contracts import (
     POLICY_NOT_FOUND,
     ActivityName,

@@ -24,8 +24,8 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.errors import DUPLICATE_PAYMENT, IDEMPOTENCY_CONFLICT, refusal
+from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from domain.contracts import (
     NON_RETRYABLE,
     PAYEE_NOT_INSURED,

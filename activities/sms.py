@@ -1,8 +1,9 @@
 """SMS to staff (R-D-1 injury specialist, OPEN-3 escalations, R-X-1 follow-ups) through an outbox.
 
 `SmsOutbox` is the interface; `SqliteSmsOutbox` the embedded default: a message is "sent" when it
-is in the outbox table, once per idempotency key. A relay (the SMS gateway client) reads unsent
-rows, sends them to the phone of the recipient role at the branch, and sets sent_at. The body
+is in the outbox table, once per idempotency key. Handing the rows to the SMS gateway is the
+relay's (outside this project: it reads the unsent rows, sends each to the phone of the recipient
+role at the branch, and sets sent_at); `outbox()` is what it and the tests read. The body
 holds personal data (R-D-1 requires the insured's name and a phone): it is stored, never logged.
 """
 
@@ -18,8 +19,8 @@ from typing import Protocol
 import structlog
 from temporalio import activity
 
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from activities.errors import BAD_SMS, refusal
+from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
 from domain.contracts import ActivityName, SendSmsInput, SendSmsResult, SmsKind
 from domain.models import Frozen, Track
 
@@ -150,18 +151,12 @@ class SqliteSmsOutbox:
         )
         return SendSmsResult(message_id=message_id)
 
-    # --- for the relay and for tests ------------------------------------------------------------
+    # --- reading the outbox (the relay, the tests) ------------------------------------------------------------
     def outbox(self, *, unsent_only: bool = False) -> list[OutboxMessage]:
         query = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if unsent_only else "") + " ORDER BY created_at, id"
         with connection(self.path) as conn:
             rows = conn.execute(query).fetchall()
         return [_message(row) for row in rows]
-
-    def mark_sent(self, message_id: str) -> None:
-        with write_transaction(self.path) as conn:
-            conn.execute(
-                "UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL", (to_utc_text(utc_now()), message_id)
-            )
 
 
 def _message(row: sqlite3.Row) -> OutboxMessage:

@@ -16,7 +16,6 @@ data for the roles that do not need it (api/views.py).
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -28,8 +27,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
@@ -38,17 +37,27 @@ from activities.store import FileStore, StoredFile, StoreRefused
 from api.calendar import calendar_router
 from api.docs import add_offline_docs
 from api.guard import Guard, Limits
-from client.claims import ReportConflict, ReportRefused, report_with_decision
-from client.listing import ClaimFilters, ClaimPage, list_claims
-from api.steps import step_endpoint, step_summary
-from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT
 from api.operations import operations_router
+from api.steps import step_endpoint, step_summary
 from api.views import masked_claim, masked_track
-from domain.models import Frozen, Report, ReportSubmission, Segment, Track
+from client.claims import ReportConflict, ReportRefused, claim_state, report_with_decision, track_state
+from client.listing import ClaimFilters, ClaimPage, list_claims
+from config.settings import TASK_QUEUE
+from domain.contracts import FILE_NOT_FOUND, POLICY_NOT_FOUND, REPORT_CONFLICT
+from domain.models import (
+    BRANCH_PATTERN,
+    CODE_RULE,
+    REPORT_NO_PREFIX_PATTERN,
+    Frozen,
+    Report,
+    ReportSubmission,
+    Segment,
+    Track,
+    is_code,
+)
 from domain.rules import RuleSettings
 from security.auth import Authenticator, Principal
 from security.permissions import Action, role_list, roles_for, roles_for_step, sees_personal_data
-from client.claims import claim_state, track_state
 from workflows.messages import (
     STEP_MODELS,
     ClaimView,
@@ -64,7 +73,6 @@ log = structlog.get_logger("premium_claims.api")
 
 UPLOAD_CHUNK = 64 * 1024
 READY_TIMEOUT_SECONDS = 3.0
-STAFF_CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")  # what a step's `by` holds (workflows.messages.STAFF_CODE)
 
 # What each action is called in a 403's message: "<roles> may <this>".
 ACTION_WORDS = {Action.READ: "read claims", Action.REPORT: "report a claim", Action.UPLOAD: "upload files"}
@@ -164,10 +172,10 @@ def allowed_step(step: str) -> Callable[..., Awaitable[Principal]]:
 def create_app(
     client: Client | None = None,
     *,
-    task_queue: str = "premium-claims",
+    task_queue: str = TASK_QUEUE,
     store: FileStore,
     authenticator: Authenticator,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     connect: Callable[[], Awaitable[Client]] | None = None,
     answer_seconds: float = 5.0,
     rules: Callable[[], RuleSettings] = RuleSettings,
@@ -189,7 +197,7 @@ def create_app(
             if "client" not in holder:
                 try:
                     holder["client"] = await connect()
-                except Exception as err:  # noqa: BLE001 - any failure to connect means not ready
+                except Exception as err:
                     log.warning("api.temporal_unreachable", error=type(err).__name__)
                     raise ApiError(503, "temporal_unavailable", "Temporal does not answer; try again shortly") from None
         return holder["client"]
@@ -249,7 +257,7 @@ def create_app(
             await asyncio.wait_for(c.service_client.check_health(), READY_TIMEOUT_SECONDS)
         except ApiError:
             raise
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             log.warning("api.not_ready", error=type(err).__name__)
             raise ApiError(503, "temporal_unavailable", "Temporal does not answer") from None
         return Health(status="ready")
@@ -304,10 +312,10 @@ def create_app(
         stage: Stage | None = None,
         track: Track | None = None,
         segment: Segment | None = None,
-        branch: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,20}$")] = None,
+        branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
         overdue: bool | None = None,
         payment_due_before: datetime | None = None,
-        report_no_prefix: Annotated[str | None, Query(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")] = None,
+        report_no_prefix: Annotated[str | None, Query(pattern=REPORT_NO_PREFIX_PATTERN)] = None,
         page_size: Annotated[int, Query(ge=1, le=500)] = 50,
         page_token: str | None = None,
     ) -> ClaimPage:
@@ -366,7 +374,7 @@ def create_app(
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             code = "step_refused"
-            if isinstance(cause, ApplicationError) and cause.type == "FileNotFound":
+            if isinstance(cause, ApplicationError) and cause.type == FILE_NOT_FOUND:
                 code = "file_not_in_store"
             log.info("api.step_refused", report_no=report_no, track=t.value, step=step, code=code)
             raise ApiError(409, code, refusal_message(cause)) from None
@@ -455,7 +463,7 @@ def create_app(
     app.include_router(operations_router(temporal, authenticator, temporal_ui_url))  # api/operations.py
 
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
-    app.add_middleware(Guard, authenticator=authenticator, limits=limits, upload_max_bytes=store.max_bytes)
+    app.add_middleware(Guard, authenticator=authenticator, limits=limits or Limits(), upload_max_bytes=store.max_bytes)
     return app
 
 
@@ -467,10 +475,10 @@ def recorder(principal: Principal, given: Any) -> str:
             403, "by_mismatch",
             f"a step is recorded as done by the caller ({principal.subject}); leave out \"by\" or give your own staff code",
         )
-    if not STAFF_CODE_RE.fullmatch(principal.subject):
+    if not is_code(principal.subject):
         raise ApiError(
             403, "forbidden",
-            "the token's subject is not a staff code (letters, digits, _ . -, up to 40), so no step can be recorded "
+            f"the token's subject is not a staff code ({CODE_RULE}), so no step can be recorded "
             "by it; in OIDC mode set auth.subject_claim to the claim that holds the staff code",
         )
     return principal.subject

@@ -29,20 +29,19 @@ from google.protobuf import json_format
 from starlette.middleware.cors import CORSMiddleware
 from temporalio.api.common.v1 import Payload, Payloads
 
+from config.serving import serve_until
 from security.auth import (
+    Authenticator,
     AuthSettings,
     AuthUnavailable,
-    Authenticator,
     Principal,
-    Role,
     Unauthenticated,
     authenticate_off_loop,
     authenticator,
 )
 from security.codec import CodecError, CodecSettings, EncryptionCodec
-from security.sign_in import SignIn, sign_in_router
 from security.permissions import FULL_PERSONAL_DATA, role_list
-from config.serving import serve_until
+from security.sign_in import SignIn, sign_in_router
 
 log = structlog.get_logger("premium_claims.codec_server")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from security.auth import AuthUnavailable, Authenticator, Unauthenticated, authenticate_off_loop
+from security.auth import Authenticator, AuthUnavailable, Unauthenticated, authenticate_off_loop
 from security.sign_in import cookie_value
 
 log = structlog.get_logger("premium_claims.api")

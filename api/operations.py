@@ -30,8 +30,8 @@ from fastapi.responses import HTMLResponse
 from temporalio.client import Client
 
 from api.guard import BROWSER_COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH
-from client.listing import BRANCH_PATTERN, ClaimFilters, visibility_query
-from domain.models import Frozen, Track
+from client.listing import ClaimFilters, visibility_query
+from domain.models import BRANCH_PATTERN, REPORT_NO_PREFIX_PATTERN, Frozen, Track
 from domain.rules import CHINA_TZ
 from security.auth import Authenticator
 from security.permissions import Action, roles_for
@@ -338,7 +338,7 @@ def operations_router(temporal: Callable[[], Awaitable[Client]], authenticator: 
     async def summary_of(
         since: datetime | None = None,
         due_before: datetime | None = None,
-        report_no_prefix: Annotated[str | None, Query(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")] = None,
+        report_no_prefix: Annotated[str | None, Query(pattern=REPORT_NO_PREFIX_PATTERN)] = None,
         branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
     ) -> OperationsSummary:
         client = await temporal()

@@ -12,10 +12,10 @@ from temporalio.client import Client
 from activities.store import FileStore
 from api.app import create_app
 from api.guard import Limits
-from security.auth import authenticator
 from client.connect import connect, data_converter_for
 from config.serving import serve_until
 from config.settings import Settings
+from security.auth import authenticator
 
 
 def app_from_settings(settings: Settings, client: Client | None = None) -> FastAPI:

@@ -42,7 +42,7 @@ class BareClaim:
         # activities between the updates, as a claim calls outside systems between human steps
         local, remote = plan.local_activities, plan.activities
         for i in range(plan.updates):
-            await workflow.wait_condition(lambda: self._steps > i)
+            await workflow.wait_condition(lambda i=i: self._steps > i)
             if local:
                 local -= 1
                 await workflow.execute_local_activity(NOOP, i, result_type=int, **CALL)

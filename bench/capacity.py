@@ -48,22 +48,18 @@ from temporalio.client import Client
 from activities import open_embedded
 from activities.core_system import CoreData
 from bench.bare import BarePlan
-from bench.progress import Progress
 from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port, stop_process
+from bench.progress import Progress
+from cli.devserver import start_dev_server, wait_until_ready
+from cli.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
+from client.claims import drive, report_claim, take_step
+from client.connect import connect
+from config.settings import Settings, load_settings
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import environment_for_child
-from client.claims import drive, report_claim, take_step
-from client.connect import connect
-from cli.devserver import start_dev_server, wait_until_ready
-from cli.scenarios import fresh_policies, sample_reports, steps_for
-from config.settings import Settings, load_settings
 from workflows.messages import TRACK_WORKFLOW_TYPES, ClaimView, track_workflow_id
 
-PHOTO = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
 MIX = {Track.AUTHORISATION: 3, Track.CREDIT: 4, Track.EXPERT_TEAM: 1, Track.INJURY: 2}
 
 FILL_BATCH = 500  # open claims are started this many at a time, each batch waiting before the next
@@ -101,7 +97,7 @@ def load_claims(data_dir: Path, tracks: list[Track], prefix: str) -> list[Claim]
 
 
 def photo_in_store(data_dir: Path) -> str:
-    return open_embedded(data_dir).store.put(PHOTO, "image/png").sha256
+    return open_embedded(data_dir).store.put(DEMO_PHOTO, "image/png").sha256
 
 
 def claim_steps(claim: Claim, photo: str, single_documents: bool = False) -> list[tuple[Any, str, Any]]:
@@ -165,7 +161,7 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def rss_mb(pid: int) -> float:
@@ -446,7 +442,7 @@ async def open_claims(total: int, cache: int, small_cache: int, concurrency: int
                 await bounded(chunk, concurrency, lambda cl: report_claim(c.client, cl.report, c.task_queue))
                 started += len(chunk)
                 # open: each track has told its claim it waits for the customer (visibility only)
-                await wait_for(lambda: _all(c.client, waiting, started), timeout=max(900, total))
+                await wait_for(lambda n=started: _all(c.client, waiting, n), timeout=max(900, total))
             rss[label] = round(rss_mb(worker.proc.pid))
             print(f"open: {half if label == 'half' else total} claims waiting after {time.monotonic() - began:.0f} s, "
                   f"worker RSS {rss[label]} MB", flush=True)

@@ -21,9 +21,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from bench.progress import Progress
 from bench.harness import (
-    in_temp_cluster,
     Counts,
     GatewayProcess,
     WorkerProcess,
@@ -32,11 +30,12 @@ from bench.harness import (
     credit_claims,
     drive_to_payment,
     finish,
-    free_port,
+    in_temp_cluster,
 )
+from bench.progress import Progress
+from client.claims import track_state
 from domain.models import Report, Track
 from gateway.server import attempts_by_key
-from client.claims import track_state
 from workflows.messages import Stage
 
 HANG_SECONDS = 3.0  # a "timeout" fault sleeps this long ...
@@ -83,7 +82,7 @@ async def run(client: Client, address: str, work: Path, *, claims: int, declines
 
         progress = Progress(len(reports), "claims paid and closed")  # on a terminal only
         results = await asyncio.gather(*(progress.counted(one(r)) for r in reports))
-        views = {r.report_no: v for r, v in zip(reports, results)}
+        views = {r.report_no: v for r, v in zip(reports, results, strict=True)}
         counts = count(gateway.db, accounts, views)
         attempts = attempts_by_key(gateway.db)
         declined_calls = [attempts[f"{n}:B:indemnity"].count("declined") for n in declined]

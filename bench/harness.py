@@ -24,14 +24,14 @@ from temporalio.client import Client
 from activities import open_embedded
 from activities.core_system import CoreData
 from activities.payments import SqlitePaymentLedger
+from cli.devserver import start_dev_server, wait_until_ready
+from cli.scenarios import steps_for
+from client.claims import report_claim, take_step, wait_for_stage
+from client.connect import connect
+from config.settings import load_settings
 from domain.identifiers import luhn_check_digit
 from domain.models import AccidentKind, Report, Track
 from gateway.server import attempts_by_key
-from client.claims import report_claim, take_step, wait_for_stage
-from client.connect import connect
-from cli.devserver import start_dev_server, wait_until_ready
-from cli.scenarios import steps_for
-from config.settings import load_settings
 from security.codec import environment_for_child
 from workflows.messages import ClaimView, Stage
 

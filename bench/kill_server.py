@@ -35,12 +35,12 @@ from activities.store import FileStore
 from api import create_app
 from api.guard import Limits
 from bench.harness import PHOTO, Counts, GatewayProcess, WorkerProcess, count, credit_claims, free_port, stop_process
-from domain.models import Report, Track
-from security.auth import LocalTokens, Role
-from client.claims import take_step, track_state
-from client.connect import connect
 from cli.devserver import start_dev_server, wait_until_ready
 from cli.scenarios import steps_for
+from client.claims import take_step, track_state
+from client.connect import connect
+from domain.models import Report, Track
+from security.auth import LocalTokens, Role
 from workflows.messages import ClaimView
 from workflows.search_attributes import ENDED
 
@@ -103,7 +103,7 @@ async def _advance(client: Client, report: Report, deadline: float) -> ClaimView
                     break
                 except WorkflowUpdateFailedError:
                     continue  # refused: already taken (before a kill), the next step of the stage then
-        except Exception:  # noqa: BLE001 - the server is down or restarting: look again
+        except Exception:
             pass
         await asyncio.sleep(0.3)
     raise TimeoutError(f"claim {report.report_no} did not close")
@@ -131,7 +131,7 @@ async def _supervise(worker: WorkerProcess, until: asyncio.Event) -> None:
             worker.start()
         try:
             await asyncio.wait_for(until.wait(), 0.5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -22,21 +22,20 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from bench.progress import Progress
 from bench.harness import (
-    in_temp_cluster,
     Counts,
     GatewayProcess,
     WorkerProcess,
+    _drive,
+    _steps,
     count,
     credit_claims,
     finish,
-    free_port,
-    _drive,
-    _steps,
+    in_temp_cluster,
 )
-from domain.models import Report, Track
+from bench.progress import Progress
 from client.claims import report_claim, take_step
+from domain.models import Report, Track
 
 
 async def _assess(client: Client, report: Report) -> None:

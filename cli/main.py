@@ -40,36 +40,31 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
 from activities.core_system import CoreData
-from api.app import STAFF_CODE_RE, refusal_message
-from client.claims import ReportConflict, ReportRefused, report_with_decision
-from client.listing import ClaimFilters, ClaimPage, list_claims
-from api.operations import PAGE_PATH as OPERATIONS_PATH, add_ops_command, cmd_ops
-from api.server import api_urls, app_from_settings, serve, temporal_ui_url
-from domain.models import Report, ReportSubmission, Segment, Track
-from security.codec import CodecError
+from api.app import refusal_message
 from api.codec_server import codec_app_from_settings, serve_codec_server
-from client.claims import TrackNotTaken, claim_state, drive, report_claim, take_step
-from client.connect import connect, data_converter_for
+from api.operations import PAGE_PATH as OPERATIONS_PATH
+from api.operations import add_ops_command, cmd_ops
+from api.server import api_urls, app_from_settings, serve, temporal_ui_url
 from cli.devserver import start_dev_server, wait_until_ready
-from config.logging import configure_logging
-from worker.main import build_worker, run_until_signalled
 from cli.ports import PortInUse, check_free
-from cli.scenarios import SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
-from client.search_attributes import operator_commands, register
-from config.telemetry import runtime_with_prometheus
-from config.errors import field_errors
+from cli.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
 from cli.show import print_answer, print_claim
+from client.claims import ReportConflict, ReportRefused, TrackNotTaken, claim_state, drive, report_with_decision, take_step
+from client.connect import connect, data_converter_for
+from client.listing import ClaimFilters, ClaimPage, list_claims
+from client.search_attributes import operator_commands, register
+from config.errors import field_errors
+from config.logging import configure_logging
 from config.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from config.telemetry import runtime_with_prometheus
+from domain.models import CODE_RULE, Report, ReportSubmission, Segment, Track, is_code
 from security.auth import Role, local_tokens
+from security.codec import CodecError
+from worker.main import build_worker, run_until_signalled
 from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 
 log = structlog.get_logger("premium_claims")
 
-# A 1x1 PNG: the demo's "scene photo", stored for real in the file store.
-DEMO_PHOTO = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
 
 
 def load_sample_core(settings: Settings) -> CoreData:
@@ -223,7 +218,9 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
         code = track.value
         report = samples[code].model_copy(update={"policy_no": policy.policy_no})
         print(f"[{code}] policy {policy.policy_no} (a fresh copy of sample {SAMPLE_POLICIES[track]})")
-        _, started = await report_claim(client, report, settings.task_queue)
+        # the path `claims report` and the API take: a conflicting report of a known number is refused (R-X-2)
+        answer, _ = await report_with_decision(client, report, settings.task_queue, settings.report_answer_seconds)
+        started = answer is None or answer.created
         print(f"[{code}] report {report.report_no}: {'claim started' if started else 'claim already exists (R-X-2)'}")
         if not started:
             continue
@@ -305,8 +302,8 @@ def cmd_token(settings: Settings, subject: str, roles: list[Role], ttl_minutes: 
             f"auth.mode is {settings.auth.mode!r}: staff tokens come from the identity provider "
             f"({settings.auth.oidc_issuer or 'auth.oidc_issuer'}); `claims token` issues tokens in local mode only"
         )
-    if not STAFF_CODE_RE.fullmatch(subject):
-        raise ValueError("--subject must be a staff code: letters, digits, _ . -, up to 40 (steps are recorded by it)")
+    if not is_code(subject):
+        raise ValueError(f"--subject must be a staff code: {CODE_RULE} (steps are recorded by it)")
     if ttl_minutes is not None and not 0 < ttl_minutes <= 7 * 24 * 60:
         raise ValueError("--ttl-minutes must be between 1 and 10080 (7 days)")
     ttl = timedelta(minutes=ttl_minutes or settings.auth.token_ttl_minutes)
@@ -442,7 +439,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "token":
         return cmd_token(settings, args.subject, [Role(r) for r in args.role], args.ttl_minutes)
     if args.command == "api":
-        base, docs = api_urls(settings)
+        _, docs = api_urls(settings)
         print(f"API docs: {docs}  (Temporal at {settings.temporal_address})", flush=True)
         return await serve(settings, app_from_settings(settings))
     if args.command == "worker":

@@ -20,6 +20,13 @@ from workflows.messages import ContactKind, ExpertRole, Stage
 StepList = list[tuple[Stage, str, dict[str, Any]]]
 S = Stage
 
+# A 1x1 PNG: the demo's "scene photo" (the demo, the bench, the recorded histories and the tests
+# store it for real in the file store).
+DEMO_PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
 
 # The sample policy (data/sample/core.json) each track's sample report is made on, and why it
 # takes that track (README, *Sample data*).

@@ -4,15 +4,15 @@ timeline, and for each waiting track the step to take next with an example body.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from collections.abc import Mapping
 from typing import Any
 
+from cli.scenarios import steps_for
 from domain.models import AccidentKind, Decision, Report, Track
 from domain.rules import CHINA_TZ
 from workflows.messages import ClaimView, ReportAnswer, Stage, TrackView
-from cli.scenarios import steps_for
 
 # R-EL-1 (the six eligibility conditions) is a condition of the small-claim tracks only.
 NEEDS_ELIGIBILITY = frozenset({Track.AUTHORISATION, Track.CREDIT})

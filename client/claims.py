@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -29,11 +29,11 @@ from domain.models import Report, Track
 from workflows import search_attributes
 from workflows.claim import ClaimWorkflow
 from workflows.messages import (
+    REPORT_CONTENT_CONFLICT,
     STEP_MODELS,
     ClaimInput,
     ClaimView,
     DecisionAsk,
-    REPORT_CONTENT_CONFLICT,
     ReportAnswer,
     Stage,
     TrackView,
@@ -41,7 +41,6 @@ from workflows.messages import (
     report_digest,
     track_workflow_id,
 )
-
 
 # R-X-2: a report number is one claim. A claim that ended (paid, declined, ordinary) is never
 # started again; only one that failed may be: an unknown policy fails its claim, so the agent can
@@ -116,7 +115,7 @@ async def report_for_decision(
     except WorkflowAlreadyStartedError:
         await _settle(start)
         raise ClaimEnded(report.report_no) from None
-    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # The call may or may not have reached the server: start the claim unless it exists (as a
         # claim no report call waits on: its own decision update may never come).
         await _settle(start)
@@ -132,7 +131,7 @@ async def _settle(start: WithStartWorkflowOperation) -> None:
     """Retrieve the start operation's outcome after a failed call, so no error is left unread."""
     try:
         await asyncio.wait_for(start.workflow_handle(), 0.01)
-    except BaseException:  # noqa: BLE001 - the call's own error is the one raised
+    except BaseException:
         pass
 
 
@@ -268,7 +267,7 @@ async def claim_state(client: Client, report_no: str) -> ClaimView:
     if not open_tracks:
         return view
     live = await asyncio.gather(*(track_state(client, report_no, t) for t in open_tracks), return_exceptions=True)
-    fresh = {t: v for t, v in zip(open_tracks, live) if isinstance(v, TrackView)}
+    fresh = {t: v for t, v in zip(open_tracks, live, strict=True) if isinstance(v, TrackView)}
     if not fresh:
         return view
     tracks = {**view.tracks, **fresh}

@@ -13,12 +13,9 @@ from typing import Any
 from pydantic import Field
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from domain.models import Frozen, Segment, Track
+from domain.models import BRANCH_PATTERN, REPORT_NO_PREFIX_PATTERN, Frozen, Segment, Track
 from workflows import search_attributes as sa
 from workflows.messages import CLAIM_WORKFLOW_TYPE, TRACK_WORKFLOW_TYPES, ChinaTime, Stage
-
-
-BRANCH_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
 
 
 class ClaimFilters(Frozen):
@@ -28,7 +25,7 @@ class ClaimFilters(Frozen):
     branch: str | None = Field(default=None, pattern=BRANCH_PATTERN)
     overdue: bool | None = None
     payment_due_before: datetime | None = None
-    report_no_prefix: str | None = Field(default=None, pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+    report_no_prefix: str | None = Field(default=None, pattern=REPORT_NO_PREFIX_PATTERN)
     # what the operations view (api/operations.py) counts by, on tracks that index themselves
     track_workflows: bool = False  # search track workflows only (the `track`'s when given)
     running: bool | None = None

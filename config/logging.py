@@ -42,11 +42,11 @@ ACCOUNT_KEYS = frozenset(
 PLATE_KEYS = frozenset({"plate", "plate_no", "plate_number"})
 
 _BY_KEY: dict[str, Callable[[str], str | None]] = {
-    **{k: mask_name for k in NAME_KEYS},
-    **{k: mask_mobile for k in MOBILE_KEYS},
-    **{k: mask_id_number for k in ID_NUMBER_KEYS},
-    **{k: mask_account for k in ACCOUNT_KEYS},
-    **{k: mask_plate for k in PLATE_KEYS},
+    **dict.fromkeys(NAME_KEYS, mask_name),
+    **dict.fromkeys(MOBILE_KEYS, mask_mobile),
+    **dict.fromkeys(ID_NUMBER_KEYS, mask_id_number),
+    **dict.fromkeys(ACCOUNT_KEYS, mask_account),
+    **dict.fromkeys(PLATE_KEYS, mask_plate),
 }
 # Values that cannot hold personal data as they are.
 _PLAIN = (bool, type(None), datetime, date, time, timedelta, UUID)
@@ -102,7 +102,7 @@ def mask_record(record: logging.LogRecord) -> logging.LogRecord:
     """Mask a stdlib record in place: message and arguments, exception text, stack."""
     try:
         message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a bad format string must not lose the line, nor leak the args
+    except Exception:
         record.msg, record.args = scrub_text(f"{record.msg!s} (unformattable arguments dropped)"), ()
         message = record.msg
     if scrub_text(message) != message:
@@ -117,7 +117,7 @@ def mask_record(record: logging.LogRecord) -> logging.LogRecord:
             merged = record.getMessage()
             if scrub_text(merged) != merged:
                 raise ValueError("personal data across template and arguments")
-        except Exception:  # noqa: BLE001
+        except Exception:
             record.msg, record.args = scrub_text(message), ()
     if record.exc_info and not record.exc_text:
         # Formatter.format uses exc_text when it is set, so the raw traceback is never rendered

@@ -17,12 +17,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.errors import field_errors
+from domain.models import CODE_PATTERN
 from domain.rules import CalendarSettings, RuleSettings
 from security.auth import AuthSettings
 from security.codec import CodecSettings
-from config.errors import field_errors
 
 ENV_PREFIX = "PREMIUM_CLAIMS_"
+TASK_QUEUE = "premium-claims"  # the default task queue of the worker and of the clients that start claims
 EMBEDDED_SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal"}
 # what the dev server takes (its --sqlite-pragma list); values are words or numbers
 SQLITE_PRAGMAS = frozenset({"journal_mode", "synchronous", "busy_timeout", "cache_size", "temp_store", "mmap_size"})
@@ -34,7 +36,7 @@ class Settings(BaseModel):
 
     temporal_address: str = "localhost:7233"
     namespace: str = "default"
-    task_queue: str = "premium-claims"
+    task_queue: str = TASK_QUEUE
     data_dir: Path = PROJECT_ROOT / "data" / "run"
     sample_core_data: Path = PROJECT_ROOT / "data" / "sample" / "core.json"
     # Days the holidays package lacks (SPEC §6); re-read at every new claim, so no deploy is needed.
@@ -49,7 +51,7 @@ class Settings(BaseModel):
     ui_port: int = 8233
     temporal_ui_url: str | None = None  # the UI as browsers reach it; None: http://localhost:<ui_port>
     # who takes the steps of `claims step` when neither the body nor --by says (their timeline's "by")
-    staff_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    staff_code: str | None = Field(default=None, pattern=CODE_PATTERN)
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     max_cached_workflows: int = Field(default=1000, ge=0)

@@ -200,16 +200,10 @@ class WorkingCalendar:
         )
 
 
-def statutory_deadlines(
-    requested_at: datetime, indemnity_agreed_at: datetime | None, deadlines: Deadlines
-) -> tuple[Deadline, Deadline | None]:
-    """R-X-4 (Insurance Law art. 23): decide within N days of the request, pay within M days of agreeing.
-
-    Returns the decision deadline and, once the indemnity is agreed, the payment deadline.
-    """
-    decision = Deadline(due_at=_days_after(requested_at, deadlines.statutory_decision_days), rule="R-X-4")
-    payment = None if indemnity_agreed_at is None else _statutory_payment(indemnity_agreed_at, deadlines)
-    return decision, payment
+def decision_deadline(requested_at: datetime, deadlines: Deadlines) -> Deadline:
+    """R-X-4 (Insurance Law art. 23): the insurer decides within N days of the claim request (the outer limit of a track's
+    wait for documents and the assessment)."""
+    return Deadline(due_at=_days_after(requested_at, deadlines.statutory_decision_days), rule="R-X-4")
 
 
 def payment_deadline(

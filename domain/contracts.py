@@ -34,6 +34,24 @@ NON_RETRYABLE = [
 ]
 
 
+# Idempotency keys: made from the claim and the step, never from a run ID, so a retried or re-run
+# activity reaches the same ledger or outbox row. Claims running now hold these exact strings.
+def indemnity_key(report_no: str, track: Track) -> str:
+    return f"{report_no}:{track.value}:indemnity"
+
+
+def escalation_sms_key(report_no: str, track: Track, stage: str) -> str:
+    return f"{report_no}:{track.value}:{stage}:escalation"
+
+
+def specialist_sms_key(report_no: str) -> str:
+    return f"{report_no}:{Track.INJURY.value}:specialist_sms"  # R-D-1
+
+
+def follow_up_sms_key(report_no: str, track: Track) -> str:
+    return f"{report_no}:{track.value}:callback-follow-up"  # R-X-1
+
+
 class ActivityName:
     LOAD_RULES = "rules.load"
     LOOKUP_POLICY = "core.lookup_policy"

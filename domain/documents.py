@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 
-from domain.models import AccidentKind, DocumentType, Report, Track
+from domain.models import AccidentKind, DocumentChannel, DocumentType, Report, Track
+
+# The channels a document may come through, per track: R-A-5 (the assessor at the shop) and R-B-4
+# (the credit track takes documents from the customer, a delegate or a door-to-door pickup).
+ALLOWED_CHANNELS: dict[Track, frozenset[DocumentChannel]] = {
+    Track.AUTHORISATION: frozenset(DocumentChannel),
+    Track.CREDIT: frozenset({DocumentChannel.SELF, DocumentChannel.DELEGATE, DocumentChannel.DOOR_PICKUP}),
+    Track.EXPERT_TEAM: frozenset(DocumentChannel),
+    Track.INJURY: frozenset(DocumentChannel),
+}
 
 _D = DocumentType
 _VEHICLE = frozenset(

@@ -15,6 +15,18 @@ from domain.identifiers import BankAccount, CnMobile
 # Report numbers are the claim's identity (R-X-2) and appear in workflow IDs, so they may only
 # hold codes: letters, digits and dashes, never personal data.
 REPORT_NO_PATTERN = r"^[A-Z0-9][A-Z0-9-]{5,39}$"
+REPORT_NO_PREFIX_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,39}$"  # the start of one, to list claims by
+
+# The codes staff and partners are known by (the staff member who records a step, a repair shop,
+# an assessment sheet, an expert lead) and a branch's code.
+CODE_PATTERN = r"^[A-Za-z0-9_.-]{1,40}$"
+CODE_RULE = "letters, digits, _ . -, up to 40"
+BRANCH_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
+
+
+def is_code(value: str) -> bool:
+    """Whether `value` is a staff (or shop, sheet, lead) code: CODE_PATTERN."""
+    return re.fullmatch(CODE_PATTERN, value) is not None
 
 
 def _money(value: Decimal) -> Decimal:

@@ -43,8 +43,8 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
-from activities.sqlite import connection, create_database, to_utc_text, utc_now, write_transaction
 from activities.payments import SqlitePaymentLedger, normalise_account
+from activities.sqlite import connection, create_database, to_utc_text, utc_now, write_transaction
 from domain.contracts import PAYEE_NOT_INSURED, PAYMENT_DECLINED, PayIndemnityInput
 
 FAULTS = ("timeout", "5xx", "drop")
@@ -149,7 +149,7 @@ def attempts_by_key(db: Path) -> dict[str, list[str]]:
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "GatewayServer"
+    server: GatewayServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the attempts table is the log

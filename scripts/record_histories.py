@@ -29,21 +29,17 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities, open_embedded
+from cli.scenarios import DEMO_PHOTO, sample_reports, steps_for
+from client.claims import drive, report_for_decision
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
 from security.codec import EncryptionCodec, data_converter, decode_json_history
-from client.claims import drive, report_for_decision
 from worker.main import build_worker
-from cli.scenarios import sample_reports, steps_for
 from workflows.messages import Stage, track_workflow_id
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = ROOT / "tests" / "histories"
-PHOTO = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
 
 
 async def record(version: str) -> list[Path]:
@@ -52,7 +48,7 @@ async def record(version: str) -> list[Path]:
         data_dir = Path(data)
         systems = open_embedded(data_dir)
         systems.core.load_file(ROOT / "data" / "sample" / "core.json")
-        photo = systems.store.put(PHOTO, "image/png").sha256
+        photo = systems.store.put(DEMO_PHOTO, "image/png").sha256
         reports = sample_reports("H" + uuid.uuid4().hex[:8].upper(), datetime.now(UTC))
         scenarios = {code: (report, [Track(code)]) for code, report in reports.items()}
         # R-X-2: a two-party small claim with an injury runs B and D together

@@ -19,7 +19,7 @@ import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from security.auth import AuthUnavailable, Authenticator, Principal, Role, Unauthenticated, authenticate_off_loop
+from security.auth import Authenticator, AuthUnavailable, Principal, Role, Unauthenticated, authenticate_off_loop
 
 log = structlog.get_logger("premium_claims.sign_in")
 

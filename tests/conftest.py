@@ -24,10 +24,10 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.server import Gateway, GatewayServer
 from client.connect import data_converter_for
-from config.settings import load_settings
 from client.search_attributes import register
+from config.settings import load_settings
+from gateway.server import Gateway, GatewayServer
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent

@@ -14,10 +14,9 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from client.connect import data_converter_for
-from worker.main import WORKFLOWS, workflow_runner
 from config.settings import load_settings
-
 from tests.incompatible_credit import IncompatibleCredit
+from worker.main import WORKFLOWS, workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 

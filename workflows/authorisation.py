@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Track
     from domain.tracks import small_claim_estimate_ok
-    from workflows.messages import TRACK_WORKFLOW_TYPES, CarAtShop, IssueAssessment, SceneEstimate, Stage, TrackInput, TrackView, UploadPhotos
+    from workflows.messages import (
+        TRACK_WORKFLOW_TYPES,
+        CarAtShop,
+        IssueAssessment,
+        SceneEstimate,
+        Stage,
+        TrackInput,
+        TrackView,
+        UploadPhotos,
+    )
     from workflows.track_base import StepRefused, TrackWorkflow
 
 
@@ -15,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
 class SmallClaimAuthorisationWorkflow(TrackWorkflow):
     track = Track.AUTHORISATION
     opening_stage = Stage.AWAITING_SCENE_ESTIMATE
-    stage_rules = {
+    stage_rules: ClassVar[dict[Stage, str]] = {
         **TrackWorkflow.stage_rules,
         Stage.AWAITING_SCENE_ESTIMATE: "R-A-2",
         Stage.AWAITING_CAR_AT_SHOP: "R-A-3",

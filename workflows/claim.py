@@ -23,11 +23,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import Decision, Report, Track, TrackDecision
     from domain.rules import RuleSettings
     from domain.tracks import decide
+    from workflows import metrics
+    from workflows import search_attributes as sa
     from workflows.authorisation import SmallClaimAuthorisationWorkflow
     from workflows.credit import SmallClaimCreditWorkflow
     from workflows.expert_team import LargeClaimExpertTeamWorkflow
     from workflows.injury import InjuryOneToOneWorkflow
-    from workflows import metrics
     from workflows.messages import (
         CLAIM_WORKFLOW_TYPE,
         DECISION_UPDATE,
@@ -36,14 +37,13 @@ with workflow.unsafe.imports_passed_through():
         ClaimView,
         DecisionAsk,
         ReportAnswer,
-        report_digest,
         Stage,
         TimelineEntry,
         TrackInput,
         TrackView,
+        report_digest,
         track_workflow_id,
     )
-    from workflows import search_attributes as sa
     from workflows.track_base import (
         ORDINARY_PATCH,
         QUICK_CALL,
@@ -150,7 +150,7 @@ class ClaimWorkflow:
             # only). Should that call be gone, the claim fails by itself after a grace period.
             await self._report_answered()
             await workflow.sleep(REFUSAL_GRACE, summary="the report call removes a refused report")
-            raise ApplicationError(refusal.message, type=refusal.type, non_retryable=True)
+            raise ApplicationError(refusal.message, type=refusal.type, non_retryable=True) from None
 
         self._branch = report.branch or lookup.policy.branch
         self._decision = decide(report, lookup.customer, lookup.policy, lookup.history, rules)
@@ -226,7 +226,7 @@ class ClaimWorkflow:
                 await workflow.wait_condition(
                     lambda: self._start_answered, timeout=REPORT_ANSWER_WAIT, timeout_summary="the report's answer"
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         await workflow.wait_condition(workflow.all_handlers_finished)
 
@@ -340,7 +340,7 @@ class ClaimWorkflow:
             wanted.append((sa.OVERDUE, sa.currently_overdue(self._tracks)))
             wanted.append((sa.PAYMENT_DUE_AT, sa.payment_due_at(self._tracks)))
         if thresholds is not None:
-            band = sa.loss_band(report.estimated_own_loss, thresholds.small_claim_own_max, thresholds.major_loss_min)
+            band = thresholds.loss_band(report.estimated_own_loss)
             wanted.append((sa.LOSS_BAND, band))
         if self._decision is not None:
             wanted.append((sa.SEGMENT, [s.value for s in self._decision.segments]))

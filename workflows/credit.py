@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -14,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
 class SmallClaimCreditWorkflow(TrackWorkflow):
     track = Track.CREDIT
     opening_stage = Stage.AWAITING_DOCUMENTS
-    stage_rules = {**TrackWorkflow.stage_rules, Stage.AWAITING_DOCUMENTS: "R-B-2/R-B-3/R-B-4"}
+    stage_rules: ClassVar[dict[Stage, str]] = {**TrackWorkflow.stage_rules, Stage.AWAITING_DOCUMENTS: "R-B-2/R-B-3/R-B-4"}
 
     @workflow.run
     async def run(self, input: TrackInput) -> TrackView:

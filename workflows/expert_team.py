@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -25,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
 class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     track = Track.EXPERT_TEAM
     opening_stage = Stage.AWAITING_EXPERT_LEAD
-    stage_rules = {
+    stage_rules: ClassVar[dict[Stage, str]] = {
         **TrackWorkflow.stage_rules,
         Stage.AWAITING_EXPERT_LEAD: "R-C-2",
         Stage.AWAITING_LEAD_CONTACT: "R-C-3/OPEN-3",
@@ -78,7 +80,7 @@ class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     @workflow.update(name="record_lead_contact")
     async def record_lead_contact(self, step: LeadContact) -> TrackView:
         self._contacted = True
-        self._note("lead_contacted_customer", step.by, "dedicated service channel entered")
+        self._note("lead_contacted_customer", step.by, "dedicated service channel entered", step.note)
         return await self._answer()
 
     @record_lead_contact.validator
@@ -115,7 +117,7 @@ class LargeClaimExpertTeamWorkflow(TrackWorkflow):
     @workflow.update(name="report_back")
     async def report_back(self, step: ReportBack) -> TrackView:
         self._reported_back = True
-        self._note("lead_reported_back", step.by, "customer service centre told (R-C-5)")
+        self._note("lead_reported_back", step.by, "customer service centre told (R-C-5)", step.note)
         return await self._answer()
 
     @report_back.validator

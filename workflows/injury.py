@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.contracts import ActivityName, SendSmsInput, SmsKind
+    from domain.contracts import ActivityName, SendSmsInput, SmsKind, specialist_sms_key
     from domain.models import Track
     from workflows.messages import TRACK_WORKFLOW_TYPES, ContactKind, ReportBack, SpecialistContact, Stage, TrackInput, TrackView
     from workflows.track_base import StepRefused, TrackWorkflow, quick_call
@@ -17,7 +19,7 @@ CLOSED_STAGES = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stag
 class InjuryOneToOneWorkflow(TrackWorkflow):
     track = Track.INJURY
     opening_stage = Stage.AWAITING_SPECIALIST_CALL
-    stage_rules = {
+    stage_rules: ClassVar[dict[Stage, str]] = {
         **TrackWorkflow.stage_rules,
         Stage.AWAITING_SPECIALIST_CALL: "R-D-2/OPEN-3",
         Stage.AWAITING_CASE_CLOSURE: "R-D-6",
@@ -40,7 +42,7 @@ class InjuryOneToOneWorkflow(TrackWorkflow):
         await quick_call(
             ActivityName.SEND_SMS,
             SendSmsInput(
-                idempotency_key=f"{report.report_no}:D:specialist_sms",
+                idempotency_key=specialist_sms_key(report.report_no),
                 kind=SmsKind.INJURY_SPECIALIST,
                 report_no=report.report_no,
                 recipient_role="injury_specialist",
@@ -115,7 +117,7 @@ class InjuryOneToOneWorkflow(TrackWorkflow):
     @workflow.update(name="report_back")
     async def report_back(self, step: ReportBack) -> TrackView:
         self._case_done = True
-        self._note("specialist_reported_back", step.by, "95500 agent told the case is done (R-D-6)")
+        self._note("specialist_reported_back", step.by, "95500 agent told the case is done (R-D-6)", step.note)
         return await self._answer()
 
     @report_back.validator

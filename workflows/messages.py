@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field, field_validator
 
 from domain.contracts import LookupPolicyResult
 from domain.models import (
+    CODE_PATTERN,
     Decision,
     DocumentChannel,
     DocumentType,
@@ -26,6 +27,7 @@ from domain.models import (
 )
 from domain.rules import CHINA_TZ, RuleSettings
 
+
 def in_china_time(at: datetime) -> datetime:
     """The same instant in China time (+08:00): every time in a view is read in one zone."""
     return at.astimezone(CHINA_TZ) if at.utcoffset() is not None else at
@@ -35,7 +37,7 @@ def in_china_time(at: datetime) -> datetime:
 ChinaTime = Annotated[datetime, AfterValidator(in_china_time)]
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
-STAFF_CODE = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+STAFF_CODE = Field(default=None, pattern=CODE_PATTERN)
 
 
 def claim_workflow_id(report_no: str) -> str:
@@ -137,6 +139,8 @@ class TrackInput(Frozen):
 DECISION_UPDATE = "decision"
 # The decision update's refusal of a report whose content differs from its claim's (R-X-2).
 REPORT_CONTENT_CONFLICT = "ReportContentConflict"
+# A track's refusal of a human step that does not fit the claim now (the caller sees its message).
+STEP_REFUSED = "StepRefused"
 
 
 def report_digest(report: Report) -> str:
@@ -183,7 +187,7 @@ class SceneEstimate(Step):
 
 
 class CarAtShop(Step):
-    shop_code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    shop_code: str = Field(pattern=CODE_PATTERN)
 
 
 class UploadPhotos(Step):
@@ -203,7 +207,7 @@ class UploadPhotos(Step):
 class IssueAssessment(Step):
     """R-A-4 (and the agreed indemnity of every track): the loss assessment sheet."""
 
-    sheet_no: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    sheet_no: str = Field(pattern=CODE_PATTERN)
     amount: Money
 
     @field_validator("amount")
@@ -249,7 +253,7 @@ class ReceiveDocuments(Step):
 class NameExpertLead(Step):
     """R-C-2: the branch's expert team names a responsible lead."""
 
-    lead_code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    lead_code: str = Field(pattern=CODE_PATTERN)
 
 
 class LeadContact(Step):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from domain.models import Report, Track
+from domain.rules import Thresholds
 from workflows.messages import Stage, TrackView, in_china_time
 
 REPORT_NO = SearchAttributeKey.for_keyword("ReportNo")
@@ -77,17 +77,6 @@ ENDED = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stage.ORDINA
 LEFT_UNPAID = frozenset({Stage.DECLINED, Stage.TRANSFERRED})
 
 
-def loss_band(amount: Decimal | None, small_max: Decimal = Decimal("3000"), major_min: Decimal = Decimal("50000")) -> str:
-    """R-A-2/R-B-2 small claims (≤ 3000), OPEN-2 major losses (≥ 50,000), the rest between."""
-    if amount is None:
-        return "unknown"
-    if amount <= small_max:
-        return f"<={small_max:.0f}"
-    if amount >= major_min:
-        return f">={major_min:.0f}"
-    return f"{small_max:.0f}-{major_min:.0f}"
-
-
 def claim_stage(stage: Stage, tracks: Mapping[Track, TrackView]) -> Stage:
     """The claim's own stage, or while in service the stage of its least-advanced open track."""
     if stage is not Stage.IN_SERVICE:
@@ -121,7 +110,7 @@ def at_report(report: Report) -> TypedSearchAttributes:
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(REPORT_NO, report.report_no),
         SearchAttributePair(CLAIM_STAGE, Stage.DECIDING.value),
-        SearchAttributePair(LOSS_BAND, loss_band(report.estimated_own_loss)),
+        SearchAttributePair(LOSS_BAND, Thresholds().loss_band(report.estimated_own_loss)),
     ]
     if report.branch:
         pairs.append(SearchAttributePair(BRANCH, report.branch))
@@ -141,7 +130,7 @@ def static_details(report: Report) -> str:
         f"- {report.accident_kind.value}{', at the scene' if report.at_scene else ''}"
         f"{', injury' if report.injury else ''}",
         f"- estimated own loss {estimate(report.estimated_own_loss)}, third party {estimate(report.estimated_third_party_loss)}"
-        f" (band {loss_band(report.estimated_own_loss)})",
+        f" (band {Thresholds().loss_band(report.estimated_own_loss)})",
         f"- branch {report.branch or '(from the policy)'}",
     ]
     if report.deaths or report.hospitalised:

@@ -8,16 +8,18 @@ the shared human steps, which the SDK collects from the base class.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Callable, Sequence
+from typing import ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import WorkingCalendar, payment_deadline
+    from domain.calendar import WorkingCalendar, decision_deadline, payment_deadline
     from domain.contracts import (
+        FILE_NOT_FOUND,
         NON_RETRYABLE,
         PAYEE_NOT_INSURED,
         PAYMENT_DECLINED,
@@ -32,19 +34,22 @@ with workflow.unsafe.imports_passed_through():
         RecordCallbackResult,
         SendSmsInput,
         SmsKind,
+        escalation_sms_key,
+        indemnity_key,
     )
-    from domain.documents import missing_documents, required_documents
+    from domain.documents import ALLOWED_CHANNELS, missing_documents, required_documents
     from domain.models import DocumentChannel, DocumentType, Track, TrackDecision
     from workflows import metrics
     from workflows import search_attributes as sa
     from workflows.messages import (
+        STEP_REFUSED,
         WAITING_ON,
         AcceptOffer,
         Callback,
         CorrectPayeeAccount,
+        DocumentIn,
         IssueAssessment,
         PaymentView,
-        DocumentIn,
         ReceiveDocument,
         ReceiveDocuments,
         Stage,
@@ -146,15 +151,6 @@ SETTLEMENT_OPEN = frozenset(
     }
 )
 
-# The channels a document may come through, per track: R-A-5 (assessor at the shop) and R-B-4.
-ALLOWED_CHANNELS: dict[Track, frozenset[DocumentChannel]] = {
-    Track.AUTHORISATION: frozenset(DocumentChannel),
-    Track.CREDIT: frozenset({DocumentChannel.SELF, DocumentChannel.DELEGATE, DocumentChannel.DOOR_PICKUP}),
-    Track.EXPERT_TEAM: frozenset(DocumentChannel),
-    Track.INJURY: frozenset(DocumentChannel),
-}
-
-
 class StepRefused(ApplicationError):
     """A human step that does not fit the claim now; the caller sees the message, nothing is kept.
 
@@ -164,14 +160,14 @@ class StepRefused(ApplicationError):
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, type="StepRefused", non_retryable=True)
+        super().__init__(message, type=STEP_REFUSED, non_retryable=True)
 
 
 class TrackWorkflow:
     track: Track
     opening_stage: Stage  # what the track's own service waits for first, once any offer is accepted
     # the rule behind each stage's deadline, for the view
-    stage_rules: dict[Stage, str] = {
+    stage_rules: ClassVar[dict[Stage, str]] = {
         Stage.AWAITING_ACCEPTANCE: "R-A-1/R-B-1/R-C-1",
         Stage.AWAITING_DOCUMENTS: "R-X-5",
         Stage.AWAITING_PAYEE_ACCOUNT: "R-X-3",
@@ -324,8 +320,8 @@ class TrackWorkflow:
 
     # --- settlement and payment (R-A-6, R-B-5, R-X-3, R-X-4) ------------------------------------
     async def _settle(self) -> None:
-        statutory = self.report.reported_at + timedelta(days=self.rules.deadlines.statutory_decision_days)
-        due = min(self.now + self.rules.deadlines.documents, statutory)
+        statutory = decision_deadline(self.report.reported_at, self.rules.deadlines)
+        due = min(self.now + self.rules.deadlines.documents, statutory.due_at)
         await self._wait(
             Stage.AWAITING_DOCUMENTS, lambda: not self._missing() and self._assessment is not None, due
         )
@@ -352,9 +348,7 @@ class TrackWorkflow:
         call = workflow.execute_activity(
             ActivityName.PAY_INDEMNITY,
             PayIndemnityInput(
-                # from the claim and the step, never from a run ID: a retried or re-run payment
-                # reaches the same ledger row
-                idempotency_key=f"{self.report.report_no}:{self.track.value}:indemnity",
+                idempotency_key=indemnity_key(self.report.report_no, self.track),
                 report_no=self.report.report_no,
                 track=self.track,
                 amount=self._payment.amount,
@@ -526,10 +520,13 @@ class TrackWorkflow:
         )
         if result.missing:
             raise ApplicationError(
-                f"{len(result.missing)} file(s) are not in the store; upload them first", type="FileNotFound"
+                f"{len(result.missing)} file(s) are not in the store; upload them first", type=FILE_NOT_FOUND
             )
 
-    def _note(self, step: str, by: str | None = None, detail: str = "") -> None:
+    def _note(self, step: str, by: str | None = None, detail: str = "", note: str = "") -> None:
+        """One timeline entry; a step's own `note` (the staff member's words) follows the detail."""
+        if note:
+            detail = f"{detail}; note: {note}" if detail else f"note: {note}"
         self._timeline.append(TimelineEntry(at=self.now, step=step, by=by, detail=detail))
         self._publish()
 
@@ -556,7 +553,7 @@ class TrackWorkflow:
                     timeout=max(due_at - self.now, timedelta(seconds=1)),
                     timeout_summary=f"{stage.value} deadline",
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self._escalate(stage, due_at)
         await workflow.wait_condition(done)
         self._blocked_on = None
@@ -571,7 +568,7 @@ class TrackWorkflow:
         await quick_call(
             ActivityName.SEND_SMS,
             SendSmsInput(
-                idempotency_key=f"{self.report.report_no}:{self.track.value}:{stage.value}:escalation",
+                idempotency_key=escalation_sms_key(self.report.report_no, self.track, stage.value),
                 kind=SmsKind.SUPERVISOR_ESCALATION,
                 report_no=self.report.report_no,
                 recipient_role="supervisor",

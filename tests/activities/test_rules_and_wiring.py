@@ -11,7 +11,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import build_activities
 from activities.rules import RulesActivities
-from domain.contracts import NON_RETRYABLE, ActivityName, LoadRulesInput
+from domain.contracts import ActivityName, LoadRulesInput
 from domain.rules import RuleSettings, Thresholds
 
 

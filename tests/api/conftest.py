@@ -27,17 +27,11 @@ from activities.store import FileStore
 from api import create_app
 from api.guard import Limits
 from security.auth import LocalTokens, Role
-
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
 
 T = TypeVar("T")
 
-# A 1x1 PNG: a real photo for the store.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
 
 
 # Limits far above what a test sends: the rate and size tests build apps with small ones.

@@ -18,16 +18,15 @@ from decimal import Decimal
 from temporalio import activity
 from temporalio.client import Client
 
+from cli.scenarios import sample_reports, steps_for
+from client.claims import drive, report_claim
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Report, Track
 from domain.rules import Deadlines, RuleSettings
-from client.claims import drive, report_claim
-from cli.scenarios import sample_reports, steps_for
-from workflows import search_attributes as sa
-from workflows.messages import track_workflow_id
-
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, running, unique_prefix
+from workflows import search_attributes as sa
+from workflows.messages import track_workflow_id
 
 SHORT_OFFER = RuleSettings(deadlines=Deadlines(offer_response=timedelta(seconds=1)))
 
@@ -133,6 +132,6 @@ async def seeded_claims(client: Client, task_queue: str) -> AsyncIterator[Seeded
             async for execution in client.list_workflows(f'ReportNo STARTS_WITH "{root}" AND ExecutionStatus = "Running"'):
                 try:
                     await client.get_workflow_handle(execution.id).terminate("test done")
-                except Exception:  # noqa: BLE001 - ended meanwhile (a parent's terminate ends its children)
+                except Exception:
                     pass
 

@@ -11,13 +11,12 @@ import pytest
 
 from activities.store import FileStore
 from api import create_app
+from cli.scenarios import DEMO_PHOTO, steps_for
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
-from cli.scenarios import steps_for
-from workflows.messages import STEP_MODELS
-
-from tests.api.conftest import PNG, ApiEnv, error_of, eventually
+from tests.api.conftest import ApiEnv, error_of, eventually
 from tests.workflows.helpers import reports
+from workflows.messages import STEP_MODELS
 
 EXPECTED_PAYMENT = {"A": ("R-A-6", "2650.00"), "B": ("R-B-5", "2650.00"), "C": ("R-X-4", "76000.00"), "D": ("R-X-4", "12000.00")}
 
@@ -27,7 +26,7 @@ def report_json(report: Report) -> dict:
 
 
 async def upload_photo(api: ApiEnv) -> str:
-    response = await api.http.post("/files", files={"file": ("scene.png", PNG, "image/png")})
+    response = await api.http.post("/files", files={"file": ("scene.png", DEMO_PHOTO, "image/png")})
     assert response.status_code == 201, response.text
     return response.json()["sha256"]
 
@@ -159,23 +158,23 @@ async def test_errors_have_a_status_and_a_stable_code(api: ApiEnv) -> None:
 async def test_uploads_are_checked_and_stored_once(api: ApiEnv) -> None:
     """R-A-3/R-X-5 files: JPEG, PNG or PDF only (415), up to the store's size (413); the same
     bytes twice are stored once, under their sha256."""
-    first = await api.http.post("/files", files={"file": ("a.png", PNG, "image/png")})
-    second = await api.http.post("/files", files={"file": ("b.png", PNG, "image/png")})
+    first = await api.http.post("/files", files={"file": ("a.png", DEMO_PHOTO, "image/png")})
+    second = await api.http.post("/files", files={"file": ("b.png", DEMO_PHOTO, "image/png")})
     assert first.status_code == second.status_code == 201
     sha = first.json()["sha256"]
-    assert second.json()["sha256"] == sha and first.json()["size"] == len(PNG)
+    assert second.json()["sha256"] == sha and first.json()["size"] == len(DEMO_PHOTO)
     assert api.store.exists(sha)
     stored = [p for p in api.store.root.rglob("*") if p.is_file() and ".tmp" not in p.parts]
     assert [p.name for p in stored] == [sha]
 
     response = await api.http.post("/files", files={"file": ("notes.txt", b"hello", "text/plain")})
     assert response.status_code == 415 and error_of(response)["code"] == "unsupported_file_type"
-    response = await api.http.post("/files", files={"file": ("fake.pdf", PNG, "application/pdf")})
+    response = await api.http.post("/files", files={"file": ("fake.pdf", DEMO_PHOTO, "application/pdf")})
     assert response.status_code == 415 and error_of(response)["code"] == "file_type_mismatch"
-    big = PNG + b"\0" * (api.store.max_bytes + 1)
+    big = DEMO_PHOTO + b"\0" * (api.store.max_bytes + 1)
     response = await api.http.post("/files", files={"file": ("big.png", big, "image/png")})
     assert response.status_code == 413 and error_of(response)["code"] == "file_too_large"
-    huge = PNG + b"\0" * (api.store.max_bytes + 200 * 1024)  # refused on its Content-Length alone
+    huge = DEMO_PHOTO + b"\0" * (api.store.max_bytes + 200 * 1024)  # refused on its Content-Length alone
     response = await api.http.post("/files", files={"file": ("huge.png", huge, "image/png")})
     assert response.status_code == 413 and error_of(response)["code"] == "file_too_large"
     response = await api.http.post("/files", files={"file": ("empty.png", b"", "image/png")})

@@ -9,17 +9,17 @@ from decimal import Decimal
 
 from temporalio import activity
 
+from cli.scenarios import sample_reports, steps_for
+from client.claims import drive, report_claim
 from client.listing import ClaimFilters, visibility_query
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Segment, Track
-from client.claims import drive, report_claim
-from cli.scenarios import sample_reports, steps_for
+from domain.rules import Thresholds
+from tests.api.conftest import ApiEnv, error_of, eventually
+from tests.workflows.helpers import running, unique_prefix
 from workflows import search_attributes as sa
 from workflows.messages import Stage as ClaimStage
 from workflows.messages import TrackView, Waiting
-
-from tests.api.conftest import ApiEnv, error_of, eventually
-from tests.workflows.helpers import running, unique_prefix
 
 
 async def listed(api: ApiEnv, **params: object) -> list[str]:
@@ -161,4 +161,4 @@ def test_claim_stage_is_the_least_advanced_open_track() -> None:
     tracks[Track.INJURY] = TrackView(track=Track.INJURY, workflow_id="w", stage=ClaimStage.CLOSED)
     assert sa.claim_stage(ClaimStage.IN_SERVICE, tracks) is ClaimStage.AWAITING_CALLBACK
     assert not sa.currently_overdue(tracks)
-    assert [sa.loss_band(None if x is None else Decimal(x)) for x in (None, "3000", "3000.01", "50000")] == ["unknown", "<=3000", "3000-50000", ">=50000"]
+    assert [Thresholds().loss_band(None if x is None else Decimal(x)) for x in (None, "3000", "3000.01", "50000")] == ["unknown", "<=3000", "3000-50000", ">=50000"]

@@ -16,7 +16,6 @@ from playwright.async_api import async_playwright
 from activities.store import FileStore
 from api import create_app
 from security.auth import LocalTokens
-
 from tests.api.test_temporal_ui_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 

@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 
 from api.operations import cmd_ops, end_of_today
-from domain.models import Track
-from security.auth import Role
 from cli.main import build_parser
 from client.claims import take_step
-
+from domain.models import Track
+from security.auth import Role
 from tests.api.conftest import ApiEnv, error_of, eventually
 from tests.api.operations_seed import EXPECTED_CELLS, seeded_claims
 

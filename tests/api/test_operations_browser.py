@@ -22,7 +22,6 @@ from temporalio.client import Client
 from activities.store import FileStore
 from api import create_app
 from security.auth import LocalTokens, Role
-
 from tests.api.conftest import TEST_LIMITS
 from tests.api.operations_seed import EXPECTED_CELLS, seeded_claims
 from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page, find_in_ui, free_port, ui_server  # noqa: F401
@@ -61,7 +60,7 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
                 async def number(name: str) -> int:
                     return int(await page.locator(f'[data-count="{name}"]').inner_text())
 
-                for attempt in range(100):  # visibility lags the last steps a little
+                for _ in range(100):  # visibility lags the last steps a little
                     await page.goto(page_url)
                     seen = {
                         cell: (await number(f"stage:{cell[0]}:{cell[1]}"), await number(f"overdue:{cell[0]}:{cell[1]}") if overdue else 0)

@@ -21,19 +21,18 @@ from activities.store import FileStore
 from api import create_app
 from api.guard import PUBLIC_PATHS, Limits, TokenBuckets
 from api.views import masked_tag
+from cli.main import cmd_token
+from cli.scenarios import DEMO_PHOTO, steps_for
+from client.claims import drive, report_claim
+from config.settings import Settings
 from domain.contracts import PAYMENT_DECLINED, ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import TagReading, Track
 from security.auth import AuthSettings, LocalTokens, OidcTokens, Role, authenticator
 from security.masking import mask_account, mask_mobile
 from security.permissions import STEP_ROLES
-from cli.main import cmd_token
-from client.claims import drive, report_claim
-from cli.scenarios import steps_for
-from config.settings import Settings
-from workflows.messages import STEP_MODELS
-
-from tests.api.conftest import PNG, TEST_LIMITS, ApiEnv, bearer, error_of, eventually
+from tests.api.conftest import TEST_LIMITS, ApiEnv, bearer, error_of, eventually
 from tests.workflows.helpers import reports, running
+from workflows.messages import STEP_MODELS
 
 R = Role
 EVERYONE = frozenset(Role)
@@ -79,7 +78,7 @@ def endpoints(no: str, report: dict[str, Any]) -> list[tuple[str, str, str, dict
         ("read claim", "GET", f"/claims/{no}", {}, EVERYONE),
         ("read track", "GET", f"/claims/{no}/tracks/B", {}, EVERYONE),
         ("report", "POST", "/claims", {"json": report}, frozenset({R.AGENT, R.SUPERVISOR})),  # R-ID-2
-        ("upload", "POST", "/files", {"files": {"file": ("p.png", PNG, "image/png")}}, UPLOADERS),
+        ("upload", "POST", "/files", {"files": {"file": ("p.png", DEMO_PHOTO, "image/png")}}, UPLOADERS),
         # issue 13: the operations lead's view, and the supervisor's whom deadlines reach (OPEN-3)
         ("operations summary", "GET", "/operations/summary?report_no_prefix=NOSUCH", {}, frozenset({R.OPERATIONS, R.SUPERVISOR})),
         ("operations page", "GET", "/operations?report_no_prefix=NOSUCH", {}, frozenset({R.OPERATIONS, R.SUPERVISOR})),
@@ -308,7 +307,7 @@ async def test_oversized_bodies_are_refused_before_they_are_read(api: ApiEnv, tm
             headers=agent | {"content-type": "application/json"},
         )
         assert response.status_code == 404 and error_of(response)["code"] == "claim_not_found"
-        response = await http.post("/files", files={"file": ("big.png", PNG + b"\0" * 2048, "image/png")}, headers=agent)
+        response = await http.post("/files", files={"file": ("big.png", DEMO_PHOTO + b"\0" * 2048, "image/png")}, headers=agent)
         assert response.status_code == 413 and error_of(response)["code"] == "file_too_large"
 
 

@@ -18,13 +18,12 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from security.auth import Role
 from client.connect import data_converter_for
 from config.settings import load_settings
-from workflows import search_attributes
-
+from security.auth import Role
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
+from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
 

@@ -9,13 +9,12 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import Track
 from client.claims import report_claim
-from workflows import search_attributes as sa
-from workflows.messages import claim_workflow_id, track_workflow_id
-
+from domain.models import Track
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
+from workflows import search_attributes as sa
+from workflows.messages import claim_workflow_id, track_workflow_id
 
 
 async def upserted(handle) -> tuple[int, dict[str, bytes], list[str]]:  # type: ignore[no-untyped-def]

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from bench.bare import BarePlan
 from bench.capacity import MIX, Claim, mix, plan_of, table, throughput
-from domain.models import Track
 from cli.scenarios import sample_reports, steps_for
+from domain.models import Track
 
 
 def test_mix_and_bare_plans_match_the_claims() -> None:

@@ -5,7 +5,7 @@ Each test changes only the facts its rule is about, so a failure points at that 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -58,7 +58,7 @@ class Make:
         defaults: dict[str, Any] = {
             "report_no": "R2026000001",
             "policy_no": "P2026000001",
-            "reported_at": datetime(2026, 6, 10, 2, 0, tzinfo=timezone.utc),  # 10:00 in China
+            "reported_at": datetime(2026, 6, 10, 2, 0, tzinfo=UTC),  # 10:00 in China
             "accident_kind": AccidentKind.SINGLE_PARTY,
             "at_scene": True,
             "driver_is_insured": True,

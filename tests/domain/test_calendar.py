@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from domain.calendar import WorkingCalendar, payment_deadline, statutory_deadlines
+from domain.calendar import WorkingCalendar, decision_deadline, payment_deadline
 from domain.models import Deadline, Track
 from domain.rules import CHINA_TZ, CalendarSettings, Deadlines
 
@@ -16,7 +16,7 @@ SAT = 5
 
 def china(*args: int) -> datetime:
     """A China-time instant, handed over as UTC like Temporal does."""
-    return datetime(*args, tzinfo=CHINA_TZ).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=CHINA_TZ).astimezone(UTC)
 
 
 def end_of(year: int, month: int, day: int) -> datetime:
@@ -122,7 +122,7 @@ def test_r_a_6_zero_working_days_means_same_day_and_negative_is_refused(cal):
 
 def test_r_b_5_same_day_uses_the_china_date_not_utc(cal):
     """01:00 on 10 June in Beijing is still 9 June in UTC."""
-    assert cal.due_same_day(datetime(2026, 6, 9, 17, 0, tzinfo=timezone.utc)) == end_of(2026, 6, 10)
+    assert cal.due_same_day(datetime(2026, 6, 9, 17, 0, tzinfo=UTC)) == end_of(2026, 6, 10)
 
 
 def test_r_b_5_documents_complete_on_a_holiday_are_paid_the_next_working_day(cal):
@@ -148,15 +148,12 @@ def test_open_3_working_hours_count_only_working_time(cal, start, hours, due):
 # --- statutory and payment deadlines -------------------------------------------------------------
 
 
-def test_r_x_4_decision_within_30_days_and_payment_within_10_days_of_agreement():
-    decision, payment = statutory_deadlines(china(2026, 6, 10, 10, 0), china(2026, 6, 20, 15, 0), Deadlines())
-    assert decision == Deadline(due_at=end_of(2026, 7, 10), rule="R-X-4")
+def test_r_x_4_decision_within_30_days_and_payment_within_10_days_of_agreement(cal):
+    """Both periods end at 24:00 China time of their last day (Civil Code art. 201, 203)."""
+    assert decision_deadline(china(2026, 6, 10, 10, 0), Deadlines()) == Deadline(due_at=end_of(2026, 7, 10), rule="R-X-4")
+    agreed = china(2026, 6, 20, 15, 0)
+    payment = payment_deadline(Track.EXPERT_TEAM, agreed, agreed, cal, Deadlines())
     assert payment == Deadline(due_at=end_of(2026, 6, 30), rule="R-X-4")
-
-
-def test_r_x_4_no_payment_deadline_before_the_indemnity_is_agreed():
-    _, payment = statutory_deadlines(china(2026, 6, 10, 10, 0), None, Deadlines())
-    assert payment is None
 
 
 def test_r_a_6_payment_deadline_for_authorisation(cal):

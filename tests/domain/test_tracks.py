@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -227,7 +227,7 @@ def test_open_1_segments_are_judged_on_the_china_date_of_the_report(make, regist
         make,
         customer=make.customer(premium_tag=None),
         policy=make.policy(vehicle_first_registered=registered),
-        reported_at=datetime(2026, 6, 9, 16, 30, tzinfo=timezone.utc),
+        reported_at=datetime(2026, 6, 9, 16, 30, tzinfo=UTC),
     )
     assert decision.segments == segments
 

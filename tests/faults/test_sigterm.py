@@ -22,8 +22,8 @@ from bench.harness import (
     finish,
     load_policies,
 )
-from gateway.server import attempts_by_key
 from client.claims import report_claim
+from gateway.server import attempts_by_key
 
 EXIT_SLACK = 4.0  # seconds past the graceful bound for the process to unwind and exit
 

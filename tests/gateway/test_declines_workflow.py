@@ -13,14 +13,13 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.payments import HttpPaymentGateway, PaymentActivities
+from cli.scenarios import steps_for
+from client.claims import drive, report_claim, take_step, track_state, wait_for_stage
 from domain.models import Track
 from gateway.server import Gateway, attempts_by_key
-from client.claims import drive, report_claim, take_step, track_state, wait_for_stage
-from cli.scenarios import steps_for
-from workflows.messages import ClaimView, Stage
-
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running
+from workflows.messages import ClaimView, Stage
 
 INSURED = "6222000000000025"  # sample policy P2026000002, track B's claim
 

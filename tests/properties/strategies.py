@@ -40,7 +40,7 @@ any_value = near_misses | json_values | st.lists(near_misses, max_size=3)
 def payloads(model: type[BaseModel]) -> st.SearchStrategy[dict]:
     """Dicts over the model's field names (each maybe present), plus now and then a stray key."""
     fields = sorted(model.model_fields)
-    return st.fixed_dictionaries({}, optional={name: any_value for name in fields}) | st.dictionaries(
+    return st.fixed_dictionaries({}, optional=dict.fromkeys(fields, any_value)) | st.dictionaries(
         st.sampled_from(fields) | st.text(max_size=8), any_value, max_size=len(fields) + 1
     )
 

@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from domain.models import REPORT_NO_PATTERN, Report
-from workflows.messages import STEP_MODELS, IssueAssessment, SceneEstimate
-
 from tests.properties.strategies import any_value, payloads, reports
+from workflows.messages import STEP_MODELS, IssueAssessment, SceneEstimate
 
 FUZZ = settings(max_examples=150, deadline=None)
 

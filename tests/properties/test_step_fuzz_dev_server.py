@@ -17,13 +17,12 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import Report, Track
 from client.claims import report_claim, take_step, track_state, wait_for_stage
-from workflows.messages import STEP_MODELS, Stage, claim_workflow_id, track_workflow_id
-
+from domain.models import Report, Track
 from tests.properties.strategies import any_value, payloads, plausible
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, running
+from workflows.messages import STEP_MODELS, Stage, claim_workflow_id, track_workflow_id
 
 
 @dataclass

@@ -22,18 +22,14 @@ import httpx
 
 from activities import open_embedded
 from activities.core_system import CoreData
+from cli.devserver import temporal_binary
+from config.settings import Settings, load_settings
 from domain.identifiers import id_check_character, luhn_check_digit
 from domain.models import Report
 from gateway.server import Gateway, GatewayServer
-from cli.devserver import temporal_binary
-from config.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "core.json"
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
 DIGITS = "一二三四"
 DECLINE = "declined by the bank"  # the gateway's failure message: must be encrypted like the rest
 

@@ -15,6 +15,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
 from temporalio.exceptions import ApplicationError
 
+from config.settings import load_settings
 from security.codec import (
     ENCODING,
     KEY_ID_METADATA,
@@ -27,7 +28,6 @@ from security.codec import (
     key_ids_in,
     load_keys,
 )
-from config.settings import load_settings
 
 NAME, MOBILE, ACCOUNT = "隐私测试人", "13977050001", "6217004455000012"
 

@@ -17,10 +17,10 @@ import pytest_asyncio
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from security.permissions import FULL_PERSONAL_DATA
+from api.codec_server import COOKIE, codec_app_from_settings
 from security.auth import AuthSettings, Role, local_tokens
 from security.codec import ENCODING, KEY_ID_METADATA, CodecSettings, EncryptionCodec
-from api.codec_server import COOKIE, codec_app_from_settings
+from security.permissions import FULL_PERSONAL_DATA
 
 UI = "http://localhost:8233"
 SECRET_NAME, SECRET_MOBILE = "隐私测试人", "13977050001"

@@ -11,15 +11,14 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from cli.scenarios import steps_for
+from client.claims import drive, report_claim
 from domain.models import Track
 from security.codec import EncryptionCodec, MissingEncryptionKey, data_converter, decode_json_history, key_ids_in, payloads_in
-from client.claims import drive, report_claim
-from worker.main import WORKFLOWS, build_worker, workflow_runner
-from cli.scenarios import steps_for
-from workflows.messages import ClaimView, Stage, track_workflow_id
-
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports
+from worker.main import WORKFLOWS, build_worker, workflow_runner
+from workflows.messages import ClaimView, Stage, track_workflow_id
 
 
 def client_with(env: WorkflowEnvironment, codec: EncryptionCodec) -> Client:

@@ -25,17 +25,17 @@ import httpx
 from temporalio.client import Client
 
 from activities import open_embedded
+from cli.devserver import temporal_binary
+from cli.scenarios import DEMO_PHOTO, sample_reports, steps_for
+from client.claims import drive, take_step, wait_for_stage
+from client.connect import connect, data_converter_for
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import ENCODING, key_ids_in, payloads_in
-from client.claims import drive, take_step, wait_for_stage
-from client.connect import connect, data_converter_for
-from cli.devserver import temporal_binary
-from cli.scenarios import sample_reports, steps_for
+from tests.security.running import DECLINE, Service, leaks, luhn, personal_values, stop, temporal
 from workflows import search_attributes
 from workflows.messages import ClaimView, Stage, claim_workflow_id
 
-from tests.security.running import DECLINE, PNG, Service, leaks, luhn, personal_values, stop, temporal
 
 async def run_claims(service: Service, client: Client, reports: dict[str, Report], photo: str) -> None:
     token = local_tokens(service.settings.auth, service.settings.data_dir).issue("AG01", {Role.AGENT})
@@ -80,7 +80,7 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
             "reporter_phone": f"1397705{i:04d}", "driver_phone": f"1367705{i:04d}",
             "payee_account": luhn(f"621700445500{i:03d}"),
         })
-    photo = open_embedded(data_dir).store.put(PNG, "image/png").sha256
+    photo = open_embedded(data_dir).store.put(DEMO_PHOTO, "image/png").sha256
     await run_claims(service, client, reports, photo)
     values = personal_values(data_dir, reports)
 

@@ -18,14 +18,13 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from security.auth import Role, local_tokens
 from cli.main import ui_codec_steps
 from cli.scenarios import sample_reports
-from workflows.messages import claim_workflow_id
-
+from security.auth import Role, local_tokens
 from tests.api.test_temporal_ui_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.security.running import Service, luhn
 from tests.workflows.helpers import unique_prefix
+from workflows.messages import claim_workflow_id
 
 
 async def page_text(page: Page) -> str:

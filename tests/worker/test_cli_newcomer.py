@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from domain.models import Track
+from cli.scenarios import DEMO_PHOTO, sample_reports
 from client.claims import TrackNotTaken, drive, report_claim
 from client.connect import connect, data_converter_for
-from cli.scenarios import sample_reports
-from workflows.messages import Stage
-
-from tests.security.running import PNG, ROOT, Service, running_service
+from domain.models import Track
+from tests.security.running import ROOT, Service, running_service
 from tests.workflows.helpers import unique_prefix
+from workflows.messages import Stage
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +86,7 @@ def test_issue_12_7_a_second_claims_run_names_the_port_in_use_and_its_process(se
 
 def test_issue_12_7_results_on_stdout_logs_on_stderr_no_colour(service: Service, tmp_path: Path) -> None:
     photo = tmp_path / "scene.png"
-    photo.write_bytes(PNG)
+    photo.write_bytes(DEMO_PHOTO)
     result = claims(service, "upload", str(photo), env={"PREMIUM_CLAIMS_LOG_FORMAT": "console"})
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.split()) == 1 and len(result.stdout.strip()) == 64  # the sha256 alone

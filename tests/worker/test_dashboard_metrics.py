@@ -14,19 +14,18 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
-from domain.models import Track
+from cli.scenarios import steps_for
 from client.claims import drive, report_claim
 from client.connect import connect
-from cli.scenarios import steps_for
 from config.telemetry import runtime_with_prometheus
-from workflows import search_attributes as sa
-from workflows.messages import track_workflow_id
-
+from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
+from domain.models import Track
 from tests.api.operations_seed import SHORT_OFFER
 from tests.worker.test_metrics import free_port, scrape
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running
+from workflows import search_attributes as sa
+from workflows.messages import track_workflow_id
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards" / "premium-claims.json"
 METRIC = re.compile(r"\b((?:premium_claims|temporal)_[a-z0-9_]+)\b")
@@ -80,7 +79,7 @@ async def test_open_3_r_b_5_every_metric_the_dashboard_queries_is_exported(dev_e
             try:
                 if (await track.describe()).typed_search_attributes.get(sa.OVERDUE):
                     break
-            except Exception:  # noqa: BLE001 - the track is not started yet
+            except Exception:
                 pass
             await asyncio.sleep(0.1)
         await drive(client, report.report_no, Track.CREDIT, steps_for(Track.CREDIT, report, photo_sha256=PHOTO))

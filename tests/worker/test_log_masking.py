@@ -15,9 +15,9 @@ from decimal import Decimal
 import pytest
 import structlog
 
+from config.logging import configure_logging, mask_record
 from domain.models import AccidentKind, Report
 from security.masking import scrub_text
-from config.logging import configure_logging, mask_record
 
 # fake personal data, in the shapes people type it
 MOBILE, MOBILE_GROUPED, MOBILE_INTL = "13800000001", "138-0000-0002", "+86 138 0000 0003"

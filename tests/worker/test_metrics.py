@@ -9,10 +9,9 @@ import urllib.request
 
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import Track
 from client.connect import connect
 from config.telemetry import runtime_with_prometheus
-
+from domain.models import Track
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
 

@@ -11,9 +11,9 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.rules import RulesActivities
+from config.settings import SettingsError, load_settings
 from domain.calendar import WorkingCalendar
 from domain.contracts import LoadRulesInput
-from config.settings import SettingsError, load_settings
 
 
 def test_file_then_environment_override_defaults(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from temporalio.client import Client
 
-from domain.models import Report, Track
-from client.claims import drive, report_claim
-from worker.main import build_worker
 from cli.scenarios import sample_reports, steps_for
+from client.claims import drive, report_claim
+from domain.models import Report, Track
+from worker.main import build_worker
 from workflows.messages import ClaimView
 
 PHOTO = "a" * 64

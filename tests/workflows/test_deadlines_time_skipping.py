@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio import activity
@@ -10,14 +10,12 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT, ActivityName, LookupPolicyInput, LookupPolicyResult
-
-from domain.models import Track
 from client.claims import claim_state, report_claim, track_state
-from workflows.messages import Stage
-
+from domain.contracts import POLICY_NOT_FOUND, REPORT_CONFLICT, ActivityName, LookupPolicyInput, LookupPolicyResult
+from domain.models import Track
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, running
+from workflows.messages import Stage
 
 
 async def test_open_3_missed_first_call_escalates_once(time_env: WorkflowEnvironment) -> None:

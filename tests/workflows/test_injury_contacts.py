@@ -7,13 +7,12 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import Track
-from client.claims import drive, report_claim, take_step, track_state, wait_for_stage
 from cli.scenarios import steps_for
-from workflows.messages import Stage
-
+from client.claims import drive, report_claim, take_step, track_state, wait_for_stage
+from domain.models import Track
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running
+from workflows.messages import Stage
 
 D = Track.INJURY
 

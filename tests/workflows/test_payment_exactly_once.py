@@ -13,11 +13,10 @@ from temporalio.worker import Replayer
 from activities.payments import PaymentActivities, SqlitePaymentLedger
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Track
-from worker.main import WORKFLOWS, workflow_runner
-from workflows.messages import track_workflow_id
-
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
+from worker.main import WORKFLOWS, workflow_runner
+from workflows.messages import track_workflow_id
 
 
 class LosesFirstAnswer:

@@ -10,12 +10,11 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from client.claims import report_claim, take_step, wait_for_stage
 from domain.models import AccidentKind, Track
-from client.claims import claim_state, report_claim, take_step, wait_for_stage
-from workflows.messages import Stage
-
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
+from workflows.messages import Stage
 
 
 def assert_paid_once(fakes: FakeSystems, view, track: Track, rule: str, amount: str) -> None:
@@ -67,6 +66,9 @@ async def test_r_c_track_c_from_report_to_callback(dev_env: WorkflowEnvironment)
     steps = [e.step for e in view.tracks[Track.EXPERT_TEAM].timeline]
     assert steps.index("expert_lead_named") < steps.index("lead_contacted_customer") < steps.index("team_staffed")
     assert steps.count("service_item_done") == 2 and "lead_reported_back" in steps
+    # the lead's note (cli/scenarios.py: "case understood") is kept in the timeline with the step
+    contact = next(e for e in view.tracks[Track.EXPERT_TEAM].timeline if e.step == "lead_contacted_customer")
+    assert contact.detail == "dedicated service channel entered; note: case understood" and contact.by == "EL07"
 
 
 async def test_r_d_track_d_from_report_to_callback(dev_env: WorkflowEnvironment) -> None:
@@ -200,8 +202,8 @@ async def test_r_x_3_refused_payee_waits_for_insured_account(dev_env: WorkflowEn
     client, no, track = dev_env.client, report.report_no, Track.EXPERT_TEAM
     async with running(client, fakes.activities()) as tq:
         handle, _ = await report_claim(client, report, tq)
-        from client.claims import drive
         from cli.scenarios import steps_for
+        from client.claims import drive
 
         steps = steps_for(track, report, photo_sha256="a" * 64)
         await drive(client, no, track, steps[:-1])
@@ -221,8 +223,8 @@ async def test_r_x_1_poor_score_opens_supervisor_follow_up(dev_env: WorkflowEnvi
     fakes = FakeSystems()
     report = reports()["B"]
     client, no, track = dev_env.client, report.report_no, Track.CREDIT
-    from client.claims import drive
     from cli.scenarios import steps_for
+    from client.claims import drive
 
     steps = steps_for(track, report, photo_sha256="a" * 64)
     stage, name, _ = steps[-1]
