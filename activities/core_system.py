@@ -108,18 +108,26 @@ def checked(records: CoreData) -> CoreData:
         return changes
 
     customers = [
-        c.model_copy(update=fix(
-            f"customers[{i}] ({c.customer_id})", c,
-            {"mobile": normalise_mobile,
-             "id_number": normalise_credit_code if c.kind is CustomerKind.CORPORATE else normalise_id_number},
-        ))
+        c.model_copy(
+            update=fix(
+                f"customers[{i}] ({c.customer_id})",
+                c,
+                {
+                    "mobile": normalise_mobile,
+                    "id_number": normalise_credit_code if c.kind is CustomerKind.CORPORATE else normalise_id_number,
+                },
+            )
+        )
         for i, c in enumerate(records.customers)
     ]
     policies = [
-        p.model_copy(update=fix(
-            f"policies[{i}] ({p.policy_no})", p,
-            {"plate": normalise_plate, "insured_bank_account": normalise_bank_account},
-        ))
+        p.model_copy(
+            update=fix(
+                f"policies[{i}] ({p.policy_no})",
+                p,
+                {"plate": normalise_plate, "insured_bank_account": normalise_bank_account},
+            )
+        )
         for i, p in enumerate(records.policies)
     ]
     if problems:
@@ -192,9 +200,7 @@ class SqliteCoreSystem:
         counts = {"customers_added": 0, "customers_updated": 0, "policies_added": 0, "policies_updated": 0}
         with write_transaction(self.path) as conn:
             for customer in records.customers:
-                known = conn.execute(
-                    "SELECT 1 FROM customers WHERE customer_id = ?", (customer.customer_id,)
-                ).fetchone()
+                known = conn.execute("SELECT 1 FROM customers WHERE customer_id = ?", (customer.customer_id,)).fetchone()
                 conn.execute(
                     "INSERT INTO customers (customer_id, data) VALUES (?, ?) "
                     "ON CONFLICT(customer_id) DO UPDATE SET data = excluded.data",
@@ -204,9 +210,7 @@ class SqliteCoreSystem:
             for policy in records.policies:
                 if policy.period_end < policy.period_start:
                     raise ValueError(f"policy {policy.policy_no}: period ends before it starts")
-                if not conn.execute(
-                    "SELECT 1 FROM customers WHERE customer_id = ?", (policy.customer_id,)
-                ).fetchone():
+                if not conn.execute("SELECT 1 FROM customers WHERE customer_id = ?", (policy.customer_id,)).fetchone():
                     raise ValueError(f"policy {policy.policy_no}: unknown customer {policy.customer_id}")
                 known = conn.execute("SELECT 1 FROM policies WHERE policy_no = ?", (policy.policy_no,)).fetchone()
                 conn.execute(
@@ -272,8 +276,7 @@ class SqliteCoreSystem:
             ).fetchone()
             if registered["policy_no"] != input.policy_no:
                 raise refusal(
-                    f"report {input.report_no} is registered on policy {registered['policy_no']}, "
-                    f"not {input.policy_no}",
+                    f"report {input.report_no} is registered on policy {registered['policy_no']}, not {input.policy_no}",
                     REPORT_CONFLICT,
                 )
             if from_utc_text(registered["reported_at"]) != reported_at:
@@ -301,10 +304,7 @@ class SqliteCoreSystem:
             customer_id=customer.customer_id,
             prior_claims_this_period=prior,
         )
-        return LookupPolicyResult(
-            customer=customer, policy=policy, history=ClaimHistory(prior_claims_this_period=prior)
-        )
-
+        return LookupPolicyResult(customer=customer, policy=policy, history=ClaimHistory(prior_claims_this_period=prior))
 
     def insured_account(self, input: InsuredAccountInput) -> InsuredAccountResult:
         with connection(self.path) as conn:

@@ -104,9 +104,7 @@ class SqlitePaymentLedger:
         amount = str(input.amount.quantize(Decimal("0.01")))
 
         with write_transaction(self.path) as conn:
-            earlier = conn.execute(
-                "SELECT * FROM payments WHERE idempotency_key = ?", (input.idempotency_key,)
-            ).fetchone()
+            earlier = conn.execute("SELECT * FROM payments WHERE idempotency_key = ?", (input.idempotency_key,)).fetchone()
             if earlier is not None:
                 same = (
                     earlier["report_no"] == input.report_no
@@ -155,9 +153,7 @@ class SqlitePaymentLedger:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (payment_id, input.idempotency_key, input.report_no, input.track.value, amount, payee, to_utc_text(paid_at)),
             )
-        log.info(
-            "payments.paid", report_no=input.report_no, track=input.track.value, payment_id=payment_id, amount=amount
-        )
+        log.info("payments.paid", report_no=input.report_no, track=input.track.value, payment_id=payment_id, amount=amount)
         return PayIndemnityResult(
             payment_id=payment_id, idempotency_key=input.idempotency_key, amount=Decimal(amount), paid_at=paid_at
         )
@@ -225,9 +221,7 @@ class HttpPaymentGateway:
             except (ValueError, KeyError, TypeError):
                 error_type, message = "", ""
             if error_type in NON_RETRYABLE:
-                log.warning(
-                    "payments.gateway_refused", report_no=input.report_no, track=input.track.value, type=error_type
-                )
+                log.warning("payments.gateway_refused", report_no=input.report_no, track=input.track.value, type=error_type)
                 # the reason goes into the claim's history and view: keep it short (the bank's text)
                 raise ApplicationError(message[:300], type=error_type, non_retryable=True)
         raise _unavailable(input, f"HTTP {response.status_code}")

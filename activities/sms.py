@@ -92,10 +92,7 @@ def render_sms(input: SendSmsInput) -> str:
     if input.kind == SmsKind.SUPERVISOR_FOLLOW_UP:
         # R-X-1: a poor satisfaction score.
         f = _require(input, "track", "score")
-        return (
-            f"【满意度回访】报案号{input.report_no}，{_track(f['track'])}回访评分{f['score']}分（差评），"
-            f"请主管跟进处理。"
-        )
+        return f"【满意度回访】报案号{input.report_no}，{_track(f['track'])}回访评分{f['score']}分（差评），请主管跟进处理。"
     raise BadSms(f"unknown SMS kind {input.kind!r} for report {input.report_no}")
 
 
@@ -122,9 +119,7 @@ class SqliteSmsOutbox:
     def send(self, input: SendSmsInput) -> SendSmsResult:
         body = render_sms(input)  # before the transaction: a bad message writes nothing
         with write_transaction(self.path) as conn:
-            earlier = conn.execute(
-                "SELECT id FROM outbox WHERE idempotency_key = ?", (input.idempotency_key,)
-            ).fetchone()
+            earlier = conn.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (input.idempotency_key,)).fetchone()
             if earlier is not None:
                 log.info("sms.duplicate", report_no=input.report_no, kind=input.kind, message_id=earlier["id"])
                 return SendSmsResult(message_id=earlier["id"], duplicate=True)

@@ -264,7 +264,9 @@ def create_app(
 
     # --- claims ---------------------------------------------------------------------------------
     @app.post(
-        "/claims", status_code=201, tags=["claims"],
+        "/claims",
+        status_code=201,
+        tags=["claims"],
         responses={
             200: {"model": ReportDecision, "description": "the same report was already recorded: its decision"},
             202: {"model": ClaimReceipt, "description": "recorded; the decision was not ready in time: read the claim"},
@@ -322,8 +324,13 @@ def create_app(
         """Claims by stage, track, segment, branch, overdue, payment due before; from Temporal
         visibility (search attributes), newest first; pass next_page_token as page_token."""
         filters = ClaimFilters(
-            stage=stage, track=track, segment=segment, branch=branch, overdue=overdue,
-            payment_due_before=payment_due_before, report_no_prefix=report_no_prefix,
+            stage=stage,
+            track=track,
+            segment=segment,
+            branch=branch,
+            overdue=overdue,
+            payment_due_before=payment_due_before,
+            report_no_prefix=report_no_prefix,
         )
         c = await temporal()
         try:
@@ -351,9 +358,7 @@ def create_app(
         return view if sees_personal_data(principal) else masked_claim(view)
 
     @app.get("/claims/{report_no}/tracks/{track}", tags=["claims"])
-    async def read_track(
-        report_no: str, track: str, principal: Annotated[Principal, Depends(allowed(Action.READ))]
-    ) -> TrackView:
+    async def read_track(report_no: str, track: str, principal: Annotated[Principal, Depends(allowed(Action.READ))]) -> TrackView:
         c = await temporal()
         t = await known_track(c, report_no, track)
         try:
@@ -472,12 +477,14 @@ def recorder(principal: Principal, given: Any) -> str:
     is refused rather than overwritten, so nobody believes they recorded a step for a colleague."""
     if given is not None and given != principal.subject:
         raise ApiError(
-            403, "by_mismatch",
-            f"a step is recorded as done by the caller ({principal.subject}); leave out \"by\" or give your own staff code",
+            403,
+            "by_mismatch",
+            f'a step is recorded as done by the caller ({principal.subject}); leave out "by" or give your own staff code',
         )
     if not is_code(principal.subject):
         raise ApiError(
-            403, "forbidden",
+            403,
+            "forbidden",
             f"the token's subject is not a staff code ({CODE_RULE}), so no step can be recorded "
             "by it; in OIDC mode set auth.subject_claim to the claim that holds the staff code",
         )
@@ -506,7 +513,7 @@ PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 def plain(message: str) -> str:
     for prefix in PYDANTIC_PREFIXES:
         if message.startswith(prefix):
-            return message[len(prefix):]
+            return message[len(prefix) :]
     return message
 
 

@@ -51,7 +51,8 @@ COOKIE = "premium_claims_codec"
 # API masks for assessor, operations and admin; so the codec server refuses them.
 DECODE_ROLES = FULL_PERSONAL_DATA
 NOT_DECODING = (
-    "claims are decoded only for the roles that see personal data in full: " + role_list(DECODE_ROLES)
+    "claims are decoded only for the roles that see personal data in full: "
+    + role_list(DECODE_ROLES)
     + " (the API masks it for the others)"
 )
 SIGN_IN = SignIn(

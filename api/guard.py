@@ -122,7 +122,10 @@ class Guard:
                 return
             log.info("api.unauthenticated", path=scope["path"], reason=str(err))
             await respond(
-                send, 401, "unauthenticated", str(err),
+                send,
+                401,
+                "unauthenticated",
+                str(err),
                 {"WWW-Authenticate": 'Bearer realm="premium-claims", error="invalid_token"'},
             )
             return
@@ -156,7 +159,9 @@ class Guard:
     async def rate_limited(self, send: Send, wait: float) -> None:
         seconds = max(1, math.ceil(wait))
         await respond(
-            send, 429, "rate_limited",
+            send,
+            429,
+            "rate_limited",
             f"too many requests from this caller (at most {self.limits.rate_burst} at once, "
             f"{self.limits.rate_per_minute:g} a minute); retry in {seconds} s",
             {"Retry-After": str(seconds)},

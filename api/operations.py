@@ -151,8 +151,13 @@ async def operations_summary(
         paid = in_time.count + late.count
         share = round(in_time.count / paid, 3) if paid else None
         return TrackCounts(
-            track=track, open=open_, overdue=overdue, deadlines_missed=missed,
-            paid_in_time=in_time, paid_late=late, in_time_share=share,
+            track=track,
+            open=open_,
+            overdue=overdue,
+            deadlines_missed=missed,
+            paid_in_time=in_time,
+            paid_late=late,
+            in_time_share=share,
         )
 
     async def cell(track: Track, stage: Stage) -> StageCount | None:
@@ -168,12 +173,25 @@ async def operations_summary(
         count(running=True, payment_due_before=due_before),
         count(running=True, payment_due_before=now),
         rows(client, ui, visibility_query(base.model_copy(update={"running": True, "overdue": True})), sa.DEADLINE_MISSED_AT),
-        rows(client, ui, visibility_query(base.model_copy(update={"running": True, "payment_due_before": due_before})), sa.PAYMENT_DUE_AT),
+        rows(
+            client,
+            ui,
+            visibility_query(base.model_copy(update={"running": True, "payment_due_before": due_before})),
+            sa.PAYMENT_DUE_AT,
+        ),
     )
     return OperationsSummary(
-        at=now, since=since, due_before=due_before, report_no_prefix=report_no_prefix, branch=branch,
-        tracks=tuple(tracks), stages=tuple(c for c in cells if c is not None),
-        payments_due=due, payments_late=late, overdue=overdue_rows, due=due_rows,
+        at=now,
+        since=since,
+        due_before=due_before,
+        report_no_prefix=report_no_prefix,
+        branch=branch,
+        tracks=tuple(tracks),
+        stages=tuple(c for c in cells if c is not None),
+        payments_due=due,
+        payments_late=late,
+        overdue=overdue_rows,
+        due=due_rows,
     )
 
 
@@ -217,7 +235,8 @@ def summary_table(summary: OperationsSummary) -> str:
     lines += [f"  {r.report_no:<24}{r.track:<3}{r.at:%Y-%m-%d %H:%M} UTC" for r in summary.due if r.at]
     lines += [f"overdue tracks, oldest first: {len(summary.overdue)}"]
     lines += [
-        f"  {r.report_no:<24}{r.track:<3}{r.stage or '-':<28}since {r.at:%Y-%m-%d %H:%M} UTC" if r.at
+        f"  {r.report_no:<24}{r.track:<3}{r.stage or '-':<28}since {r.at:%Y-%m-%d %H:%M} UTC"
+        if r.at
         else f"  {r.report_no:<24}{r.track:<3}{r.stage or '-'}"
         for r in summary.overdue
     ]
@@ -248,12 +267,17 @@ def render_page(summary: OperationsSummary) -> str:
         c = by_cell.get((track, stage))
         if c is None:
             return "<td class=zero>0</td>"
-        late = f' <span class=late>({_link(c.overdue, f"overdue:{track.value}:{stage.value}", "late")} overdue)</span>' if c.overdue.count else ""
+        late = (
+            f" <span class=late>({_link(c.overdue, f'overdue:{track.value}:{stage.value}', 'late')} overdue)</span>"
+            if c.overdue.count
+            else ""
+        )
         return f"<td>{_link(c.open, f'stage:{track.value}:{stage.value}')}{late}</td>"
 
-    stage_rows = "".join(
-        f"<tr><th>{esc(s.value)}</th>{''.join(stage_cell(t, s) for t in Track)}</tr>" for s in stages
-    ) or f"<tr><td colspan={len(Track) + 1}>no open tracks</td></tr>"
+    stage_rows = (
+        "".join(f"<tr><th>{esc(s.value)}</th>{''.join(stage_cell(t, s) for t in Track)}</tr>" for s in stages)
+        or f"<tr><td colspan={len(Track) + 1}>no open tracks</td></tr>"
+    )
     totals = "".join(f"<td>{_link(t.open, f'open:{t.track.value}')}</td>" for t in summary.tracks)
     overdue_totals = "".join(f"<td>{_link(t.overdue, f'overdue:{t.track.value}', 'late')}</td>" for t in summary.tracks)
 
@@ -286,7 +310,9 @@ def render_page(summary: OperationsSummary) -> str:
         "no payment falls due",
     )
     scope = " ".join(
-        f"Showing {k} {esc(v)}." for k, v in (("report numbers starting with", summary.report_no_prefix), ("branch", summary.branch)) if v
+        f"Showing {k} {esc(v)}."
+        for k, v in (("report numbers starting with", summary.report_no_prefix), ("branch", summary.branch))
+        if v
     )
     return f"""<!doctype html><html lang=en><head><meta charset=utf-8>
 <meta http-equiv=refresh content="{REFRESH_SECONDS}">
@@ -343,8 +369,12 @@ def operations_router(temporal: Callable[[], Awaitable[Client]], authenticator: 
     ) -> OperationsSummary:
         client = await temporal()
         return await operations_summary(
-            client, TemporalUi(ui_url, client.namespace),
-            since=since, due_before=due_before, report_no_prefix=report_no_prefix, branch=branch,
+            client,
+            TemporalUi(ui_url, client.namespace),
+            since=since,
+            due_before=due_before,
+            report_no_prefix=report_no_prefix,
+            branch=branch,
         )
 
     router = APIRouter(tags=["operations"])
@@ -380,7 +410,11 @@ def add_ops_command(sub: Any) -> None:
 
 async def cmd_ops(client: Client, ui_url: str, args: Any) -> None:
     summary = await operations_summary(
-        client, TemporalUi(ui_url, client.namespace),
-        since=args.since, due_before=args.due_before, report_no_prefix=args.prefix, branch=args.branch,
+        client,
+        TemporalUi(ui_url, client.namespace),
+        since=args.since,
+        due_before=args.due_before,
+        report_no_prefix=args.prefix,
+        branch=args.branch,
     )
     print(summary.model_dump_json(indent=2) if args.json else summary_table(summary))

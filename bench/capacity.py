@@ -106,9 +106,15 @@ def claim_steps(claim: Claim, photo: str, single_documents: bool = False) -> lis
     steps = steps_for(claim.track, claim.report, photo_sha256=photo)
     if not single_documents:
         return steps
-    return [one for stage, name, payload in steps
-            for one in ([(stage, "receive_document", {**d, "by": payload.get("by")}) for d in payload["documents"]]
-                        if name == "receive_documents" else [(stage, name, payload)])]
+    return [
+        one
+        for stage, name, payload in steps
+        for one in (
+            [(stage, "receive_document", {**d, "by": payload.get("by")}) for d in payload["documents"]]
+            if name == "receive_documents"
+            else [(stage, name, payload)]
+        )
+    ]
 
 
 def plan_of(claim: Claim, photo: str, single_documents: bool = False, lookup_activity: bool = False) -> BarePlan:
@@ -117,12 +123,14 @@ def plan_of(claim: Claim, photo: str, single_documents: bool = False, lookup_act
     `lookup_activity`, the policy lookup is an ordinary activity, as on workflows before the
     decision-in-answer patch."""
     steps = claim_steps(claim, photo, single_documents)
-    file_checks = sum(1 for _, _, payload in steps  # one check per step that refers to stored files
-                      if payload.get("sha256") or any(d.get("sha256") for d in payload.get("documents", ())))
+    file_checks = sum(
+        1
+        for _, _, payload in steps  # one check per step that refers to stored files
+        if payload.get("sha256") or any(d.get("sha256") for d in payload.get("documents", ()))
+    )
     sms = 1 if claim.track is Track.INJURY else 0
     lookup_local = 0 if lookup_activity else 1
-    return BarePlan(updates=len(steps), activities=2 - lookup_local,
-                    local_activities=1 + lookup_local + file_checks + 1 + sms)
+    return BarePlan(updates=len(steps), activities=2 - lookup_local, local_activities=1 + lookup_local + file_checks + 1 + sms)
 
 
 POLLS = Counter[str]()  # looks at a busy track (is it ready?), per section
@@ -131,8 +139,9 @@ POLLS = Counter[str]()  # looks at a busy track (is it ready?), per section
 PACE = (0.5, 1.0)
 
 
-async def run_claim(client: Client, claim: Claim, task_queue: str, photo: str, single_documents: bool = False,
-                    timeout: float = 600) -> ClaimView:
+async def run_claim(
+    client: Client, claim: Claim, task_queue: str, photo: str, single_documents: bool = False, timeout: float = 600
+) -> ClaimView:
     handle, _ = await report_claim(client, claim.report, task_queue)
     steps = claim_steps(claim, photo, single_documents)
     await drive(client, claim.report.report_no, claim.track, steps, timeout=timeout, polls=POLLS, pace=PACE)
@@ -183,8 +192,13 @@ class Cluster:
     procs: list[Any] = field(default_factory=list)
 
     def worker(self, cache: int | None = None, code: Path | None = None, pollers: int | None = None) -> WorkerProcess:
-        proc = WorkerProcess(self.address, self.data_dir, self.task_queue, None,
-                             log=self.work / f"worker-{len(self.procs)}.log" if self.log else None)
+        proc = WorkerProcess(
+            self.address,
+            self.data_dir,
+            self.task_queue,
+            None,
+            log=self.work / f"worker-{len(self.procs)}.log" if self.log else None,
+        )
         if cache is not None:
             proc.env["PREMIUM_CLAIMS_MAX_CACHED_WORKFLOWS"] = str(cache)
         if pollers is not None:  # workflow and activity task long polls (SDK default 5 each)
@@ -258,8 +272,16 @@ def decided_query(prefix: str) -> str:
 Row = dict[str, Any]
 
 
-async def throughput(claims: int, processes: int, concurrency: int, keep: bool, code: Path | None = None,
-                     label: str = "", pollers: int | None = None, pragmas: dict[str, str] | None = None) -> Row:
+async def throughput(
+    claims: int,
+    processes: int,
+    concurrency: int,
+    keep: bool,
+    code: Path | None = None,
+    label: str = "",
+    pollers: int | None = None,
+    pragmas: dict[str, str] | None = None,
+) -> Row:
     """`claims` claims of the mix driven to callback, then as many bare workflows, same server."""
     POLLS.clear()
     async with cluster(f"throughput{processes}", keep, pragmas) as c:
@@ -286,10 +308,22 @@ async def throughput(claims: int, processes: int, concurrency: int, keep: bool, 
         bare_s = time.monotonic() - began
         histories = await history_sizes(c.client, batch)
     per_s, bare_per_s = claims / claim_s, claims / bare_s
-    return dict(section="throughput", label=label, processes=processes, polls=POLLS["polls"], claims=claims, tracks=dict(Counter(cl.track.value for cl in batch)),
-                paid=paid, seconds=round(claim_s, 1), claims_per_s=round(per_s, 2),
-                bare_seconds=round(bare_s, 1), bare_per_s=round(bare_per_s, 2), ratio=round(per_s / bare_per_s, 2),
-                worker_rss_mb=rss, history=histories)
+    return dict(
+        section="throughput",
+        label=label,
+        processes=processes,
+        polls=POLLS["polls"],
+        claims=claims,
+        tracks=dict(Counter(cl.track.value for cl in batch)),
+        paid=paid,
+        seconds=round(claim_s, 1),
+        claims_per_s=round(per_s, 2),
+        bare_seconds=round(bare_s, 1),
+        bare_per_s=round(bare_per_s, 2),
+        ratio=round(per_s / bare_per_s, 2),
+        worker_rss_mb=rss,
+        history=histories,
+    )
 
 
 async def history_sizes(client: Client, batch: list[Claim], per_track: int = 5) -> dict[str, Any]:
@@ -303,25 +337,38 @@ async def history_sizes(client: Client, batch: list[Claim], per_track: int = 5) 
     tasks: dict[str, list[int]] = {}
     for track, claims in picked.items():
         for cl in claims:
-            for kind, wid in ((f"Claim ({track.value})", f"claim-{cl.report.report_no}"),
-                              (f"track {track.value}", track_workflow_id(cl.report.report_no, track))):
+            for kind, wid in (
+                (f"Claim ({track.value})", f"claim-{cl.report.report_no}"),
+                (f"track {track.value}", track_workflow_id(cl.report.report_no, track)),
+            ):
                 history = await client.get_workflow_handle(wid).fetch_history()
                 sizes.setdefault(kind, []).append(len(history.events))
                 tasks.setdefault(kind, []).append(
-                    sum(1 for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED))
-    out = {k: dict(mean=round(statistics.mean(v), 1), max=max(v), tasks=round(statistics.mean(tasks[k]), 1))
-           for k, v in sorted(sizes.items())}
-    per_claim = [sizes[f"Claim ({t.value})"][i] + sizes[f"track {t.value}"][i]
-                 for t in picked for i in range(len(picked[t]))]
-    tasks_per_claim = [tasks[f"Claim ({t.value})"][i] + tasks[f"track {t.value}"][i]
-                       for t in picked for i in range(len(picked[t]))]
-    out["claim+track (all)"] = dict(mean=round(statistics.mean(per_claim), 1), max=max(per_claim),
-                                    tasks=round(statistics.mean(tasks_per_claim), 1))
+                    sum(1 for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+                )
+    out = {
+        k: dict(mean=round(statistics.mean(v), 1), max=max(v), tasks=round(statistics.mean(tasks[k]), 1))
+        for k, v in sorted(sizes.items())
+    }
+    per_claim = [sizes[f"Claim ({t.value})"][i] + sizes[f"track {t.value}"][i] for t in picked for i in range(len(picked[t]))]
+    tasks_per_claim = [
+        tasks[f"Claim ({t.value})"][i] + tasks[f"track {t.value}"][i] for t in picked for i in range(len(picked[t]))
+    ]
+    out["claim+track (all)"] = dict(
+        mean=round(statistics.mean(per_claim), 1), max=max(per_claim), tasks=round(statistics.mean(tasks_per_claim), 1)
+    )
     return out
 
 
-async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: float | None = None,
-                pragmas: dict[str, str] | None = None, cache: int | None = None) -> Row:
+async def surge(
+    reports: int,
+    concurrency: int,
+    agents: int,
+    keep: bool,
+    rate: float | None = None,
+    pragmas: dict[str, str] | None = None,
+    cache: int | None = None,
+) -> Row:
     """`reports` POST /claims, each answered with its claim's decision, taken by `agents` 95500
     agents, each with a staff token of its own (the API limits requests per caller: a 429 counts
     as not accepted); at most `concurrency` in flight, and with `rate` at most that many started
@@ -339,15 +386,24 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
         port = free_port()
         (c.work / "no-settings.toml").write_text("")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")}
-        env.update(PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address, PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
-                   PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue, PREMIUM_CLAIMS_API_PORT=str(port),
-                   PREMIUM_CLAIMS_API_HOST="127.0.0.1", PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
-                   PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"))
+        env.update(
+            PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address,
+            PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
+            PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue,
+            PREMIUM_CLAIMS_API_PORT=str(port),
+            PREMIUM_CLAIMS_API_HOST="127.0.0.1",
+            PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
+            PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"),
+        )
         mine = load_settings()  # the keyring of this process's clients, as WorkerProcess passes it on
         env.update(environment_for_child(mine.codec, mine.data_dir))
-        api = subprocess.Popen([*_cli(), "api"], cwd=ROOT, env=env,
-                               stdout=open(c.work / "api.log", "ab") if keep else subprocess.DEVNULL,
-                               stderr=subprocess.STDOUT)
+        api = subprocess.Popen(
+            [*_cli(), "api"],
+            cwd=ROOT,
+            env=env,
+            stdout=open(c.work / "api.log", "ab") if keep else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         c.procs.append(api)
         base = f"http://127.0.0.1:{port}"
         await asyncio.to_thread(_wait_http, base + "/ready", api, 60)
@@ -362,12 +418,16 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
         accepted_nos: set[str] = set()
         slow: Counter[int] = Counter()
         async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as http:
+
             async def post(cl: Claim) -> None:
                 nonlocal with_decision
                 t0 = time.monotonic()
                 try:
-                    r = await http.post("/claims", content=cl.report.model_dump_json(),
-                                        headers={"authorization": f"Bearer {agent_of[cl.report.report_no]}"})
+                    r = await http.post(
+                        "/claims",
+                        content=cl.report.model_dump_json(),
+                        headers={"authorization": f"Bearer {agent_of[cl.report.report_no]}"},
+                    )
                     statuses[r.status_code] += 1
                     if r.status_code in (200, 201, 202):
                         accepted_nos.add(cl.report.report_no)
@@ -399,15 +459,29 @@ async def surge(reports: int, concurrency: int, agents: int, keep: bool, rate: f
         types = ", ".join(f"'{t}'" for t in TRACK_WORKFLOW_TYPES.values())
         tracks_seen = await count(c.client, f"WorkflowType IN ({types}) AND ReportNo STARTS_WITH '{prefix}'")
     # every claim of the mix takes exactly one track
-    return dict(section="surge", reports=reports, concurrency=concurrency, agents=agents, rate=rate, accepted=accepted,
-                statuses={str(k): v for k, v in sorted(statuses.items())}, with_decision=with_decision,
-                accept_seconds=round(accept_s, 1), accepted_per_s=round(accepted / accept_s, 1),
-                p50_ms=round(pct(latencies, 0.5) * 1000), p90_ms=round(pct(latencies, 0.9) * 1000),
-                p95_ms=round(pct(latencies, 0.95) * 1000), p99_ms=round(pct(latencies, 0.99) * 1000),
-                max_ms=round(max(latencies) * 1000) if latencies else None,
-                slow_by_10s={str(k): v for k, v in sorted(slow.items())},
-                all_decided_s=round(decided_s, 1), claims=claims_seen, tracks=tracks_seen,
-                lost=max(0, accepted - claims_seen), duplicated=max(0, claims_seen - accepted) + max(0, tracks_seen - accepted))
+    return dict(
+        section="surge",
+        reports=reports,
+        concurrency=concurrency,
+        agents=agents,
+        rate=rate,
+        accepted=accepted,
+        statuses={str(k): v for k, v in sorted(statuses.items())},
+        with_decision=with_decision,
+        accept_seconds=round(accept_s, 1),
+        accepted_per_s=round(accepted / accept_s, 1),
+        p50_ms=round(pct(latencies, 0.5) * 1000),
+        p90_ms=round(pct(latencies, 0.9) * 1000),
+        p95_ms=round(pct(latencies, 0.95) * 1000),
+        p99_ms=round(pct(latencies, 0.99) * 1000),
+        max_ms=round(max(latencies) * 1000) if latencies else None,
+        slow_by_10s={str(k): v for k, v in sorted(slow.items())},
+        all_decided_s=round(decided_s, 1),
+        claims=claims_seen,
+        tracks=tracks_seen,
+        lost=max(0, accepted - claims_seen),
+        duplicated=max(0, claims_seen - accepted) + max(0, tracks_seen - accepted),
+    )
 
 
 async def _all(client: Client, query: str, wanted: int) -> bool:
@@ -432,20 +506,25 @@ async def open_claims(total: int, cache: int, small_cache: int, concurrency: int
         began = time.monotonic()
         half = total // 2
         # each track keeps its own stage (TRACK_INDEX_PATCH)
-        waiting = (f"WorkflowType = '{TRACK_WORKFLOW_TYPES[Track.CREDIT]}' AND ReportNo STARTS_WITH '{prefix}' "
-                   "AND ClaimStage = 'awaiting_acceptance'")
+        waiting = (
+            f"WorkflowType = '{TRACK_WORKFLOW_TYPES[Track.CREDIT]}' AND ReportNo STARTS_WITH '{prefix}' "
+            "AND ClaimStage = 'awaiting_acceptance'"
+        )
         started = 0
         for label, upto in (("half", half), ("all", total)):
             # in batches: claims pile up waiting for people, not in the server's task queues
             while started < upto:
-                chunk = batch[started:min(upto, started + FILL_BATCH)]
+                chunk = batch[started : min(upto, started + FILL_BATCH)]
                 await bounded(chunk, concurrency, lambda cl: report_claim(c.client, cl.report, c.task_queue))
                 started += len(chunk)
                 # open: each track has told its claim it waits for the customer (visibility only)
                 await wait_for(lambda n=started: _all(c.client, waiting, n), timeout=max(900, total))
             rss[label] = round(rss_mb(worker.proc.pid))
-            print(f"open: {half if label == 'half' else total} claims waiting after {time.monotonic() - began:.0f} s, "
-                  f"worker RSS {rss[label]} MB", flush=True)
+            print(
+                f"open: {half if label == 'half' else total} claims waiting after {time.monotonic() - began:.0f} s, "
+                f"worker RSS {rss[label]} MB",
+                flush=True,
+            )
         fill_s = time.monotonic() - began
         running = await count(c.client, "WorkflowType = 'SmallClaimCredit' AND ExecutionStatus = 'Running'")
         rng = random.Random(7)
@@ -459,10 +538,20 @@ async def open_claims(total: int, cache: int, small_cache: int, concurrency: int
         assert small.proc is not None
         small_ms = await _probe_steps(c.client, probe[probes:])
         small_rss = round(rss_mb(small.proc.pid))
-    return dict(section="open", claims=total, running_tracks=running, fill_seconds=round(fill_s, 1), cache=cache,
-                rss_mb=rss, step_p50_ms=round(pct(step_ms, 0.5)), step_max_ms=round(max(step_ms)),
-                small_cache=small_cache, small_rss_mb=small_rss, small_step_p50_ms=round(pct(small_ms, 0.5)),
-                small_step_max_ms=round(max(small_ms)))
+    return dict(
+        section="open",
+        claims=total,
+        running_tracks=running,
+        fill_seconds=round(fill_s, 1),
+        cache=cache,
+        rss_mb=rss,
+        step_p50_ms=round(pct(step_ms, 0.5)),
+        step_max_ms=round(max(step_ms)),
+        small_cache=small_cache,
+        small_rss_mb=small_rss,
+        small_step_p50_ms=round(pct(small_ms, 0.5)),
+        small_step_max_ms=round(max(small_ms)),
+    )
 
 
 async def _probe_steps(client: Client, claims: list[Claim]) -> list[float]:
@@ -492,21 +581,29 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         s = r["section"]
         if s == "throughput":
-            lines.append(f"{'throughput, ' + str(r['processes']) + ' worker process(es)' + r['label']:<34} "
-                         f"{r['claims']} claims {r['tracks']}: {r['claims_per_s']} claims/s ({r['seconds']} s); "
-                         f"bare {r['bare_per_s']}/s; ratio {r['ratio']}; {r['polls']} polls; worker RSS {r['worker_rss_mb']} MB")
+            lines.append(
+                f"{'throughput, ' + str(r['processes']) + ' worker process(es)' + r['label']:<34} "
+                f"{r['claims']} claims {r['tracks']}: {r['claims_per_s']} claims/s ({r['seconds']} s); "
+                f"bare {r['bare_per_s']}/s; ratio {r['ratio']}; {r['polls']} polls; worker RSS {r['worker_rss_mb']} MB"
+            )
         elif s == "surge":
             pace = f", offered {r['rate']}/s" if r.get("rate") else ""
-            lines.append(f"{'surge, POST /claims' + r.get('label', ''):<34} {r['accepted']}/{r['reports']} accepted at "
-                         f"{r['accepted_per_s']}/s ({r['agents']} agents, {r['concurrency']} at once{pace}); "
-                         f"{r['with_decision']} answered with the decision; p50 {r['p50_ms']} ms, p90 {r.get('p90_ms')} ms, p99 {r['p99_ms']} ms; "
-                         f"all decided after {r['all_decided_s']} s; lost {r['lost']}, duplicated {r['duplicated']}")
+            lines.append(
+                f"{'surge, POST /claims' + r.get('label', ''):<34} {r['accepted']}/{r['reports']} accepted at "
+                f"{r['accepted_per_s']}/s ({r['agents']} agents, {r['concurrency']} at once{pace}); "
+                f"{r['with_decision']} answered with the decision; p50 {r['p50_ms']} ms, p90 {r.get('p90_ms')} ms, p99 {r['p99_ms']} ms; "
+                f"all decided after {r['all_decided_s']} s; lost {r['lost']}, duplicated {r['duplicated']}"
+            )
         elif s == "open":
-            lines.append(f"{'open claims, cache ' + str(r['cache']):<34} {r['claims']} waiting: worker RSS "
-                         f"{r['rss_mb']['half']} MB at {r['claims'] // 2}, {r['rss_mb']['all']} MB at {r['claims']} "
-                         f"(idle {r['rss_mb']['idle']}); one step p50 {r['step_p50_ms']} ms, max {r['step_max_ms']} ms")
-            lines.append(f"{'open claims, cache ' + str(r['small_cache']):<34} worker RSS {r['small_rss_mb']} MB; "
-                         f"one step p50 {r['small_step_p50_ms']} ms, max {r['small_step_max_ms']} ms")
+            lines.append(
+                f"{'open claims, cache ' + str(r['cache']):<34} {r['claims']} waiting: worker RSS "
+                f"{r['rss_mb']['half']} MB at {r['claims'] // 2}, {r['rss_mb']['all']} MB at {r['claims']} "
+                f"(idle {r['rss_mb']['idle']}); one step p50 {r['step_p50_ms']} ms, max {r['step_max_ms']} ms"
+            )
+            lines.append(
+                f"{'open claims, cache ' + str(r['small_cache']):<34} worker RSS {r['small_rss_mb']} MB; "
+                f"one step p50 {r['small_step_p50_ms']} ms, max {r['small_step_max_ms']} ms"
+            )
         elif s == "history":
             for kind, v in r["sizes"].items():
                 tasks = f", {v['tasks']} workflow tasks" if "tasks" in v else ""
@@ -524,8 +621,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
     def show(row: Row) -> None:
         rows.append(row)
-        print(table([row]).splitlines()[-1] if row["section"] != "open" else "\n".join(table([row]).splitlines()[2:]),
-              flush=True)
+        print(table([row]).splitlines()[-1] if row["section"] != "open" else "\n".join(table([row]).splitlines()[2:]), flush=True)
 
     print(f"capacity run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs", flush=True)
     if only & {"throughput", "history"}:
@@ -567,14 +663,19 @@ def main() -> None:
     parser.add_argument("--surge-concurrency", type=int, default=64, help="POST /claims in flight at once")
     parser.add_argument("--agents", type=int, default=100, help="agents (staff tokens) sending the surge")
     parser.add_argument("--surge-rate", type=float, help="reports started per second at most (default: as fast as answered)")
-    parser.add_argument("--sqlite-defaults", action="store_true",
-                        help="also run throughput on a dev server with SQLite's own journal and sync (the engine before tuning)")
+    parser.add_argument(
+        "--sqlite-defaults",
+        action="store_true",
+        help="also run throughput on a dev server with SQLite's own journal and sync (the engine before tuning)",
+    )
     parser.add_argument("--cache", type=int, default=Settings().max_cached_workflows, help="worker workflow cache")
     parser.add_argument("--small-cache", type=int, default=100, help="the smaller cache to compare with")
-    parser.add_argument("--before", metavar="GIT_REF",
-                        help="also run throughput with the workflows/ of this commit (e.g. HEAD), the rest as now")
-    parser.add_argument("--pollers", metavar="N[,N…]",
-                        help="also run throughput with N workflow and N activity task pollers (default 5)")
+    parser.add_argument(
+        "--before", metavar="GIT_REF", help="also run throughput with the workflows/ of this commit (e.g. HEAD), the rest as now"
+    )
+    parser.add_argument(
+        "--pollers", metavar="N[,N…]", help="also run throughput with N workflow and N activity task pollers (default 5)"
+    )
     parser.add_argument("--only", help="comma list of throughput,scaling,surge,open,history")
     parser.add_argument("--json", help="write the rows as JSON to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temp folders and the process logs")

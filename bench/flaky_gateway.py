@@ -42,8 +42,18 @@ HANG_SECONDS = 3.0  # a "timeout" fault sleeps this long ...
 CLIENT_TIMEOUT = 1.5  # ... past the worker's HTTP timeout
 
 
-async def run(client: Client, address: str, work: Path, *, claims: int, declines: int, fail_rate: float,
-              seed: int, parallel: int = 8, log: bool = False) -> Counts:
+async def run(
+    client: Client,
+    address: str,
+    work: Path,
+    *,
+    claims: int,
+    declines: int,
+    fail_rate: float,
+    seed: int,
+    parallel: int = 8,
+    log: bool = False,
+) -> Counts:
     data_dir = work / "data"
     prefix = "F" + uuid.uuid4().hex[:6].upper()
     reports, accounts = credit_claims(data_dir, claims, prefix)
@@ -52,11 +62,18 @@ async def run(client: Client, address: str, work: Path, *, claims: int, declines
     declined = set(sorted(declined)[:declines])
     task_queue = f"flaky-{prefix}"
     gateway = GatewayProcess(
-        work / "payments.sqlite3", "--fail-rate", str(fail_rate), "--seed", str(seed),
-        "--hang-seconds", str(HANG_SECONDS), log=work / "gateway.log" if log else None,
+        work / "payments.sqlite3",
+        "--fail-rate",
+        str(fail_rate),
+        "--seed",
+        str(seed),
+        "--hang-seconds",
+        str(HANG_SECONDS),
+        log=work / "gateway.log" if log else None,
     )
-    worker = WorkerProcess(address, data_dir, task_queue, gateway.url, gateway_timeout=CLIENT_TIMEOUT,
-                           log=work / "worker.log" if log else None)
+    worker = WorkerProcess(
+        address, data_dir, task_queue, gateway.url, gateway_timeout=CLIENT_TIMEOUT, log=work / "worker.log" if log else None
+    )
     began = time.monotonic()
     try:
         for report_no in declined:  # the bank closed these accounts before the claims pay
@@ -116,8 +133,16 @@ async def _wait_declined(client: Client, report: Report):  # type: ignore[no-unt
 
 async def main_async(args: argparse.Namespace) -> int:
     async def body(client, address, work):  # type: ignore[no-untyped-def]
-        counts = await run(client, address, work, claims=args.claims, declines=args.declines,
-                           fail_rate=args.fail_rate, seed=args.seed, log=args.keep)
+        counts = await run(
+            client,
+            address,
+            work,
+            claims=args.claims,
+            declines=args.declines,
+            fail_rate=args.fail_rate,
+            seed=args.seed,
+            log=args.keep,
+        )
         return counts, counts.ok and counts.extra["declined_calls_per_declined_claim"] in ([1], [])
 
     return await in_temp_cluster("flaky-run-", args.keep, body)

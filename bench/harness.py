@@ -82,9 +82,14 @@ def load_policies(data_dir: Path, count: int, prefix: str) -> list[str]:
 def credit_report(report_no: str, policy_no: str) -> Report:
     """R-B-2: single-party, not at the scene, estimate under 3000: track B, the shortest."""
     return Report(
-        report_no=report_no, policy_no=policy_no, reported_at=datetime.now(UTC),
-        accident_kind=AccidentKind.SINGLE_PARTY, at_scene=False, driver_is_insured=True,
-        reporter_is_insured=True, estimated_own_loss=Decimal("1500.00"),
+        report_no=report_no,
+        policy_no=policy_no,
+        reported_at=datetime.now(UTC),
+        accident_kind=AccidentKind.SINGLE_PARTY,
+        at_scene=False,
+        driver_is_insured=True,
+        reporter_is_insured=True,
+        estimated_own_loss=Decimal("1500.00"),
     )
 
 
@@ -206,7 +211,9 @@ class GatewayProcess:
         out = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gateway", "--port", str(self.port), "--db", str(db), *args],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         _wait_http(self.url + "/health", self.proc)
 
@@ -229,8 +236,17 @@ def worker_command() -> list[str]:
 class WorkerProcess:
     """The real worker (`premium-claims worker`) as a subprocess, so it can be SIGKILLed and SIGTERMed."""
 
-    def __init__(self, temporal_address: str, data_dir: Path, task_queue: str, gateway_url: str | None,
-                 *, gateway_timeout: float = 20, graceful_seconds: float = 20, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        temporal_address: str,
+        data_dir: Path,
+        task_queue: str,
+        gateway_url: str | None,
+        *,
+        gateway_timeout: float = 20,
+        graceful_seconds: float = 20,
+        log: Path | None = None,
+    ) -> None:
         codec_settings = load_settings()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")},
@@ -254,8 +270,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(worker_command(), cwd=ROOT, env=self.env,
-                                     stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(worker_command(), cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         self.starts += 1
 
     def kill(self) -> None:

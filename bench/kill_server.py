@@ -109,8 +109,9 @@ async def _advance(client: Client, report: Report, deadline: float) -> ClaimView
     raise TimeoutError(f"claim {report.report_no} did not close")
 
 
-async def _killer(server: Server, kills: int, rng: random.Random, progress: Callable[[], int], total: int,
-                  log: list[float]) -> None:
+async def _killer(
+    server: Server, kills: int, rng: random.Random, progress: Callable[[], int], total: int, log: list[float]
+) -> None:
     """Kill the server `kills` times, spread over the run: the k-th kill once k/(kills+1) of the
     work (reports acknowledged plus claims closed, `total` in all) is done, a little later."""
     for k in range(1, kills + 1):
@@ -135,8 +136,16 @@ async def _supervise(worker: WorkerProcess, until: asyncio.Event) -> None:
             pass
 
 
-async def run(work: Path, *, claims: int, kills: int, seed: int, pragmas: Mapping[str, str] | None = None,
-              log: bool = False, timeout: float = 600) -> Counts:
+async def run(
+    work: Path,
+    *,
+    claims: int,
+    kills: int,
+    seed: int,
+    pragmas: Mapping[str, str] | None = None,
+    log: bool = False,
+    timeout: float = 600,
+) -> Counts:
     rng = random.Random(seed)
     data_dir = work / "data"
     prefix = "KS" + uuid.uuid4().hex[:6].upper()
@@ -153,8 +162,13 @@ async def run(work: Path, *, claims: int, kills: int, seed: int, pragmas: Mappin
         client = await wait_until_ready(lambda: connect(server.address))
         worker.start()
         tokens = LocalTokens(secrets.token_bytes(32))
-        app = create_app(client, task_queue=task_queue, store=FileStore(data_dir / "files"), authenticator=tokens,
-                         limits=Limits(max_body_bytes=64 * 1024, rate_per_minute=600_000, rate_burst=100_000))
+        app = create_app(
+            client,
+            task_queue=task_queue,
+            store=FileStore(data_dir / "files"),
+            authenticator=tokens,
+            limits=Limits(max_body_bytes=64 * 1024, rate_per_minute=600_000, rate_burst=100_000),
+        )
         headers = {"authorization": f"Bearer {tokens.issue('AG01', {Role.AGENT})}", "content-type": "application/json"}
         statuses: Counter[int] = Counter()
         acknowledged: dict[str, float] = {}
@@ -191,9 +205,13 @@ async def run(work: Path, *, claims: int, kills: int, seed: int, pragmas: Mappin
         counts = count(gateway.db, accounts, views)
         before_a_kill = sum(1 for at in acknowledged.values() if any(k > at for k in kill_times))
         counts.extra.update(
-            kills=len(kill_times), server_starts=server.starts, worker_starts=worker.starts, acknowledged=len(acknowledged),
+            kills=len(kill_times),
+            server_starts=server.starts,
+            worker_starts=worker.starts,
+            acknowledged=len(acknowledged),
             acknowledged_before_a_kill=before_a_kill,
-            answers={str(k): v for k, v in sorted(statuses.items())}, seconds=round(time.monotonic() - began, 1),
+            answers={str(k): v for k, v in sorted(statuses.items())},
+            seconds=round(time.monotonic() - began, 1),
         )
         return counts
     finally:
@@ -208,8 +226,14 @@ async def main_async(args: argparse.Namespace) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="kill-server-"))
     try:
-        counts = await run(work, claims=args.claims, kills=args.kills, seed=args.seed,
-                           pragmas={} if args.sqlite_defaults else None, log=args.keep)
+        counts = await run(
+            work,
+            claims=args.claims,
+            kills=args.kills,
+            seed=args.seed,
+            pragmas={} if args.sqlite_defaults else None,
+            log=args.keep,
+        )
         print(counts.line())
         return 0 if counts.ok else 1
     finally:

@@ -53,8 +53,9 @@ async def _assess(client: Client, report: Report) -> None:
             await asyncio.sleep(0.5)
 
 
-async def run(client: Client, address: str, work: Path, *, claims: int, kills: int, seed: int,
-              latency: str = "0.4,2.0", log: bool = False) -> Counts:
+async def run(
+    client: Client, address: str, work: Path, *, claims: int, kills: int, seed: int, latency: str = "0.4,2.0", log: bool = False
+) -> Counts:
     rng = random.Random(seed)
     data_dir = work / "data"
     prefix = "K" + uuid.uuid4().hex[:6].upper()
@@ -109,8 +110,12 @@ async def run(client: Client, address: str, work: Path, *, claims: int, kills: i
         for report in reports:  # the last worker lives: every claim must now pay and close
             views[report.report_no] = await closed.counted(finish(client, report, timeout=300))
         counts = count(gateway.db, accounts, views)
-        counts.extra.update(kills=done_kills, kills_with_payment_in_flight=in_flight_kills,
-                            worker_starts=worker.starts, seconds=round(time.monotonic() - began, 1))
+        counts.extra.update(
+            kills=done_kills,
+            kills_with_payment_in_flight=in_flight_kills,
+            worker_starts=worker.starts,
+            seconds=round(time.monotonic() - began, 1),
+        )
         return counts
     finally:
         worker.stop()

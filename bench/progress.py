@@ -13,8 +13,15 @@ T = TypeVar("T")
 
 
 class Progress:
-    def __init__(self, total: int, what: str = "claims", *, stream: TextIO | None = None, every: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        total: int,
+        what: str = "claims",
+        *,
+        stream: TextIO | None = None,
+        every: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total, self.what, self.every, self.clock = total, what, every, clock
         self.stream = stream or sys.stderr
         try:

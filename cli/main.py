@@ -66,7 +66,6 @@ from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 log = structlog.get_logger("premium_claims")
 
 
-
 def load_sample_core(settings: Settings) -> CoreData:
     return CoreData.model_validate_json(settings.sample_core_data.read_bytes())
 
@@ -144,7 +143,10 @@ async def cmd_run(settings: Settings) -> None:
     started = time.monotonic()
     progress(f"Starting the Temporal dev server (data in {settings.data_dir})… ")
     server = start_dev_server(
-        settings.data_dir, settings.dev_server_port, settings.ui_port, settings.namespace,
+        settings.data_dir,
+        settings.dev_server_port,
+        settings.ui_port,
+        settings.namespace,
         codec_endpoint=settings.codec.endpoint(),  # the UI decodes claims through our codec server
         sqlite_pragmas=settings.dev_server_sqlite_pragmas,
     )
@@ -163,8 +165,12 @@ async def cmd_run(settings: Settings) -> None:
         if settings.auth.mode == "local":
             print("API tokens:    claims token --subject AG01 --role agent   (send as Authorization: Bearer …)")
         print(f"Temporal UI:   http://localhost:{settings.ui_port}")
-        print(f"Operations:    {base}{OPERATIONS_PATH}  (staff sign in at {base}{OPERATIONS_PATH}/sign-in; `claims ops` in a terminal)")
-        print(f"Codec server:  {settings.codec.endpoint()}  (to read claims in the UI: README, *Reading claims in the Temporal UI*)")
+        print(
+            f"Operations:    {base}{OPERATIONS_PATH}  (staff sign in at {base}{OPERATIONS_PATH}/sign-in; `claims ops` in a terminal)"
+        )
+        print(
+            f"Codec server:  {settings.codec.endpoint()}  (to read claims in the UI: README, *Reading claims in the Temporal UI*)"
+        )
         for line in ui_codec_steps(settings):
             print(f"               {line}")
         print(f"Temporal gRPC: {address} (namespace {settings.namespace}, task queue {settings.task_queue})")
@@ -186,8 +192,11 @@ SHELL_SETTINGS = ("data_dir", "dev_server_port", "api_port", "ui_port")
 def exports(settings: Settings) -> str:
     """What to export in another shell so its `claims` commands reach this run (not :7233)."""
     defaults = Settings()
-    moved = [f"{ENV_PREFIX}{name.upper()}={getattr(settings, name)}" for name in SHELL_SETTINGS
-             if getattr(settings, name) != getattr(defaults, name)]
+    moved = [
+        f"{ENV_PREFIX}{name.upper()}={getattr(settings, name)}"
+        for name in SHELL_SETTINGS
+        if getattr(settings, name) != getattr(defaults, name)
+    ]
     if settings.codec.port != defaults.codec.port:
         moved.append(f"{ENV_PREFIX}CODEC__PORT={settings.codec.port}")
     return f"export {' '.join(moved)}" if moved else "nothing to export (default ports and data folder)"
@@ -199,7 +208,7 @@ def ui_codec_steps(settings: Settings) -> list[str]:
     return [
         f"1. claims token --subject AG01 --role agent   (a role that sees personal data); sign in at {endpoint}/login with it",
         f"2. in the UI (http://localhost:{settings.ui_port}) click the data-encoder icon at the top, choose",
-        f"   \"Use my browser setting\", keep {endpoint}, tick \"Include cross-origin credentials\", Apply; reload the page",
+        f'   "Use my browser setting", keep {endpoint}, tick "Include cross-origin credentials", Apply; reload the page',
     ]
 
 
@@ -278,8 +287,13 @@ async def cmd_report(settings: Settings, client: Client, report: Report, as_json
 
 async def cmd_list(client: Client, args: argparse.Namespace) -> None:
     filters = ClaimFilters(
-        stage=args.stage, track=args.track, segment=args.segment, branch=args.branch, overdue=args.overdue,
-        payment_due_before=args.payment_due_before, report_no_prefix=args.prefix,
+        stage=args.stage,
+        track=args.track,
+        segment=args.segment,
+        branch=args.branch,
+        overdue=args.overdue,
+        payment_due_before=args.payment_due_before,
+        report_no_prefix=args.prefix,
     )
     print_page(await list_claims(client, filters, args.page_size, args.page_token), args.json)
 
@@ -325,8 +339,12 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     sp = sub.add_parser("sample-policies", help="fresh copies of the sample policies, each good for a first claim (R-EL-1.2)")
     sp.add_argument("--prefix", required=True, help="numbers <prefix>C000000 (customers) and <prefix>P000000 (policies)")
     sp.add_argument("--count", type=int, default=4, help="how many (default 4)")
-    sp.add_argument("--track", choices=[t.value for t in Track], action="append",
-                    help="the track each is a copy for, repeat to mix (default A, B, C, D in turn)")
+    sp.add_argument(
+        "--track",
+        choices=[t.value for t in Track],
+        action="append",
+        help="the track each is a copy for, repeat to mix (default A, B, C, D in turn)",
+    )
     sp.add_argument("--load", action="store_true", help="load them now (else print the file, shape data/sample/core.json)")
     up = sub.add_parser("upload", help="put a photo or document in the store")
     up.add_argument("file", type=Path)
@@ -338,7 +356,9 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     show.add_argument("report_no")
     show.add_argument("--json", action="store_true")
     ls = sub.add_parser(
-        "list", help="claims by search attributes", formatter_class=argparse.RawDescriptionHelpFormatter,
+        "list",
+        help="claims by search attributes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"stages: {', '.join(s.value for s in Stage)}\nsegments: {', '.join(s.value for s in Segment)}\n"
         f"tracks: {', '.join(f'{t.value} ({t.title})' for t in Track)}",
     )
@@ -354,7 +374,9 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     ls.add_argument("--page-token")
     ls.add_argument("--json", action="store_true")
     step = sub.add_parser(
-        "step", help="record a human step on a track", formatter_class=argparse.RawDescriptionHelpFormatter,
+        "step",
+        help="record a human step on a track",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="steps (update names; `claims show` prints the next one with an example body):\n  "
         + "\n  ".join(sorted(STEP_MODELS)),
     )
@@ -370,8 +392,14 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     sa.add_argument("--apply", action="store_true", help="register them now (else print the commands)")
     tok = sub.add_parser("token", help="a staff token for the HTTP API (local mode)")
     tok.add_argument("--subject", required=True, help="the staff code; steps are recorded as done by it")
-    tok.add_argument("--role", choices=[r.value for r in Role], metavar="ROLE", action="append", required=True,
-                     help=f"repeat for several: {', '.join(r.value for r in Role)}")
+    tok.add_argument(
+        "--role",
+        choices=[r.value for r in Role],
+        metavar="ROLE",
+        action="append",
+        required=True,
+        help=f"repeat for several: {', '.join(r.value for r in Role)}",
+    )
     tok.add_argument("--ttl-minutes", type=int, help="lifetime (default: auth.token_ttl_minutes)")
     add_ops_command(sub)  # api/operations.py
     return parser
@@ -466,7 +494,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         if not by:
             raise ValueError(f"say who takes the step: --by STAFF_CODE, or set {ENV_PREFIX}STAFF_CODE (it goes in the timeline)")
         if args.by and payload.get("by") not in (None, args.by):
-            raise ValueError(f"the body says \"by\": {payload['by']!r} but --by is {args.by!r}")
+            raise ValueError(f'the body says "by": {payload["by"]!r} but --by is {args.by!r}')
         view = await take_step(client, args.report_no, Track(args.track), args.step, {**payload, "by": by})
         print(f"recorded; track {view.track.value} is now at {view.stage.value}")
     elif args.command == "demo":

@@ -50,11 +50,16 @@ def fresh_policies(sample: CoreData, tracks: Sequence[Track], prefix: str, today
         template = policies[SAMPLE_POLICIES[track]]
         cid, pno = f"{prefix}C{i:06d}", f"{prefix}P{i:06d}"
         new_customers.append(customers[template.customer_id].model_copy(update={"customer_id": cid}))
-        new_policies.append(template.model_copy(update={
-            "policy_no": pno, "customer_id": cid,
-            "period_start": min(template.period_start, today - timedelta(days=30)),
-            "period_end": max(template.period_end, today + timedelta(days=300)),
-        }))
+        new_policies.append(
+            template.model_copy(
+                update={
+                    "policy_no": pno,
+                    "customer_id": cid,
+                    "period_start": min(template.period_start, today - timedelta(days=30)),
+                    "period_end": max(template.period_end, today + timedelta(days=300)),
+                }
+            )
+        )
     return CoreData(customers=new_customers, policies=new_policies)
 
 
@@ -63,34 +68,56 @@ def sample_reports(prefix: str, reported_at: datetime) -> dict[str, Report]:
     base: dict[str, Any] = dict(reported_at=reported_at, driver_is_insured=True, reporter_is_insured=True)
     return {
         "A": Report(  # R-A-1: single-party, at the scene, claim-free 3 years
-            report_no=f"{prefix}-A", policy_no="P2026000001", accident_kind=AccidentKind.SINGLE_PARTY,
-            at_scene=True, **base,
+            report_no=f"{prefix}-A",
+            policy_no="P2026000001",
+            accident_kind=AccidentKind.SINGLE_PARTY,
+            at_scene=True,
+            **base,
         ),
         "B": Report(  # R-B-2: single-party, not at the scene, estimate under 3000
-            report_no=f"{prefix}-B", policy_no="P2026000002", accident_kind=AccidentKind.SINGLE_PARTY,
-            at_scene=False, estimated_own_loss=Decimal("1500.00"), **base,
+            report_no=f"{prefix}-B",
+            policy_no="P2026000002",
+            accident_kind=AccidentKind.SINGLE_PARTY,
+            at_scene=False,
+            estimated_own_loss=Decimal("1500.00"),
+            **base,
         ),
         "C": Report(  # R-C-1, OPEN-1/2: new-car customer, major loss
-            report_no=f"{prefix}-C", policy_no="P2026000003", accident_kind=AccidentKind.SINGLE_PARTY,
-            at_scene=False, estimated_own_loss=Decimal("80000.00"), **base,
+            report_no=f"{prefix}-C",
+            policy_no="P2026000003",
+            accident_kind=AccidentKind.SINGLE_PARTY,
+            at_scene=False,
+            estimated_own_loss=Decimal("80000.00"),
+            **base,
         ),
         "D": Report(  # R-D-1: premium female customer, injury, reported at the scene
-            report_no=f"{prefix}-D", policy_no="P2026000004", accident_kind=AccidentKind.TWO_PARTY,
-            at_scene=True, injury=True, reporter_phone="13800000104", **base,
+            report_no=f"{prefix}-D",
+            policy_no="P2026000004",
+            accident_kind=AccidentKind.TWO_PARTY,
+            at_scene=True,
+            injury=True,
+            reporter_phone="13800000104",
+            **base,
         ),
     }
 
 
 def documents(track: Track, report: Report, channel: DocumentChannel, sha256: str | None = None) -> StepList:
     """The claim's documents, received together in one step (receive_documents)."""
-    docs = [{"document": doc.value, "channel": channel.value, "sha256": sha256}
-            for doc in sorted(required_documents(track, report), key=lambda d: d.value)]
+    docs = [
+        {"document": doc.value, "channel": channel.value, "sha256": sha256}
+        for doc in sorted(required_documents(track, report), key=lambda d: d.value)
+    ]
     return [(S.AWAITING_DOCUMENTS, "receive_documents", {"documents": docs, "by": "S100"})]
 
 
 def steps_for(track: Track, report: Report, *, photo_sha256: str, amount: Decimal = Decimal("2650.00")) -> StepList:
     """Every human step of a track in order, up to and including the callback."""
-    assessment = (S.AWAITING_DOCUMENTS, "issue_assessment", {"sheet_no": f"DS-{report.report_no}", "amount": str(amount), "by": "S200"})
+    assessment = (
+        S.AWAITING_DOCUMENTS,
+        "issue_assessment",
+        {"sheet_no": f"DS-{report.report_no}", "amount": str(amount), "by": "S200"},
+    )
     callback = (S.AWAITING_CALLBACK, "record_callback", {"score": 5, "comment": "fast and friendly", "by": "CS01"})
     accept = (S.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})
     if track is Track.AUTHORISATION:
@@ -115,7 +142,11 @@ def steps_for(track: Track, report: Report, *, photo_sha256: str, amount: Decima
             *[(S.AWAITING_SERVICE_ITEMS, "complete_service_item", {"role": r.value, "by": "EL07"}) for r in team],
             (S.AWAITING_SERVICE_ITEMS, "report_back", {"by": "EL07"}),
             *documents(track, report, DocumentChannel.SELF),
-            (S.AWAITING_DOCUMENTS, "issue_assessment", {"sheet_no": f"DS-{report.report_no}", "amount": "76000.00", "by": "S200"}),
+            (
+                S.AWAITING_DOCUMENTS,
+                "issue_assessment",
+                {"sheet_no": f"DS-{report.report_no}", "amount": "76000.00", "by": "S200"},
+            ),
             callback,
         ]
     first_call = {
@@ -130,7 +161,11 @@ def steps_for(track: Track, report: Report, *, photo_sha256: str, amount: Decima
     }
     return [
         (S.AWAITING_SPECIALIST_CALL, "record_specialist_contact", first_call),
-        (S.AWAITING_DOCUMENTS, "record_specialist_contact", {"kind": ContactKind.FOLLOW_UP.value, "note": "discharged", "by": "IS01"}),
+        (
+            S.AWAITING_DOCUMENTS,
+            "record_specialist_contact",
+            {"kind": ContactKind.FOLLOW_UP.value, "note": "discharged", "by": "IS01"},
+        ),
         *documents(track, report, DocumentChannel.DELEGATE),
         (S.AWAITING_DOCUMENTS, "issue_assessment", {"sheet_no": f"DS-{report.report_no}", "amount": "12000.00", "by": "S300"}),
         (S.AWAITING_CASE_CLOSURE, "report_back", {"by": "IS01"}),

@@ -30,8 +30,14 @@ def next_steps(track: Track, view: TrackView) -> list[tuple[str, dict[str, Any]]
     """The steps the track takes at its stage, each with an example body (from cli.scenarios,
     the steps the demo and the workflow tests take), `by` left out (the CLI records --by)."""
     sample = Report(
-        report_no="EXAMPLE", policy_no="EXAMPLE", reported_at=datetime.now(UTC), accident_kind=AccidentKind.SINGLE_PARTY,
-        at_scene=True, driver_is_insured=True, reporter_is_insured=True, estimated_own_loss=Decimal("1500.00"),
+        report_no="EXAMPLE",
+        policy_no="EXAMPLE",
+        reported_at=datetime.now(UTC),
+        accident_kind=AccidentKind.SINGLE_PARTY,
+        at_scene=True,
+        driver_is_insured=True,
+        reporter_is_insured=True,
+        estimated_own_loss=Decimal("1500.00"),
     )
     found: list[tuple[str, dict[str, Any]]] = list(EXTRA_STEPS.get(view.stage, []))
     for stage, step, payload in steps_for(track, sample, photo_sha256="<sha256 from claims upload>"):
@@ -50,8 +56,10 @@ def print_decision(decision: Decision, next_stages: Mapping[Track, Stage] | None
     """The tag, segments, failed conditions and each track taken or not and why (R-ID-2, R-EL-1),
     with what each track taken waits for first when the report's answer says."""
     tag = decision.tag
-    print(f"  tag: {'recognised' if tag.recognised else 'unrecognised'}   segments: "
-          f"{', '.join(s.value for s in decision.segments) or 'none'}")
+    print(
+        f"  tag: {'recognised' if tag.recognised else 'unrecognised'}   segments: "
+        f"{', '.join(s.value for s in decision.segments) or 'none'}"
+    )
     if decision.eligibility.failed:
         print("  eligibility for tracks A and B (R-EL-1; tracks C and D do not need it):")
     for failed in decision.eligibility.failed:
@@ -63,8 +71,9 @@ def print_decision(decision: Decision, next_stages: Mapping[Track, Stage] | None
 
 def print_answer(workflow_id: str, answer: ReportAnswer) -> None:
     """A report's answer as the agent tells it on the phone."""
-    print(f"{workflow_id}: {'started' if answer.created else 'already reported (R-X-2), same claim'}"
-          f"   stage: {answer.stage.value}")
+    print(
+        f"{workflow_id}: {'started' if answer.created else 'already reported (R-X-2), same claim'}   stage: {answer.stage.value}"
+    )
     if answer.decision is not None:
         print_decision(answer.decision, answer.next_stages)
 
@@ -73,8 +82,10 @@ def print_claim(view: ClaimView, as_json: bool) -> None:
     if as_json:
         print(view.model_dump_json(indent=2))
         return
-    print(f"Report {view.report_no}   stage: {view.stage.value}{'   OVERDUE' if view.overdue else ''}"
-          "   (times in China time, UTC+08:00)")
+    print(
+        f"Report {view.report_no}   stage: {view.stage.value}{'   OVERDUE' if view.overdue else ''}"
+        "   (times in China time, UTC+08:00)"
+    )
     if view.refusal:
         print(f"  {view.refusal}")
     if view.decision:
@@ -92,7 +103,9 @@ def print_claim(view: ClaimView, as_json: bool) -> None:
             met = "" if p.deadline_met is None else ("  deadline met" if p.deadline_met else "  DEADLINE MISSED")
             print(f"    payment {p.amount} CNY due {china(p.due_at)} ({p.rule}): {state}{met}")
         for step, body in next_steps(track, tv) if tv.waiting else []:
-            print(f"    next: claims step {view.report_no} {track.value} {step} '{json.dumps(body, ensure_ascii=False)}' --by YOUR_CODE")
+            print(
+                f"    next: claims step {view.report_no} {track.value} {step} '{json.dumps(body, ensure_ascii=False)}' --by YOUR_CODE"
+            )
         print(f"    timeline ({len(tv.timeline)} entries):")
         for entry in tv.timeline:
             print(f"      {china(entry.at)} {entry.step} {entry.by or '-'} {entry.detail}".rstrip())

@@ -212,8 +212,12 @@ async def _answer_of_existing(client: Client, report: Report) -> ReportAnswer | 
         return None
     first = {t: v.stage for t, v in view.tracks.items()}
     return ReportAnswer(
-        report_no=view.report_no, created=False, stage=view.stage, decision=view.decision,
-        next_stages=first, refusal=view.refusal,
+        report_no=view.report_no,
+        created=False,
+        stage=view.stage,
+        decision=view.decision,
+        next_stages=first,
+        refusal=view.refusal,
     )
 
 
@@ -328,8 +332,13 @@ PACE = (0.1, 0.5)  # seconds: the first look again, and the longest pause betwee
 
 
 async def wait_for_stage(
-    client: Client, report_no: str, track: Track, stage: Stage, timeout: float = 30.0,
-    polls: Counter[str] | None = None, pace: tuple[float, float] = PACE,
+    client: Client,
+    report_no: str,
+    track: Track,
+    stage: Stage,
+    timeout: float = 30.0,
+    polls: Counter[str] | None = None,
+    pace: tuple[float, float] = PACE,
 ) -> TrackView:
     """Wait until a track reaches `stage` (a driver's helper: staff act when the claim is ready),
     looking again after `pace[0]` seconds, then less often, at most every `pace[1]`; `polls`
@@ -352,7 +361,9 @@ async def wait_for_stage(
         try:
             if polls is not None:
                 polls["polls"] += 1
-            indexed = (await handle.describe(rpc_timeout=QUERY_TIMEOUT)).typed_search_attributes.get(search_attributes.CLAIM_STAGE)
+            indexed = (await handle.describe(rpc_timeout=QUERY_TIMEOUT)).typed_search_attributes.get(
+                search_attributes.CLAIM_STAGE
+            )
             seen = indexed
             if indexed is None or indexed == stage.value:
                 view = await track_state(client, report_no, track)
@@ -366,21 +377,33 @@ async def wait_for_stage(
                 try:
                     answer = await track_not_taken(client, report_no, track)
                 except RPCError as claim_err:  # the claim itself not started yet, or busy
-                    if claim_err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+                    if claim_err.status not in (
+                        RPCStatusCode.NOT_FOUND,
+                        RPCStatusCode.CANCELLED,
+                        RPCStatusCode.DEADLINE_EXCEEDED,
+                    ):
                         raise
                     answer = False
                 if isinstance(answer, TrackNotTaken):
                     raise answer from None
                 taken = answer
         if loop.time() > deadline:
-            raise TimeoutError(f"track {track.value} of {report_no} did not reach {stage.value}; it is at {seen or 'not started'}")
+            raise TimeoutError(
+                f"track {track.value} of {report_no} did not reach {stage.value}; it is at {seen or 'not started'}"
+            )
         await asyncio.sleep(pause)
         pause = min(pause * 1.5, longest)
 
 
 async def drive(
-    client: Client, report_no: str, track: Track, steps: list[tuple[Stage, str, Any]], *,
-    timeout: float = 30.0, polls: Counter[str] | None = None, pace: tuple[float, float] = PACE,
+    client: Client,
+    report_no: str,
+    track: Track,
+    steps: list[tuple[Stage, str, Any]],
+    *,
+    timeout: float = 30.0,
+    polls: Counter[str] | None = None,
+    pace: tuple[float, float] = PACE,
 ) -> TrackView:
     """Take each step as soon as the track is ready for it; returns the last view.
 

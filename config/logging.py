@@ -31,8 +31,19 @@ from security.masking import mask_account, mask_id_number, mask_mobile, mask_nam
 
 # Keys whose value is, by its name, personal data of one kind: masked whole, valid-looking or not.
 NAME_KEYS = frozenset(
-    {"name", "insured", "insured_name", "customer_name", "payee_name", "driver_name", "reporter_name",
-     "contact_name", "account_name", "holder_name", "full_name"}
+    {
+        "name",
+        "insured",
+        "insured_name",
+        "customer_name",
+        "payee_name",
+        "driver_name",
+        "reporter_name",
+        "contact_name",
+        "account_name",
+        "holder_name",
+        "full_name",
+    }
 )
 MOBILE_KEYS = frozenset({"mobile", "phone", "reporter_phone", "driver_phone", "contact_phone", "phone_number"})
 ID_NUMBER_KEYS = frozenset({"id_number", "id_card", "id_card_number", "credit_code"})

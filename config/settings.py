@@ -78,11 +78,14 @@ class Settings(BaseModel):
     def _known_pragmas(cls, pragmas: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(pragmas) - SQLITE_PRAGMAS)
         if unknown:
-            raise ValueError(f"unknown SQLite pragma {', '.join(unknown)}; the dev server takes {', '.join(sorted(SQLITE_PRAGMAS))}")
+            raise ValueError(
+                f"unknown SQLite pragma {', '.join(unknown)}; the dev server takes {', '.join(sorted(SQLITE_PRAGMAS))}"
+            )
         bad = sorted(k for k, v in pragmas.items() if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", str(v)))
         if bad:
             raise ValueError(f"SQLite pragma {', '.join(bad)}: a value is a word or a number")
         return {k: str(v).lower() for k, v in pragmas.items()}
+
     @model_validator(mode="after")
     def _address_follows_the_dev_server(self) -> Settings:
         """Unset, the client's address is the dev server's port on this machine, so every `claims`

@@ -43,9 +43,7 @@ _INJURY = frozenset(
 )
 
 
-def required_documents(
-    track: Track, report: Report, *, vehicle_inspection_required: bool = False
-) -> frozenset[DocumentType]:
+def required_documents(track: Track, report: Report, *, vehicle_inspection_required: bool = False) -> frozenset[DocumentType]:
     """The documents a claim on `track` needs, from the track and the report's facts (R-X-5, R-B-2, R-B-3)."""
     if track is Track.INJURY:
         return _INJURY

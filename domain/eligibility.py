@@ -37,14 +37,10 @@ def check_eligibility(
 ) -> Eligibility:
     """Evaluate all six conditions of R-EL-1 and report every one that fails (never only the first)."""
     checks = {
-        EligibilityCondition.INDIVIDUAL_THREE_YEARS: _individual_three_years(
-            customer, policy, tag, thresholds
-        ),
+        EligibilityCondition.INDIVIDUAL_THREE_YEARS: _individual_three_years(customer, policy, tag, thresholds),
         EligibilityCondition.FIRST_CLAIM_IN_PERIOD: _first_claim(history),
         EligibilityCondition.REQUIRED_COVERAGES: _coverages(policy),
-        EligibilityCondition.INSURED_DROVE: (
-            None if report.driver_is_insured else "the insured did not drive the car"
-        ),
+        EligibilityCondition.INSURED_DROVE: (None if report.driver_is_insured else "the insured did not drive the car"),
         EligibilityCondition.INSURED_REPORTED: (
             None if report.reporter_is_insured else "the claim was not reported by the insured themself"
         ),
@@ -62,9 +58,7 @@ def check_eligibility(
 # Each check returns None when the condition holds, else the reason it fails.
 
 
-def _individual_three_years(
-    customer: Customer, policy: Policy, tag: TagReading, thresholds: Thresholds
-) -> str | None:
+def _individual_three_years(customer: Customer, policy: Policy, tag: TagReading, thresholds: Thresholds) -> str | None:
     """R-EL-1.1: an individual with the claim-free tag, insured commercially N years in a row."""
     required = thresholds.claim_free_years_required
     problems = []

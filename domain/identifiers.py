@@ -81,7 +81,43 @@ def normalise_mobile(value: str) -> str:
 
 # Province-level codes of GB/T 2260, plus 81/82/83 (residence permits of HK, Macau, Taiwan residents).
 PROVINCE_CODES = frozenset(
-    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83"]
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    ]
 )
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"  # ISO 7064 MOD 11-2: index = weighted sum mod 11
@@ -209,11 +245,11 @@ def normalise_bank_account(value: str) -> str:
     if not digits.isascii() or not digits.isdigit():
         raise IdentifierError(f"{what} has digits only (spaces and dashes between groups are allowed)")
     if not ACCOUNT_MIN_DIGITS <= len(digits) <= ACCOUNT_MAX_DIGITS:
-        raise IdentifierError(
-            f"{what} has {ACCOUNT_MIN_DIGITS} to {ACCOUNT_MAX_DIGITS} digits, not {len(digits)}"
-        )
+        raise IdentifierError(f"{what} has {ACCOUNT_MIN_DIGITS} to {ACCOUNT_MAX_DIGITS} digits, not {len(digits)}")
     if is_unionpay_card(digits) and not luhn_valid(digits):
-        raise IdentifierError("a UnionPay card number (16-19 digits from 62) ends with a check digit (Luhn) that does not match: it is mistyped")
+        raise IdentifierError(
+            "a UnionPay card number (16-19 digits from 62) ends with a check digit (Luhn) that does not match: it is mistyped"
+        )
     return digits
 
 

@@ -8,9 +8,7 @@ from domain.models import Customer, CustomerKind, Gender, Policy, Segment, TagRe
 from domain.rules import Thresholds
 
 
-def segments_of(
-    customer: Customer, policy: Policy, tag: TagReading, on: date, thresholds: Thresholds
-) -> tuple[Segment, ...]:
+def segments_of(customer: Customer, policy: Policy, tag: TagReading, on: date, thresholds: Thresholds) -> tuple[Segment, ...]:
     """The customer's segments on date `on`, in enum order (R-ID-1, OPEN-1)."""
     found = {
         Segment.CLAIM_FREE_3: _claim_free(tag, thresholds),

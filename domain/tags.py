@@ -30,9 +30,7 @@ def read_tag(raw: str | None) -> TagReading:
         return TagReading(raw=raw, recognised=False, reason="the premium-customer tag is empty")
     match = _TAG.fullmatch(text)
     if match is None:
-        return TagReading(
-            raw=raw, recognised=False, reason=f"the tag {raw.strip()!r} does not read as {_SHAPE}"
-        )
+        return TagReading(raw=raw, recognised=False, reason=f"the tag {raw.strip()!r} does not read as {_SHAPE}")
     tag = CustomerTag(
         raw=raw.strip(),
         tier=match["tier"],

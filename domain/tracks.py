@@ -46,9 +46,7 @@ class _Verdict(NamedTuple):
     over_limit: bool = False  # not taken only because an estimate is over a small-claim limit
 
 
-def decide(
-    report: Report, customer: Customer, policy: Policy, history: ClaimHistory, rules: RuleSettings
-) -> Decision:
+def decide(report: Report, customer: Customer, policy: Policy, history: ClaimHistory, rules: RuleSettings) -> Decision:
     """Read the tag, find the segments, check R-EL-1 and decide every track, with reasons."""
     thresholds = rules.thresholds
     tag = read_tag(customer.premium_tag)
@@ -61,10 +59,7 @@ def decide(
         Track.INJURY: _injury(report),
     }
     open_tracks = rules.tracks_for(segments)
-    decisions = tuple(
-        _decision(track, verdicts[track] if track in open_tracks else _closed(segments, tag))
-        for track in Track
-    )
+    decisions = tuple(_decision(track, verdicts[track] if track in open_tracks else _closed(segments, tag)) for track in Track)
     return Decision(tag=tag, segments=segments, eligibility=eligibility, tracks=decisions)
 
 
@@ -127,9 +122,7 @@ def _authorisation(report: Report, eligibility: Eligibility, thresholds: Thresho
     )
     if report.estimated_own_loss is None:
         return _Verdict(True, rules, f"{offer} The surveyor helps estimate the loss: {next_}.")
-    within, why = small_claim_estimate_ok(
-        Track.AUTHORISATION, report.accident_kind, report.estimated_own_loss, None, thresholds
-    )
+    within, why = small_claim_estimate_ok(Track.AUTHORISATION, report.accident_kind, report.estimated_own_loss, None, thresholds)
     if not within:
         return _Verdict(False, rules, why, over_limit=True)
     reported = _limit("the estimated own-vehicle loss reported", report.estimated_own_loss, thresholds.small_claim_own_max)[1]
@@ -174,11 +167,7 @@ def _expert_team(report: Report, thresholds: Thresholds) -> _Verdict:
         grounds.append(f"{report.hospitalised} person(s) were hospitalised")
     if grounds:
         return _Verdict(True, rules, _sentence(f"major loss: {'; '.join(grounds)}: offer the expert team"))
-    loss = (
-        f"the estimated loss of {_cny(total)} is below {threshold}"
-        if total is not None
-        else "no estimate yet"
-    )
+    loss = f"the estimated loss of {_cny(total)} is below {threshold}" if total is not None else "no estimate yet"
     return _Verdict(False, rules, _sentence(f"not a major loss: {loss}, and nobody died or was hospitalised"))
 
 

@@ -82,8 +82,12 @@ async def record(version: str) -> list[Path]:
                     answer, handle = await report_for_decision(env.client, report, task_queue, 30)
                     assert answer is not None and answer.created, report.report_no
                     await asyncio.gather(
-                        *[drive(env.client, report.report_no, t, own_steps.get(name) or steps_for(t, report, photo_sha256=photo))
-                          for t in tracks]
+                        *[
+                            drive(
+                                env.client, report.report_no, t, own_steps.get(name) or steps_for(t, report, photo_sha256=photo)
+                            )
+                            for t in tracks
+                        ]
                     )
                     handle = env.client.get_workflow_handle(handle.id)
                     await handle.result()

@@ -117,7 +117,9 @@ class LocalTokens:
         self._secret = secret
         self._ttl = ttl
 
-    def issue(self, subject: str, roles: set[Role] | frozenset[Role], ttl: timedelta | None = None, now: datetime | None = None) -> str:
+    def issue(
+        self, subject: str, roles: set[Role] | frozenset[Role], ttl: timedelta | None = None, now: datetime | None = None
+    ) -> str:
         now = now or datetime.now(UTC)
         claims = {
             "iss": ISSUER,
@@ -219,5 +221,7 @@ def authenticator(settings: AuthSettings, data_dir: Path) -> Authenticator:
         missing = [name for name in ("oidc_issuer", "oidc_audience", "oidc_jwks_url") if not getattr(settings, name)]
         if missing:
             raise ValueError(f"auth.mode = 'oidc' needs {', '.join(missing)}")
-        return OidcTokens(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url, settings.roles_claim, settings.subject_claim)  # type: ignore[arg-type]
+        return OidcTokens(
+            settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url, settings.roles_claim, settings.subject_claim
+        )  # type: ignore[arg-type]
     return local_tokens(settings, data_dir)

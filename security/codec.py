@@ -270,4 +270,3 @@ def decode_json_history(codec: EncryptionCodec, node: Any) -> Any:
     if isinstance(node, list):
         return [decode_json_history(codec, child) for child in node]
     return node
-

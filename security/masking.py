@@ -21,9 +21,7 @@ ID_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 # Bank card / account numbers: 12 to 21 digits (cards 16-19, corporate accounts 12-21), run
 # together or in groups of four split by spaces or dashes. A dash next to the digits ends no
 # account: UUID segments (run and task IDs) are digits-and-dashes too.
-ACCOUNT_RE = re.compile(
-    r"(?<![0-9A-Za-z-])(?:\d{12,21}|\d{4}(?:[ -]\d{4}){2,4}(?:[ -]\d{1,4})?)(?![0-9A-Za-z-])"
-)
+ACCOUNT_RE = re.compile(r"(?<![0-9A-Za-z-])(?:\d{12,21}|\d{4}(?:[ -]\d{4}){2,4}(?:[ -]\d{1,4})?)(?![0-9A-Za-z-])")
 # Plates: a province abbreviation, the authority's letter, an optional separator, then five
 # letters/digits, six (new energy), or four and a suffix (学, 警, 挂, …); embassy plates 使 + 6 digits.
 PROVINCE_CHARS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"

@@ -56,7 +56,6 @@ class SignIn:
         )
 
 
-
 def cookie_value(cookie_header: str | None, name: str) -> str | None:
     """The value of cookie `name` in a Cookie header, if any."""
     if not cookie_header:

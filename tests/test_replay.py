@@ -32,7 +32,11 @@ def replayer(workflows: list[type]) -> Replayer:
 
 def test_every_workflow_type_has_recorded_histories() -> None:
     assert {path.parent.name for path in HISTORIES} == {
-        "Claim", "SmallClaimAuthorisation", "SmallClaimCredit", "LargeClaimExpertTeam", "InjuryOneToOne"
+        "Claim",
+        "SmallClaimAuthorisation",
+        "SmallClaimCredit",
+        "LargeClaimExpertTeam",
+        "InjuryOneToOne",
     }
 
 
@@ -57,7 +61,9 @@ def test_every_side_of_each_patch_is_recorded() -> None:
         v2 = [p for p in mine if p.stem.startswith("v2-")]
         assert v2 and all(patches(p) & {"small-history", "tracks-index-themselves"} == {"small-history"} for p in v2), kind
         v3 = [p for p in mine if p.stem.startswith("v3-")]
-        assert v3 and all(patches(p) & {"small-history", "tracks-index-themselves"} == {"tracks-index-themselves"} for p in v3), kind
+        assert v3 and all(patches(p) & {"small-history", "tracks-index-themselves"} == {"tracks-index-themselves"} for p in v3), (
+            kind
+        )
         # v4: the code before the decision in the report's answer and the edge-of-program patches
         v4 = [p for p in mine if p.stem.startswith("v4-")]
         assert v4 and all(not patches(p) & LATER_PATCHES for p in v4), kind
@@ -82,8 +88,11 @@ def test_the_decision_update_and_a_declined_track_are_recorded() -> None:
 def test_current_histories_stay_within_100_events() -> None:
     """Issue 6's history target: a claim's workflows, recorded on the current code (v5, and v3) from report
     to callback, hold at most 100 events each (Temporal warns at 10,240)."""
-    sizes = {f"{p.parent.name}/{p.stem}": len(json.loads(p.read_text())["events"]) for p in HISTORIES
-             if p.stem.startswith(("v3-", "v5-"))}
+    sizes = {
+        f"{p.parent.name}/{p.stem}": len(json.loads(p.read_text())["events"])
+        for p in HISTORIES
+        if p.stem.startswith(("v3-", "v5-"))
+    }
     assert len(sizes) >= 5
     assert {k: n for k, n in sizes.items() if n > 100} == {}
 

@@ -46,9 +46,7 @@ class SmallClaimAuthorisationWorkflow(TrackWorkflow):
 
     async def _service(self) -> bool:
         deadlines = self.rules.deadlines
-        await self._wait(
-            Stage.AWAITING_SCENE_ESTIMATE, lambda: self._estimate is not None, self.now + deadlines.scene_estimate
-        )
+        await self._wait(Stage.AWAITING_SCENE_ESTIMATE, lambda: self._estimate is not None, self.now + deadlines.scene_estimate)
         assert self._estimate is not None
         ok, reason = small_claim_estimate_ok(
             self.track, self.report.accident_kind, self._estimate.own_loss, None, self.rules.thresholds

@@ -118,16 +118,22 @@ class ClaimWorkflow:
             if self._answering:  # in the first workflow task, so the agent hears the decision on the call
                 # both calls at once: one wake-up of the workflow for their results, not two
                 lookup_call = workflow.execute_local_activity(
-                    ActivityName.LOOKUP_POLICY, lookup_input, result_type=LookupPolicyResult,
-                    summary="look the customer and policy up in the core system (R-ID-2)", **QUICK_CALL,
+                    ActivityName.LOOKUP_POLICY,
+                    lookup_input,
+                    result_type=LookupPolicyResult,
+                    summary="look the customer and policy up in the core system (R-ID-2)",
+                    **QUICK_CALL,
                 )
                 rules, lookup = await asyncio.gather(rules_call, lookup_call)
                 self._rules = rules
             else:
                 rules = self._rules = await rules_call
                 lookup = await workflow.execute_activity(
-                    ActivityName.LOOKUP_POLICY, lookup_input, result_type=LookupPolicyResult,
-                    summary="look the customer and policy up in the core system (R-ID-2)", **QUICK_CALL,
+                    ActivityName.LOOKUP_POLICY,
+                    lookup_input,
+                    result_type=LookupPolicyResult,
+                    summary="look the customer and policy up in the core system (R-ID-2)",
+                    **QUICK_CALL,
                 )
         except (ActivityError, ApplicationError) as err:
             # an activity's refusal comes as its cause; a local activity's as the error itself
@@ -256,11 +262,14 @@ class ClaimWorkflow:
             raise ApplicationError(
                 f"report {self._report_no} is already recorded with different content", type=REPORT_CONTENT_CONFLICT
             )
+
     def _end(self) -> None:
         """Closed once every track has ended, unless a track left the program without paying
         (declined, over a threshold): then the customer is still owed an ordinary claim, and the
         claim says so (ORDINARY_PATCH; claims that ended before close as they did)."""
-        left = {t: v.handed_to_ordinary or v.outcome or v.stage.value for t, v in self._tracks.items() if v.stage in sa.LEFT_UNPAID}
+        left = {
+            t: v.handed_to_ordinary or v.outcome or v.stage.value for t, v in self._tracks.items() if v.stage in sa.LEFT_UNPAID
+        }
         # a small-claim track not taken only because the report's estimate was over its limit: that
         # part of the claim (the vehicle's own loss) is the ordinary process's, whatever else ran
         over = self._decision.tracks if self._decision is not None else ()
@@ -314,8 +323,11 @@ class ClaimWorkflow:
         lines = [f"**Report {self._report_no}** — {self._stage.value}"]
         lines += [f"- {sa.track_line(view)}" for _, view in sorted(self._tracks.items())]
         if self._current and self._decision is not None:  # open tracks show their stage themselves
-            lines += [f"- {t.track.value} {t.track.title}: in service, see its workflow"
-                      for t in self._decision.applying() if t.track not in self._tracks]
+            lines += [
+                f"- {t.track.value} {t.track.title}: in service, see its workflow"
+                for t in self._decision.applying()
+                if t.track not in self._tracks
+            ]
         workflow.set_current_details("\n".join(lines))
         if not self._holding_index:
             self._index()

@@ -46,6 +46,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     PAID_IN_TIME,
 )
 
+
 def cli_type(key: SearchAttributeKey[Any]) -> str:
     """The type name `temporal server start-dev --search-attribute` and
     `temporal operator search-attribute create --type` take (Keyword, KeywordList, Datetime, Bool)."""
@@ -127,8 +128,7 @@ def static_details(report: Report) -> str:
     lines = [
         f"**Report {report.report_no}**",
         f"- reported at {report.reported_at.isoformat()}",
-        f"- {report.accident_kind.value}{', at the scene' if report.at_scene else ''}"
-        f"{', injury' if report.injury else ''}",
+        f"- {report.accident_kind.value}{', at the scene' if report.at_scene else ''}{', injury' if report.injury else ''}",
         f"- estimated own loss {estimate(report.estimated_own_loss)}, third party {estimate(report.estimated_third_party_loss)}"
         f" (band {Thresholds().loss_band(report.estimated_own_loss)})",
         f"- branch {report.branch or '(from the policy)'}",

@@ -151,6 +151,7 @@ SETTLEMENT_OPEN = frozenset(
     }
 )
 
+
 class StepRefused(ApplicationError):
     """A human step that does not fit the claim now; the caller sees the message, nothing is kept.
 
@@ -322,9 +323,7 @@ class TrackWorkflow:
     async def _settle(self) -> None:
         statutory = decision_deadline(self.report.reported_at, self.rules.deadlines)
         due = min(self.now + self.rules.deadlines.documents, statutory.due_at)
-        await self._wait(
-            Stage.AWAITING_DOCUMENTS, lambda: not self._missing() and self._assessment is not None, due
-        )
+        await self._wait(Stage.AWAITING_DOCUMENTS, lambda: not self._missing() and self._assessment is not None, due)
         assert self._assessment is not None
         agreed_at = self._at_of("assessment_issued")
         complete_at = self._at_of("documents_complete")
@@ -425,9 +424,7 @@ class TrackWorkflow:
 
     # --- satisfaction callback (R-X-1) ----------------------------------------------------------
     async def _satisfaction_callback(self) -> None:
-        await self._wait(
-            Stage.AWAITING_CALLBACK, lambda: self._callback is not None, self.now + self.rules.deadlines.callback
-        )
+        await self._wait(Stage.AWAITING_CALLBACK, lambda: self._callback is not None, self.now + self.rules.deadlines.callback)
         assert self._callback is not None
         result = await quick_call(
             ActivityName.RECORD_CALLBACK,
@@ -519,9 +516,7 @@ class TrackWorkflow:
             ActivityName.CHECK_FILES, CheckFilesInput(sha256=sha256), current=self._current, result_type=CheckFilesResult
         )
         if result.missing:
-            raise ApplicationError(
-                f"{len(result.missing)} file(s) are not in the store; upload them first", type=FILE_NOT_FOUND
-            )
+            raise ApplicationError(f"{len(result.missing)} file(s) are not in the store; upload them first", type=FILE_NOT_FOUND)
 
     def _note(self, step: str, by: str | None = None, detail: str = "", note: str = "") -> None:
         """One timeline entry; a step's own `note` (the staff member's words) follows the detail."""
@@ -540,9 +535,7 @@ class TrackWorkflow:
         )
         self._publish()
 
-    async def _wait(
-        self, stage: Stage, done: Callable[[], bool], due_at: datetime | None, rule: str | None = None
-    ) -> None:
+    async def _wait(self, stage: Stage, done: Callable[[], bool], due_at: datetime | None, rule: str | None = None) -> None:
         """Wait for a human step; at its deadline tell a supervisor once, then keep waiting (OPEN-3)."""
         self._set_waiting(stage, due_at, rule)
         self._blocked_on = done
@@ -583,9 +576,7 @@ class TrackWorkflow:
         self._waiting = None
         self._outcome = outcome
         self._note("track_ended", detail=outcome)
-        await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and not self._dirty and not self._publishing
-        )
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._dirty and not self._publishing)
         return self.view()
 
     async def _answer(self) -> TrackView:

@@ -14,9 +14,7 @@ from domain.models import Track
 
 
 def score(value: int, *, track: Track = Track.CREDIT, poor_max: int = 2, comment: str = "") -> RecordCallbackInput:
-    return RecordCallbackInput(
-        report_no="R2026000001", track=track, score=value, comment=comment, poor_score_max=poor_max
-    )
+    return RecordCallbackInput(report_no="R2026000001", track=track, score=value, comment=comment, poor_score_max=poor_max)
 
 
 @pytest.fixture

@@ -73,9 +73,15 @@ def test_identifiers_are_stored_normalised(tmp_path: Path) -> None:
     core = SqliteCoreSystem(tmp_path / "core.sqlite3")
     core.load(CoreData.model_validate(data))
 
-    found = core.lookup(LookupPolicyInput(report_no="R2026000001", policy_no="P2026000001", reported_at="2026-03-01T10:00:00+08:00"))
-    assert (found.customer.mobile, found.policy.plate, found.policy.insured_bank_account) == (
-        "13800000001", "京A·F0001", "6222000000000017"
+    found = core.lookup(
+        LookupPolicyInput(report_no="R2026000001", policy_no="P2026000001", reported_at="2026-03-01T10:00:00+08:00")
     )
-    seventh = core.lookup(LookupPolicyInput(report_no="R2026000002", policy_no="P2026000007", reported_at="2026-03-01T10:00:00+08:00"))
+    assert (found.customer.mobile, found.policy.plate, found.policy.insured_bank_account) == (
+        "13800000001",
+        "京A·F0001",
+        "6222000000000017",
+    )
+    seventh = core.lookup(
+        LookupPolicyInput(report_no="R2026000002", policy_no="P2026000007", reported_at="2026-03-01T10:00:00+08:00")
+    )
     assert seventh.customer.id_number == "11010519700707071X"

@@ -118,9 +118,7 @@ def test_report_number_on_another_policy_is_refused_R_X_2(core: SqliteCoreSystem
 
 
 async def test_activity_looks_up_policy(core: SqliteCoreSystem) -> None:
-    result = await ActivityEnvironment().run(
-        CoreSystemActivities(core).lookup_policy, ask("R2026000001", at(2026, 3, 1, 10, 0))
-    )
+    result = await ActivityEnvironment().run(CoreSystemActivities(core).lookup_policy, ask("R2026000001", at(2026, 3, 1, 10, 0)))
     assert result.policy.policy_no == POLICY
     assert result.history.prior_claims_this_period == 0
 

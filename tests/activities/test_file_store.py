@@ -35,7 +35,12 @@ def store(tmp_path: Path) -> FileStore:
 
 @pytest.mark.parametrize(
     ("data", "declared"),
-    [(JPEG_BYTES, "image/jpeg"), (PNG_BYTES, "image/png"), (PDF_BYTES, "application/pdf"), (JPEG_BYTES, "IMAGE/JPEG; name=a.jpg")],
+    [
+        (JPEG_BYTES, "image/jpeg"),
+        (PNG_BYTES, "image/png"),
+        (PDF_BYTES, "application/pdf"),
+        (JPEG_BYTES, "IMAGE/JPEG; name=a.jpg"),
+    ],
 )
 def test_put_stores_under_the_hash(store: FileStore, data: bytes, declared: str) -> None:
     stored = store.put(data, declared)

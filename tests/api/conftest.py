@@ -33,7 +33,6 @@ from tests.workflows.helpers import running
 T = TypeVar("T")
 
 
-
 # Limits far above what a test sends: the rate and size tests build apps with small ones.
 TEST_LIMITS = Limits(max_body_bytes=64 * 1024, rate_per_minute=600_000, rate_burst=100_000)
 
@@ -97,9 +96,7 @@ async def serving_api(client: Client, fakes: FakeSystems, activities: list, tmp_
             httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=30, auth=StaffAuth(tokens)) as http,
             httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=30) as raw,
         ):
-            yield ApiEnv(
-                http=http, raw=raw, tokens=tokens, fakes=fakes, store=store, client=client, task_queue=task_queue
-            )
+            yield ApiEnv(http=http, raw=raw, tokens=tokens, fakes=fakes, store=store, client=client, task_queue=task_queue)
 
 
 async def eventually(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 30.0, what: str = "") -> T:

@@ -134,4 +134,3 @@ async def seeded_claims(client: Client, task_queue: str) -> AsyncIterator[Seeded
                     await client.get_workflow_handle(execution.id).terminate("test done")
                 except Exception:
                     pass
-

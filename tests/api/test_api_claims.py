@@ -226,7 +226,6 @@ async def test_openapi_documents_every_route(api: ApiEnv) -> None:
     assert (await api.http.get("/docs")).status_code == 200
 
 
-
 async def test_unregistered_search_attributes_are_named_not_hidden(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A namespace without the claim's search attributes refuses to start claims; the API says
     what to run instead of a bare 502 (the time-skipping server, nothing registered)."""

@@ -23,7 +23,9 @@ from workflows.messages import TrackView, Waiting
 
 
 async def listed(api: ApiEnv, **params: object) -> list[str]:
-    response = await api.http.get("/claims", params={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()})
+    response = await api.http.get(
+        "/claims", params={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
+    )
     assert response.status_code == 200, response.text
     return sorted(c["report_no"] for c in response.json()["claims"])
 
@@ -62,7 +64,9 @@ async def test_claims_are_listed_by_search_attribute(api: ApiEnv) -> None:
     # paging: two pages of two, then no token
     first = (await api.http.get("/claims", params={"report_no_prefix": prefix, "page_size": 2})).json()
     assert len(first["claims"]) == 2 and first["next_page_token"]
-    second = (await api.http.get("/claims", params={"report_no_prefix": prefix, "page_size": 2, "page_token": first["next_page_token"]})).json()
+    second = (
+        await api.http.get("/claims", params={"report_no_prefix": prefix, "page_size": 2, "page_token": first["next_page_token"]})
+    ).json()
     assert len(second["claims"]) == 2
     assert {c["report_no"] for c in first["claims"] + second["claims"]} == set(no.values())
     summary = next(c for c in first["claims"] + second["claims"] if c["report_no"] == no["C"])
@@ -75,7 +79,8 @@ async def test_claims_are_listed_by_search_attribute(api: ApiEnv) -> None:
     for stage, step, payload in steps_for(Track.CREDIT, b, photo_sha256="a" * 64)[1:-1]:
         await eventually(
             lambda: api.http.get(f"/claims/{no['B']}/tracks/B"),
-            lambda r, wanted=stage.value: r.json()["stage"] == wanted, what=stage.value,
+            lambda r, wanted=stage.value: r.json()["stage"] == wanted,
+            what=stage.value,
         )
         assert (await api.http.post(f"/claims/{no['B']}/tracks/B/steps/{step}", json=payload)).status_code == 200
 
@@ -102,20 +107,17 @@ async def test_payment_due_is_searchable_while_unpaid(api: ApiEnv) -> None:
     gate = asyncio.Event()
     real_pay = api.fakes.pay_indemnity
 
-
     # a second worker on another queue with a ledger that waits: the claim sits in `paying`
     @activity.defn(name=ActivityName.PAY_INDEMNITY)
     async def slow_pay(input: PayIndemnityInput) -> PayIndemnityResult:
         await gate.wait()
         return await real_pay(input)
 
-
     activities = [a for a in api.fakes.activities() if getattr(a, "__name__", "") != "pay_indemnity"] + [slow_pay]
     prefix = unique_prefix()
     b = sample_reports(prefix, datetime.now(UTC))["B"]
 
     async with running(api.client, activities) as tq:
-
         handle, _ = await report_claim(api.client, b, tq)
         await drive(api.client, b.report_no, Track.CREDIT, steps_for(Track.CREDIT, b, photo_sha256="a" * 64)[:-1])
         later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
@@ -132,16 +134,18 @@ async def test_payment_due_is_searchable_while_unpaid(api: ApiEnv) -> None:
 
 def test_visibility_query_uses_only_checked_codes() -> None:
     query = visibility_query(
-        ClaimFilters(stage=ClaimStage.AWAITING_DOCUMENTS, track=Track.CREDIT, segment=Segment.NEW_CAR, branch="SH01", overdue=True)
+        ClaimFilters(
+            stage=ClaimStage.AWAITING_DOCUMENTS, track=Track.CREDIT, segment=Segment.NEW_CAR, branch="SH01", overdue=True
+        )
     )
     assert query == (
         "WorkflowType IN ('Claim', 'SmallClaimAuthorisation', 'SmallClaimCredit', 'LargeClaimExpertTeam', 'InjuryOneToOne') "
-        "AND ClaimStage = \"awaiting_documents\" AND ClaimTracks = \"B\" "
-        "AND Segment = \"new_car\" AND Branch = \"SH01\" AND Overdue = true"
+        'AND ClaimStage = "awaiting_documents" AND ClaimTracks = "B" '
+        'AND Segment = "new_car" AND Branch = "SH01" AND Overdue = true'
     )
     # the claim's own stages and the codes every claim has: claims only
     assert visibility_query(ClaimFilters(stage=ClaimStage.CLOSED, branch="SH01")) == (
-        "WorkflowType = 'Claim' AND ClaimStage = \"closed\" AND Branch = \"SH01\""
+        'WorkflowType = \'Claim\' AND ClaimStage = "closed" AND Branch = "SH01"'
     )
 
 
@@ -153,12 +157,19 @@ def test_claim_stage_is_the_least_advanced_open_track() -> None:
         waiting = Waiting(stage=stage, from_whom="x", due_at=None, rule="R", overdue=overdue)
         return TrackView(track=track, workflow_id="w", stage=stage, waiting=waiting)
 
-    tracks = {Track.CREDIT: view(Track.CREDIT, ClaimStage.AWAITING_CALLBACK),
-              Track.INJURY: view(Track.INJURY, ClaimStage.AWAITING_DOCUMENTS, overdue=True)}
+    tracks = {
+        Track.CREDIT: view(Track.CREDIT, ClaimStage.AWAITING_CALLBACK),
+        Track.INJURY: view(Track.INJURY, ClaimStage.AWAITING_DOCUMENTS, overdue=True),
+    }
     assert sa.claim_stage(ClaimStage.IN_SERVICE, tracks) is ClaimStage.AWAITING_DOCUMENTS
     assert sa.currently_overdue(tracks)
     assert sa.claim_stage(ClaimStage.CLOSED, tracks) is ClaimStage.CLOSED
     tracks[Track.INJURY] = TrackView(track=Track.INJURY, workflow_id="w", stage=ClaimStage.CLOSED)
     assert sa.claim_stage(ClaimStage.IN_SERVICE, tracks) is ClaimStage.AWAITING_CALLBACK
     assert not sa.currently_overdue(tracks)
-    assert [Thresholds().loss_band(None if x is None else Decimal(x)) for x in (None, "3000", "3000.01", "50000")] == ["unknown", "<=3000", "3000-50000", ">=50000"]
+    assert [Thresholds().loss_band(None if x is None else Decimal(x)) for x in (None, "3000", "3000.01", "50000")] == [
+        "unknown",
+        "<=3000",
+        "3000-50000",
+        ">=50000",
+    ]

@@ -12,9 +12,14 @@ from tests.api.conftest import ApiEnv, error_of
 
 def report(**changes: Any) -> dict[str, Any]:
     return {
-        "report_no": f"RID{uuid.uuid4().hex[:12].upper()}", "policy_no": "P2026000007",
-        "reported_at": "2026-11-25T10:00:00+08:00", "accident_kind": "single_party", "at_scene": False,
-        "driver_is_insured": True, "reporter_is_insured": True, "estimated_own_loss": "1500.00",
+        "report_no": f"RID{uuid.uuid4().hex[:12].upper()}",
+        "policy_no": "P2026000007",
+        "reported_at": "2026-11-25T10:00:00+08:00",
+        "accident_kind": "single_party",
+        "at_scene": False,
+        "driver_is_insured": True,
+        "reporter_is_insured": True,
+        "estimated_own_loss": "1500.00",
     } | changes
 
 

@@ -75,7 +75,9 @@ async def test_open_3_r_b_5_operations_summary_matches_the_seeded_claims_and_fol
                 assert any(line.strip().startswith(seed.reports["overdue_b"].report_no) for line in out.splitlines())
 
         # the agent's offer is accepted (R-A-1): track A moves on, and so do the numbers
-        await take_step(api.client, seed.reports["waiting_a"].report_no, Track.AUTHORISATION, "accept_offer", {"accepted": True, "by": "AG01"})
+        await take_step(
+            api.client, seed.reports["waiting_a"].report_no, Track.AUTHORISATION, "accept_offer", {"accepted": True, "by": "AG01"}
+        )
         moved = {k: v for k, v in EXPECTED_CELLS.items() if k != ("A", "awaiting_acceptance")} | {
             ("A", "awaiting_scene_estimate"): (1, 0)
         }

@@ -30,15 +30,20 @@ from tests.workflows.helpers import running
 
 
 async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_the_temporal_ui(
-    ui_server: tuple[Client, int], tmp_path: Path  # noqa: F811
+    ui_server: tuple[Client, int],  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
 ) -> None:
     assert CHROMIUM.exists(), "chromium is missing: run scripts/ensure-chromium.sh (make test does)"
     client, ui_port = ui_server
     tokens = LocalTokens(secrets.token_bytes(32))
     async with running(client, FakeSystems().activities()) as task_queue, seeded_claims(client, task_queue) as seed:
         app = create_app(
-            client, task_queue=task_queue, store=FileStore(tmp_path / "files"), authenticator=tokens,
-            limits=TEST_LIMITS, temporal_ui_url=f"http://localhost:{ui_port}",
+            client,
+            task_queue=task_queue,
+            store=FileStore(tmp_path / "files"),
+            authenticator=tokens,
+            limits=TEST_LIMITS,
+            temporal_ui_url=f"http://localhost:{ui_port}",
         )
         api_port = free_port()
         # log_config=None: uvicorn leaves the logging set-up of the test process alone
@@ -63,7 +68,10 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
                 for _ in range(100):  # visibility lags the last steps a little
                     await page.goto(page_url)
                     seen = {
-                        cell: (await number(f"stage:{cell[0]}:{cell[1]}"), await number(f"overdue:{cell[0]}:{cell[1]}") if overdue else 0)
+                        cell: (
+                            await number(f"stage:{cell[0]}:{cell[1]}"),
+                            await number(f"overdue:{cell[0]}:{cell[1]}") if overdue else 0,
+                        )
                         for cell, (_, overdue) in EXPECTED_CELLS.items()
                         if await page.locator(f'[data-count="stage:{cell[0]}:{cell[1]}"]').count()
                     }

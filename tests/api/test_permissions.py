@@ -52,11 +52,15 @@ STEP_MATRIX: list[tuple[str, str, dict[str, Any], frozenset[Role]]] = [
     ("upload_photos", "A", {"sha256": ["a" * 64]}, steps(R.ASSESSOR, R.SUPERVISOR)),  # R-A-3
     ("issue_assessment", "B", {"sheet_no": "DS-1", "amount": "100.00"}, steps(R.ASSESSOR, R.SUPERVISOR)),  # R-A-4
     (
-        "receive_document", "B", {"document": "claim_form", "channel": "self"},  # R-A-5, R-B-4, R-X-5
+        "receive_document",
+        "B",
+        {"document": "claim_form", "channel": "self"},  # R-A-5, R-B-4, R-X-5
         steps(R.ASSESSOR, R.AGENT, R.INJURY_SPECIALIST, R.EXPERT_LEAD, R.SUPERVISOR),
     ),
     (
-        "receive_documents", "B", {"documents": [{"document": "claim_form", "channel": "self"}]},  # R-X-5
+        "receive_documents",
+        "B",
+        {"documents": [{"document": "claim_form", "channel": "self"}]},  # R-X-5
         steps(R.ASSESSOR, R.AGENT, R.INJURY_SPECIALIST, R.EXPERT_LEAD, R.SUPERVISOR),
     ),
     ("name_expert_lead", "C", {"lead_code": "EL07"}, steps(R.EXPERT_LEAD, R.AGENT, R.SUPERVISOR)),  # R-C-2
@@ -206,7 +210,8 @@ async def test_an_accepted_step_records_the_token_subject_as_who_did_it(api: Api
     # giving one's own code is the same as leaving it out
     response = await api.raw.post(
         f"/claims/{no}/tracks/B/steps/receive_document",
-        json={"document": "claim_form", "channel": "self", "by": "AG42"}, headers=agent,
+        json={"document": "claim_form", "channel": "self", "by": "AG42"},
+        headers=agent,
     )
     assert response.status_code == 200, response.text
     claim = (await api.raw.get(f"/claims/{no}", headers=agent)).json()
@@ -225,7 +230,8 @@ async def test_claim_view_masks_personal_data_for_roles_that_do_not_need_it(api:
     async def declining_pay(input: PayIndemnityInput) -> PayIndemnityResult:
         raise ApplicationError(
             f"report {input.report_no}: declined by the bank: account {account} is closed; holder {mobile}",
-            type=PAYMENT_DECLINED, non_retryable=True,
+            type=PAYMENT_DECLINED,
+            non_retryable=True,
         )
 
     activities = [a for a in api.fakes.activities() if getattr(a, "__name__", "") != "pay_indemnity"] + [declining_pay]
@@ -262,7 +268,8 @@ async def test_claim_view_masks_personal_data_for_roles_that_do_not_need_it(api:
             # a step's answer is the track view too: masked for the assessor who took it
             response = await http.post(
                 f"/claims/{no}/tracks/B/steps/receive_document",
-                json={"document": "claim_form", "channel": "self"}, headers=api.as_("AS01", R.ASSESSOR),
+                json={"document": "claim_form", "channel": "self"},
+                headers=api.as_("AS01", R.ASSESSOR),
             )
             assert response.status_code in (200, 409) and account not in response.text
     await api.client.get_workflow_handle(f"claim-{no}").terminate("test done")
@@ -292,7 +299,8 @@ async def test_oversized_bodies_are_refused_before_they_are_read(api: ApiEnv, tm
                 yield b" " * 100
 
         response = await http.post(
-            "/claims/X00000001/tracks/B/steps/accept_offer", content=chunks(),
+            "/claims/X00000001/tracks/B/steps/accept_offer",
+            content=chunks(),
             headers=agent | {"content-type": "application/json"},
         )
         assert response.status_code == 413 and error_of(response)["code"] == "body_too_large"
@@ -303,7 +311,8 @@ async def test_oversized_bodies_are_refused_before_they_are_read(api: ApiEnv, tm
 
         # a chunked body under the limit reaches the route whole (here: no such claim)
         response = await http.post(
-            "/claims/NOSUCH000001/tracks/B/steps/accept_offer", content=small(),
+            "/claims/NOSUCH000001/tracks/B/steps/accept_offer",
+            content=small(),
             headers=agent | {"content-type": "application/json"},
         )
         assert response.status_code == 404 and error_of(response)["code"] == "claim_not_found"
@@ -315,7 +324,9 @@ async def test_each_caller_is_rate_limited_with_retry_after(api: ApiEnv, tmp_pat
     """Issue 5.5: past its burst a caller gets 429 rate_limited with Retry-After; another caller
     is not held back; failed authentications count against the address."""
     app = create_app(
-        api.client, store=FileStore(tmp_path / "files"), authenticator=api.tokens,
+        api.client,
+        store=FileStore(tmp_path / "files"),
+        authenticator=api.tokens,
         limits=Limits(rate_per_minute=6, rate_burst=3),
     )
     one, other = api.as_("OP01", R.OPERATIONS), api.as_("OP02", R.OPERATIONS)
@@ -381,8 +392,13 @@ async def test_oidc_tokens_from_the_identity_provider(api: ApiEnv, tmp_path) -> 
     def idp_token(aud: str) -> str:
         now = datetime.now(UTC)
         claims = {
-            "iss": issuer, "aud": aud, "sub": "f81d4fae-7dec", "staff_code": "AS07",
-            "groups": ["assessor", "offline_access"], "iat": int(now.timestamp()), "exp": int((now + timedelta(minutes=5)).timestamp()),
+            "iss": issuer,
+            "aud": aud,
+            "sub": "f81d4fae-7dec",
+            "staff_code": "AS07",
+            "groups": ["assessor", "offline_access"],
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(minutes=5)).timestamp()),
         }
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
 

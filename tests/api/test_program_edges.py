@@ -77,8 +77,12 @@ async def test_r_a_2_over_the_scene_limit_the_claim_goes_on_as_an_ordinary_claim
     no = report.report_no
     assert (await api.http.post("/claims", json=report_json(report))).status_code == 201
     await track_at(api, no, "A", "awaiting_acceptance")
-    assert (await api.http.post(f"/claims/{no}/tracks/A/steps/accept_offer", json={"accepted": True, "by": "AG01"})).status_code == 200
-    response = await api.http.post(f"/claims/{no}/tracks/A/steps/record_scene_estimate", json={"own_loss": "4200.00", "by": "SV01"})
+    assert (
+        await api.http.post(f"/claims/{no}/tracks/A/steps/accept_offer", json={"accepted": True, "by": "AG01"})
+    ).status_code == 200
+    response = await api.http.post(
+        f"/claims/{no}/tracks/A/steps/record_scene_estimate", json={"own_loss": "4200.00", "by": "SV01"}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["stage"] == "transferred"
 
@@ -93,9 +97,14 @@ async def test_r_b_3_a_credit_claim_over_its_limit_stays_owed_an_ordinary_claim_
     limit takes no credit track, only the injury one (R-D-1). Once the injury track is paid and
     called back, the claim is `ordinary`, not `closed`: the cars are the ordinary process's."""
     report = reports()["A"].model_copy(
-        update={"accident_kind": AccidentKind.TWO_PARTY, "at_scene": False, "injury": True,
-                "estimated_own_loss": Decimal("2000.00"), "estimated_third_party_loss": Decimal("2500.00"),
-                "reporter_phone": "13800000999"}
+        update={
+            "accident_kind": AccidentKind.TWO_PARTY,
+            "at_scene": False,
+            "injury": True,
+            "estimated_own_loss": Decimal("2000.00"),
+            "estimated_third_party_loss": Decimal("2500.00"),
+            "reporter_phone": "13800000999",
+        }
     )
     no = report.report_no
     assert (await api.http.post("/claims", json=report_json(report))).status_code == 201
@@ -176,7 +185,9 @@ async def test_r_x_3_r_el_1_6_the_insureds_new_account_is_checked_in_the_core_sy
         for account in (OLD_ACCOUNT, STRANGER):  # no longer the insured's / never the insured's
             response = await correct(account)
             assert response.status_code == 409 and error_of(response)["code"] == "step_refused", response.text
-        assert "payee_account_corrected" not in [e["step"] for e in (await track_at(api, no, "B", "awaiting_payee_account"))["timeline"]]
+        assert "payee_account_corrected" not in [
+            e["step"] for e in (await track_at(api, no, "B", "awaiting_payee_account"))["timeline"]
+        ]
 
         response = await correct(NEW_ACCOUNT)
         assert response.status_code == 200, response.text
@@ -239,7 +250,12 @@ async def test_spec_6_every_time_in_a_claim_view_is_china_time(api: ApiEnv) -> N
         assert (await api.http.post(f"/claims/{no}/tracks/B/steps/{step}", json=payload)).status_code == 200
     view = await claim_when(api, no, "closed")
     track = view["tracks"]["B"]
-    times = [track["payment"]["due_at"], track["payment"]["paid_at"], *(e["at"] for e in track["timeline"]), *(e["at"] for e in view["timeline"])]
+    times = [
+        track["payment"]["due_at"],
+        track["payment"]["paid_at"],
+        *(e["at"] for e in track["timeline"]),
+        *(e["at"] for e in view["timeline"]),
+    ]
     assert times and all(t.endswith("+08:00") for t in times), times
     assert all(datetime.fromisoformat(t).utcoffset().total_seconds() == 8 * 3600 for t in times)
 
@@ -258,7 +274,9 @@ async def test_openapi_has_one_operation_per_step_with_its_body_schema(api: ApiE
         body = operation["requestBody"]["content"]["application/json"]["schema"]
         assert body == {"$ref": f"#/components/schemas/{model.__name__}"}, step
         assert set(model.model_fields) - {"by"} <= set(schemas[model.__name__]["properties"]), step
-        assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/TrackView"}
+        assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/TrackView"
+        }
         ids.add(operation["operationId"])
     assert len(ids) == len(STEP_MODELS)
     assert "/claims/{report_no}/tracks/{track}/steps/{step}" not in document["paths"]

@@ -146,8 +146,14 @@ async def test_a_slow_decision_answers_202_and_the_report_is_kept(dev_env, tmp_p
     fakes = FakeSystems()
     tokens = LocalTokens(secrets.token_bytes(32))
     task_queue = "slow-" + secrets.token_hex(4)
-    app = create_app(dev_env.client, task_queue=task_queue, store=FileStore(tmp_path / "files"), authenticator=tokens,
-                     limits=TEST_LIMITS, answer_seconds=0.5)
+    app = create_app(
+        dev_env.client,
+        task_queue=task_queue,
+        store=FileStore(tmp_path / "files"),
+        authenticator=tokens,
+        limits=TEST_LIMITS,
+        answer_seconds=0.5,
+    )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     report = reports()["B"]
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=30, auth=StaffAuth(tokens)) as http:
@@ -157,8 +163,11 @@ async def test_a_slow_decision_answers_202_and_the_report_is_kept(dev_env, tmp_p
         handle = dev_env.client.get_workflow_handle(f"claim-{report.report_no}")
         assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
         async with build_worker(dev_env.client, task_queue, fakes.activities(), max_cached_workflows=10):
-            again = await eventually(lambda: http.post("/claims", json=as_json(report)), lambda r: r.status_code == 200,
-                                     what="the decision once a worker runs")
+            again = await eventually(
+                lambda: http.post("/claims", json=as_json(report)),
+                lambda r: r.status_code == 200,
+                what="the decision once a worker runs",
+            )
             assert again.json()["created"] is False and again.json()["next_stages"] == {"B": "awaiting_acceptance"}
             await handle.terminate("test done")
     assert fakes.lookups == 1

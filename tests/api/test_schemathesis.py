@@ -76,8 +76,12 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
         }
         roles = [arg for role in Role for arg in ("--role", role.value)]
         issued = await asyncio.to_thread(
-            subprocess.run, [str(BIN / "claims"), "token", "--subject", "FUZZ01", *roles],
-            env=env, capture_output=True, text=True, timeout=60,
+            subprocess.run,
+            [str(BIN / "claims"), "token", "--subject", "FUZZ01", *roles],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert issued.returncode == 0, issued.stderr
         token = issued.stdout.strip()
@@ -95,13 +99,20 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
             fuzz = await asyncio.to_thread(
                 subprocess.run,
                 [
-                    str(BIN / "st"), "run", f"{base}/openapi.json",
-                    "--checks", "not_a_server_error",
-                    "--max-examples", "15",
-                    "--workers", "1",
-                    "--seed", "20261125",
+                    str(BIN / "st"),
+                    "run",
+                    f"{base}/openapi.json",
+                    "--checks",
+                    "not_a_server_error",
+                    "--max-examples",
+                    "15",
+                    "--workers",
+                    "1",
+                    "--seed",
+                    "20261125",
                     "--no-color",
-                    "--header", f"Authorization: Bearer {token}",
+                    "--header",
+                    f"Authorization: Bearer {token}",
                 ],
                 capture_output=True,
                 text=True,

@@ -20,8 +20,11 @@ def test_mix_and_bare_plans_match_the_claims() -> None:
     # every human step of the track is an update of the baseline; ordinary: the payment; local: the
     # rules, the policy lookup, the file check of the photos and of the documents (received
     # together), the callback book
-    assert plan == BarePlan(updates=len(steps_for(Track.AUTHORISATION, report, photo_sha256="a" * 64)),
-                            activities=1, local_activities=1 + 1 + 1 + 1 + 1)
+    assert plan == BarePlan(
+        updates=len(steps_for(Track.AUTHORISATION, report, photo_sha256="a" * 64)),
+        activities=1,
+        local_activities=1 + 1 + 1 + 1 + 1,
+    )
 
 
 async def test_a_small_throughput_run_pays_every_claim_and_prints_its_row() -> None:

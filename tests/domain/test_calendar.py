@@ -157,24 +157,18 @@ def test_r_x_4_decision_within_30_days_and_payment_within_10_days_of_agreement(c
 
 
 def test_r_a_6_payment_deadline_for_authorisation(cal):
-    due = payment_deadline(
-        Track.AUTHORISATION, china(2026, 9, 30, 16, 0), china(2026, 9, 29, 9, 0), cal, Deadlines()
-    )
+    due = payment_deadline(Track.AUTHORISATION, china(2026, 9, 30, 16, 0), china(2026, 9, 29, 9, 0), cal, Deadlines())
     assert due == Deadline(due_at=end_of(2026, 10, 8), rule="R-A-6")
 
 
 def test_r_x_4_statutory_deadline_wins_when_earlier_than_r_a_6(cal):
     """Agreed on 27 September: the 10 statutory days end on 7 October, before 8 October (R-A-6)."""
-    due = payment_deadline(
-        Track.AUTHORISATION, china(2026, 9, 30, 16, 0), china(2026, 9, 27, 9, 0), cal, Deadlines()
-    )
+    due = payment_deadline(Track.AUTHORISATION, china(2026, 9, 30, 16, 0), china(2026, 9, 27, 9, 0), cal, Deadlines())
     assert due == Deadline(due_at=end_of(2026, 10, 7), rule="R-X-4")
 
 
 def test_r_b_5_payment_deadline_runs_from_the_later_of_documents_and_agreement(cal):
-    due = payment_deadline(
-        Track.CREDIT, china(2026, 6, 10, 10, 0), china(2026, 6, 12, 15, 0), cal, Deadlines()
-    )
+    due = payment_deadline(Track.CREDIT, china(2026, 6, 10, 10, 0), china(2026, 6, 12, 15, 0), cal, Deadlines())
     assert due == Deadline(due_at=end_of(2026, 6, 12), rule="R-B-5")
 
 
@@ -204,7 +198,15 @@ def test_spec_6_fallback_keeps_the_statutory_festivals_but_not_the_guessed_swaps
     eve and three days, Labour Day's two, National Day's three, ...); the days a notice would swap
     are not guessed: Tuesday 2027-02-09 stays a working day until the overrides say otherwise."""
     assert not cal.has_data_for(2027)
-    off = [date(2027, 2, 5), date(2027, 2, 8), date(2027, 4, 5), date(2027, 5, 1), date(2027, 6, 9), date(2027, 9, 15), date(2027, 10, 1)]
+    off = [
+        date(2027, 2, 5),
+        date(2027, 2, 8),
+        date(2027, 4, 5),
+        date(2027, 5, 1),
+        date(2027, 6, 9),
+        date(2027, 9, 15),
+        date(2027, 10, 1),
+    ]
     assert not any(cal.is_working_day(d) for d in off)
     assert cal.is_working_day(date(2027, 2, 9))
     assert not cal.is_working_day(date(2027, 2, 20))  # an ordinary Saturday

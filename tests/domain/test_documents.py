@@ -36,9 +36,7 @@ def test_r_b_3_two_party_adds_police_certificate_and_other_vehicle_repair_papers
 
 
 def test_r_x_5_injury_track_needs_liability_and_medical_papers_not_repair_papers(make):
-    required = required_documents(
-        Track.INJURY, make.report(accident_kind=AccidentKind.TWO_PARTY, injury=True)
-    )
+    required = required_documents(Track.INJURY, make.report(accident_kind=AccidentKind.TWO_PARTY, injury=True))
     assert required == {
         D.CLAIM_FORM,
         D.DRIVING_LICENCE,

@@ -281,12 +281,18 @@ class Person(BaseModel):
 
 def test_types_normalise() -> None:
     person = Person(
-        mobile="+86 138 0000 0001", id_number="11010519700707071x", credit_code="91110105ma0000005e",
-        plate="京a f0001", account="6222 0000 0000 0017",
+        mobile="+86 138 0000 0001",
+        id_number="11010519700707071x",
+        credit_code="91110105ma0000005e",
+        plate="京a f0001",
+        account="6222 0000 0000 0017",
     )
     assert person.model_dump() == {
-        "mobile": "13800000001", "id_number": "11010519700707071X", "credit_code": "91110105MA0000005E",
-        "plate": "京A·F0001", "account": "6222000000000017",
+        "mobile": "13800000001",
+        "id_number": "11010519700707071X",
+        "credit_code": "91110105MA0000005E",
+        "plate": "京A·F0001",
+        "account": "6222000000000017",
     }
 
 

@@ -11,21 +11,27 @@ from pydantic import ValidationError
 from domain.models import Customer, Policy, Report, ReportSubmission
 
 REPORT: dict[str, Any] = {
-    "report_no": "R20261125001", "policy_no": "P2026000007", "reported_at": "2026-11-25T10:00:00+08:00",
-    "accident_kind": "single_party", "at_scene": False, "driver_is_insured": True, "reporter_is_insured": True,
+    "report_no": "R20261125001",
+    "policy_no": "P2026000007",
+    "reported_at": "2026-11-25T10:00:00+08:00",
+    "accident_kind": "single_party",
+    "at_scene": False,
+    "driver_is_insured": True,
+    "reporter_is_insured": True,
     "estimated_own_loss": "1500.00",
 }
 
 
 def test_submission_normalises_identifiers_and_becomes_a_plain_report() -> None:
     submission = ReportSubmission.model_validate(
-        REPORT | {"reporter_phone": "+86 138 0000 0001", "driver_phone": "138-0000-0002",
-                  "payee_account": "6222 0000 0000 0074"}
+        REPORT | {"reporter_phone": "+86 138 0000 0001", "driver_phone": "138-0000-0002", "payee_account": "6222 0000 0000 0074"}
     )
     report = submission.to_report()
     assert type(report) is Report
     assert (report.reporter_phone, report.driver_phone, report.payee_account) == (
-        "13800000001", "13800000002", "6222000000000074"
+        "13800000001",
+        "13800000002",
+        "6222000000000074",
     )
     assert report.model_dump() == submission.model_dump()
 
@@ -57,6 +63,11 @@ def test_models_the_workflows_receive_stay_lenient_for_recorded_histories() -> N
     Report.model_validate(REPORT | {"reporter_phone": "13800000999", "payee_account": "6222000000000099"})
     Customer(customer_id="C0001", name="测试客户一", kind="individual", id_number="111111111111111111")
     Policy(
-        policy_no="P2026000001", customer_id="C0001", period_start="2026-01-01", period_end="2026-12-31",
-        coverages=["compulsory"], plate="测A00001", insured_bank_account="6222000000000001",
+        policy_no="P2026000001",
+        customer_id="C0001",
+        period_start="2026-01-01",
+        period_end="2026-12-31",
+        coverages=["compulsory"],
+        plate="测A00001",
+        insured_bank_account="6222000000000001",
     )

@@ -38,6 +38,9 @@ def test_a_retired_deadline_setting_is_dropped_not_refused() -> None:
         Deadlines.model_validate({"no_such_deadline": 1})
 
 
-@pytest.mark.parametrize(("value", "ok"), [("S001", True), ("ab_c.d-1", True), ("x" * 40, True), ("x" * 41, False), ("", False), ("张三", False), ("a b", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("S001", True), ("ab_c.d-1", True), ("x" * 40, True), ("x" * 41, False), ("", False), ("张三", False), ("a b", False)],
+)
 def test_staff_codes(value: str, ok: bool) -> None:
     assert is_code(value) is ok

@@ -31,9 +31,7 @@ def test_r_id_1_fewer_years_or_unrecognised_tag_is_not_claim_free_3(make, tag):
 
 
 def test_r_id_1_required_years_is_a_setting(make):
-    assert _segments(make, premium_tag="(-2)男性", thresholds=Thresholds(claim_free_years_required=2)) == (
-        Segment.CLAIM_FREE_3,
-    )
+    assert _segments(make, premium_tag="(-2)男性", thresholds=Thresholds(claim_free_years_required=2)) == (Segment.CLAIM_FREE_3,)
 
 
 def test_open_1_new_car_registered_exactly_12_months_ago(make):
@@ -76,7 +74,5 @@ def test_open_1_not_premium_female(make, kind, gender, tag):
 
 
 def test_r_id_1_open_1_all_segments_come_in_enum_order(make):
-    found = _segments(
-        make, premium_tag="钻石(-3)女性", gender=Gender.FEMALE, vehicle_first_registered=date(2026, 1, 1)
-    )
+    found = _segments(make, premium_tag="钻石(-3)女性", gender=Gender.FEMALE, vehicle_first_registered=date(2026, 1, 1))
     assert found == (Segment.CLAIM_FREE_3, Segment.NEW_CAR, Segment.PREMIUM_FEMALE)

@@ -176,9 +176,7 @@ def test_open_2_loss_just_below_50000_is_not_major(make):
     assert expert.reason.startswith("Not a major loss")
 
 
-@pytest.mark.parametrize(
-    ("facts", "words"), [({"deaths": 1}, "1 person(s) died"), ({"hospitalised": 2}, "2 person(s)")]
-)
+@pytest.mark.parametrize(("facts", "words"), [({"deaths": 1}, "1 person(s) died"), ({"hospitalised": 2}, "2 person(s)")])
 def test_r_c_1_open_2_death_or_hospitalisation_is_major_and_injury(make, facts, words):
     decision = _decide(make, **facts)
     assert {C, D} <= _applying(decision)
@@ -218,9 +216,7 @@ def test_open_1_premium_female_segment_is_found_from_the_tag(make):
     assert _applying(decision) == {C, D}
 
 
-@pytest.mark.parametrize(
-    ("registered", "segments"), [(date(2025, 6, 10), (Segment.NEW_CAR,)), (date(2025, 6, 9), ())]
-)
+@pytest.mark.parametrize(("registered", "segments"), [(date(2025, 6, 10), (Segment.NEW_CAR,)), (date(2025, 6, 9), ())])
 def test_open_1_segments_are_judged_on_the_china_date_of_the_report(make, registered, segments):
     """00:30 on 10 June in Beijing is still 9 June in UTC; 9 June 2025 is over 12 months before 10 June 2026."""
     decision = _decide(
@@ -285,8 +281,16 @@ def test_small_claim_estimate_is_only_for_tracks_a_and_b(track):
         ({"estimated_own_loss": Decimal("3000.01")}, "A", True),  # R-A-2
         ({"estimated_own_loss": Decimal("3000")}, "A", False),
         ({"at_scene": False, "estimated_own_loss": Decimal("3000.01")}, "B", True),  # R-B-2
-        ({"at_scene": False, "accident_kind": "two_party", "estimated_own_loss": Decimal("100"),
-          "estimated_third_party_loss": Decimal("2000.01")}, "B", True),  # R-B-3
+        (
+            {
+                "at_scene": False,
+                "accident_kind": "two_party",
+                "estimated_own_loss": Decimal("100"),
+                "estimated_third_party_loss": Decimal("2000.01"),
+            },
+            "B",
+            True,
+        ),  # R-B-3
         ({"at_scene": False, "estimated_own_loss": None}, "B", False),  # no estimate: not over a limit
     ],
 )

@@ -15,9 +15,7 @@ from bench import flaky_gateway
 async def test_r_x_3_flaky_gateway_pays_every_claim_exactly_once_and_declines_wait_for_the_account(
     dev_env: WorkflowEnvironment, dev_address: str, tmp_path: Path
 ) -> None:
-    counts = await flaky_gateway.run(
-        dev_env.client, dev_address, tmp_path, claims=16, declines=2, fail_rate=0.3, seed=8
-    )
+    counts = await flaky_gateway.run(dev_env.client, dev_address, tmp_path, claims=16, declines=2, fail_rate=0.3, seed=8)
     print(counts.line())
     assert counts.duplicates == 0 and counts.lost == 0
     assert counts.payments == counts.claims == 16

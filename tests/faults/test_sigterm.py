@@ -57,9 +57,7 @@ async def test_sigterm_drains_the_payment_in_flight_then_exits(
     dev_env: WorkflowEnvironment, dev_address: str, tmp_path: Path
 ) -> None:
     """The payment (3 s at the gateway) fits in the 8 s bound: it finishes on the old worker."""
-    took, code, counts, attempts = await sigterm_mid_payment(
-        dev_env.client, dev_address, tmp_path, latency=3.0, graceful=8.0
-    )
+    took, code, counts, attempts = await sigterm_mid_payment(dev_env.client, dev_address, tmp_path, latency=3.0, graceful=8.0)
     print(f"SIGTERM, 3 s payment, 8 s bound: exited {code} in {took:.1f} s; gateway calls {attempts}")
     assert code == 0 and took < 8.0 + EXIT_SLACK
     assert attempts == ["paid"]  # drained: one attempt, never cut off (a cut-off one is retried: "repeat")
@@ -71,9 +69,7 @@ async def test_sigterm_exits_within_the_bound_when_the_payment_is_slower(
 ) -> None:
     """The payment (6 s) outlasts the 1 s bound: the worker still exits in time, the attempt is
     cut off, and the retry on the new worker finds the booking (one payment)."""
-    took, code, counts, attempts = await sigterm_mid_payment(
-        dev_env.client, dev_address, tmp_path, latency=6.0, graceful=1.0
-    )
+    took, code, counts, attempts = await sigterm_mid_payment(dev_env.client, dev_address, tmp_path, latency=6.0, graceful=1.0)
     print(f"SIGTERM, 6 s payment, 1 s bound: exited {code} in {took:.1f} s; gateway calls {attempts}")
     assert code == 0 and took < 1.0 + EXIT_SLACK
     assert counts.ok, counts.line()

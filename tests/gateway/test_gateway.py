@@ -26,11 +26,21 @@ from gateway.server import Gateway, GatewayServer, attempts_by_key
 ACCOUNT = "6222 9000 0000 0001"
 
 
-def order(report_no: str = "R2026000001", *, payee: str = ACCOUNT, insured: str = ACCOUNT, amount: str = "2650.00",
-          key: str | None = None) -> PayIndemnityInput:
+def order(
+    report_no: str = "R2026000001",
+    *,
+    payee: str = ACCOUNT,
+    insured: str = ACCOUNT,
+    amount: str = "2650.00",
+    key: str | None = None,
+) -> PayIndemnityInput:
     return PayIndemnityInput(
-        idempotency_key=key or f"{report_no}:B:indemnity", report_no=report_no, track=Track.CREDIT,
-        amount=Decimal(amount), payee_account=payee, insured_account=insured,
+        idempotency_key=key or f"{report_no}:B:indemnity",
+        report_no=report_no,
+        track=Track.CREDIT,
+        amount=Decimal(amount),
+        payee_account=payee,
+        insured_account=insured,
     )
 
 
@@ -164,7 +174,9 @@ async def test_the_gateway_runs_as_its_own_process_on_loopback(tmp_path: Path) -
     try:
         receipt = await HttpPaymentGateway(gateway.url).pay_async(order())
         with pytest.raises(ApplicationError) as caught:
-            await HttpPaymentGateway(gateway.url).pay_async(order("R2026000002", payee="6222900000000002", insured="6222900000000002"))
+            await HttpPaymentGateway(gateway.url).pay_async(
+                order("R2026000002", payee="6222900000000002", insured="6222900000000002")
+            )
         assert caught.value.type == PAYMENT_DECLINED
         stats = gateway.stats()
         assert stats["payments"] == 1 and stats["outcomes"] == {"paid": 1, "declined": 1}
@@ -192,6 +204,8 @@ def _other_address() -> str:
 def test_python_m_gateway_refuses_unknown_faults(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "gateway", "--port", "1", "--db", str(tmp_path / "x.sqlite3"), "--faults", "fire"],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert run.returncode == 2 and "--faults" in run.stderr

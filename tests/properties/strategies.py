@@ -18,19 +18,53 @@ scalars = (
 )
 
 json_values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=10,
 )
 
 # values a careless or hostile caller sends where a real one is expected
 near_misses = st.sampled_from(
     [
-        "", " ", "0", "0.00", "-0.01", "-1", "2650.00", "2650.005", "1e3", "1E+400", "NaN", "Infinity", "-Infinity",
-        "99999999999999.99", "1" * 30, "12,50", "２６５０", "a" * 64, "A" * 64, "g" * 64, "R2026000001",
-        "r2026", "R-", "AG01", "AG 01", "'; DROP TABLE payments;--", "\x00", "😀", "6222000000000025",
-        "6222 0000 0000 0025", "2026-11-25T10:00:00+08:00", "2026-13-45", "true", "null",
-        *[e.value for e in DocumentType], *[e.value for e in DocumentChannel], *[e.value for e in AccidentKind],
-        *[e.value for e in ExpertRole], *[e.value for e in ContactKind],
+        "",
+        " ",
+        "0",
+        "0.00",
+        "-0.01",
+        "-1",
+        "2650.00",
+        "2650.005",
+        "1e3",
+        "1E+400",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "99999999999999.99",
+        "1" * 30,
+        "12,50",
+        "２６５０",
+        "a" * 64,
+        "A" * 64,
+        "g" * 64,
+        "R2026000001",
+        "r2026",
+        "R-",
+        "AG01",
+        "AG 01",
+        "'; DROP TABLE payments;--",
+        "\x00",
+        "😀",
+        "6222000000000025",
+        "6222 0000 0000 0025",
+        "2026-11-25T10:00:00+08:00",
+        "2026-13-45",
+        "true",
+        "null",
+        *[e.value for e in DocumentType],
+        *[e.value for e in DocumentChannel],
+        *[e.value for e in AccidentKind],
+        *[e.value for e in ExpertRole],
+        *[e.value for e in ContactKind],
     ]
 )
 
@@ -46,8 +80,13 @@ def payloads(model: type[BaseModel]) -> st.SearchStrategy[dict]:
 
 
 VALID_REPORT = {
-    "report_no": "R20261125001", "policy_no": "P2026000002", "reported_at": "2026-11-25T10:00:00+08:00",
-    "accident_kind": "single_party", "at_scene": False, "driver_is_insured": True, "reporter_is_insured": True,
+    "report_no": "R20261125001",
+    "policy_no": "P2026000002",
+    "reported_at": "2026-11-25T10:00:00+08:00",
+    "accident_kind": "single_party",
+    "at_scene": False,
+    "driver_is_insured": True,
+    "reporter_is_insured": True,
     "estimated_own_loss": "1500.00",
 }
 

@@ -57,8 +57,15 @@ def test_any_bytes_as_a_report_are_a_validation_error_or_a_report(raw: bytes | s
 @given(st.from_regex(REPORT_NO_PATTERN, fullmatch=True))
 def test_r_x_2_every_report_number_of_the_pattern_is_accepted(report_no: str) -> None:
     report = Report.model_validate(
-        {"report_no": report_no, "policy_no": "P1", "reported_at": "2026-11-25T10:00:00+08:00",
-         "accident_kind": "single_party", "at_scene": False, "driver_is_insured": True, "reporter_is_insured": True}
+        {
+            "report_no": report_no,
+            "policy_no": "P1",
+            "reported_at": "2026-11-25T10:00:00+08:00",
+            "accident_kind": "single_party",
+            "at_scene": False,
+            "driver_is_insured": True,
+            "reporter_is_insured": True,
+        }
     )
     assert report.report_no == report_no
 
@@ -68,8 +75,15 @@ def test_r_x_2_every_report_number_of_the_pattern_is_accepted(report_no: str) ->
 def test_r_x_2_a_report_number_off_the_pattern_is_refused(report_no: str) -> None:
     with pytest.raises(ValidationError):
         Report.model_validate(
-            {"report_no": report_no, "policy_no": "P1", "reported_at": "2026-11-25T10:00:00+08:00",
-             "accident_kind": "single_party", "at_scene": False, "driver_is_insured": True, "reporter_is_insured": True}
+            {
+                "report_no": report_no,
+                "policy_no": "P1",
+                "reported_at": "2026-11-25T10:00:00+08:00",
+                "accident_kind": "single_party",
+                "at_scene": False,
+                "driver_is_insured": True,
+                "reporter_is_insured": True,
+            }
         )
 
 

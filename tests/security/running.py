@@ -73,7 +73,13 @@ def personal_values(data_dir: Path, reports: dict[str, Report]) -> set[str]:
     for report in reports.values():
         policy = policies[report.policy_no]
         customer = customers[policy.customer_id]
-        values |= {customer.name, customer.mobile or "", customer.id_number or "", policy.plate or "", policy.insured_bank_account or ""}
+        values |= {
+            customer.name,
+            customer.mobile or "",
+            customer.id_number or "",
+            policy.plate or "",
+            policy.insured_bank_account or "",
+        }
         values |= {report.reporter_phone or "", report.driver_phone or "", report.payee_account or ""}
     values.discard("")
     assert len(values) >= 4 * 6, values
@@ -137,8 +143,14 @@ def running_service(tmp_path: Path) -> Iterator[Service]:
             [sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     service = Service(
-        proc=proc, settings=settings, env=env, log=log, address=f"127.0.0.1:{ports['dev']}",
-        api=f"http://127.0.0.1:{ports['api']}", codec=f"http://localhost:{ports['codec']}", ui=f"http://127.0.0.1:{ports['ui']}",
+        proc=proc,
+        settings=settings,
+        env=env,
+        log=log,
+        address=f"127.0.0.1:{ports['dev']}",
+        api=f"http://127.0.0.1:{ports['api']}",
+        codec=f"http://localhost:{ports['codec']}",
+        ui=f"http://127.0.0.1:{ports['ui']}",
         gateway=gateway,
     )
     try:
@@ -175,10 +187,21 @@ def temporal(service: Service, *args: str) -> str:
     """The `temporal` CLI as anyone with access to the server would run it: no codec, no profile."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     result = subprocess.run(
-        [temporal_binary(), *args, "--address", service.address, "--namespace", "default",
-         "--disable-config-file", "--disable-config-env", "--output", "json"],
-        env=env, capture_output=True, timeout=60, check=True,
+        [
+            temporal_binary(),
+            *args,
+            "--address",
+            service.address,
+            "--namespace",
+            "default",
+            "--disable-config-file",
+            "--disable-config-env",
+            "--output",
+            "json",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=True,
     )
     return result.stdout.decode()
-
-

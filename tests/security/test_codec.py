@@ -33,7 +33,9 @@ NAME, MOBILE, ACCOUNT = "隐私测试人", "13977050001", "6217004455000012"
 
 
 def clear_payload() -> Payload:
-    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps({"name": NAME, "mobile": MOBILE}, ensure_ascii=False).encode())
+    return Payload(
+        metadata={"encoding": b"json/plain"}, data=json.dumps({"name": NAME, "mobile": MOBILE}, ensure_ascii=False).encode()
+    )
 
 
 async def test_encrypts_with_the_primary_key_and_round_trips() -> None:
@@ -123,7 +125,9 @@ def test_production_keys_come_from_the_environment_and_a_missing_primary_is_an_e
 async def test_json_histories_show_key_ids_and_decode(tmp_path: Path) -> None:
     codec = EncryptionCodec({"k1": secrets.token_bytes(32)}, "k1")
     [sealed] = await codec.encode([clear_payload()])
-    history = {"events": [{"input": {"payloads": [json_format.MessageToDict(sealed), json_format.MessageToDict(clear_payload())]}}]}
+    history = {
+        "events": [{"input": {"payloads": [json_format.MessageToDict(sealed), json_format.MessageToDict(clear_payload())]}}]
+    }
     assert key_ids_in(history) == {"k1": 1, "": 1}
     decoded = decode_json_history(codec, history)
     assert key_ids_in(decoded) == {"": 2}

@@ -118,10 +118,14 @@ async def test_issue_15_roles_the_api_masks_for_get_no_decoded_claim(codec_env: 
     refused = await codec_env.http.post("/decode", json=sealed, headers={"Authorization": f"Bearer {codec_env.token({role})}"})
     assert refused.status_code == 403 and error_of(refused)["code"] == "forbidden"
     assert SECRET_MOBILE not in refused.text
-    login = await codec_env.http.post("/login", data={"token": codec_env.token({role})}, headers={"Origin": "http://localhost:8234"})
+    login = await codec_env.http.post(
+        "/login", data={"token": codec_env.token({role})}, headers={"Origin": "http://localhost:8234"}
+    )
     assert login.status_code == 403 and COOKIE not in login.cookies
     for allowed in FULL_PERSONAL_DATA:
-        ok = await codec_env.http.post("/decode", json=sealed, headers={"Authorization": f"Bearer {codec_env.token({allowed, role})}"})
+        ok = await codec_env.http.post(
+            "/decode", json=sealed, headers={"Authorization": f"Bearer {codec_env.token({allowed, role})}"}
+        )
         assert ok.status_code == 200 and ok.json() == CLEAR, allowed
 
 
@@ -183,7 +187,11 @@ async def test_issue_5_cors_preflight_from_the_ui_is_answered_for_its_origin(cod
 async def test_issue_5_cors_is_not_granted_to_another_origin(codec_env: Env) -> None:
     response = await codec_env.http.options(
         "/decode",
-        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": "http://evil.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert response.status_code == 400
     assert "access-control-allow-origin" not in response.headers

@@ -76,10 +76,13 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
     reports = {}
     for code, report in sample_reports(prefix, datetime.now(UTC)).items():
         i = "ABCD".index(code) + 1
-        reports[code] = report.model_copy(update={
-            "reporter_phone": f"1397705{i:04d}", "driver_phone": f"1367705{i:04d}",
-            "payee_account": luhn(f"621700445500{i:03d}"),
-        })
+        reports[code] = report.model_copy(
+            update={
+                "reporter_phone": f"1397705{i:04d}",
+                "driver_phone": f"1367705{i:04d}",
+                "payee_account": luhn(f"621700445500{i:03d}"),
+            }
+        )
     photo = open_embedded(data_dir).store.put(DEMO_PHOTO, "image/png").sha256
     await run_claims(service, client, reports, photo)
     values = personal_values(data_dir, reports)
@@ -128,13 +131,31 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
     assert reports["B"].reporter_phone in clear_input and reports["B"].payee_account in clear_input
     assert httpx.post(f"{service.codec}/decode", json=started_input, timeout=10).status_code == 401
     operations = local_tokens(service.settings.auth, data_dir).issue("OP01", {Role.OPERATIONS})  # the API masks for it
-    refused = httpx.post(f"{service.codec}/decode", json=started_input, headers={"Authorization": f"Bearer {operations}"}, timeout=10)
+    refused = httpx.post(
+        f"{service.codec}/decode", json=started_input, headers={"Authorization": f"Bearer {operations}"}, timeout=10
+    )
     assert refused.status_code == 403 and reports["B"].reporter_phone not in refused.text
     through_codec = subprocess.run(
-        [temporal_binary(), "workflow", "show", "-w", claim_b, "--address", service.address, "--output", "json",
-         "--disable-config-file", "--disable-config-env",
-         "--codec-endpoint", service.codec, "--codec-auth", f"Bearer {staff}"],
-        capture_output=True, timeout=60, check=True,
+        [
+            temporal_binary(),
+            "workflow",
+            "show",
+            "-w",
+            claim_b,
+            "--address",
+            service.address,
+            "--output",
+            "json",
+            "--disable-config-file",
+            "--disable-config-env",
+            "--codec-endpoint",
+            service.codec,
+            "--codec-auth",
+            f"Bearer {staff}",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=True,
     ).stdout
     opened = payload_bytes(json.loads(through_codec))
     assert reports["B"].reporter_phone.encode() in opened and DECLINE.encode() in opened

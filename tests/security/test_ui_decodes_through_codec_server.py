@@ -37,15 +37,21 @@ async def test_issue_5_staff_signed_in_at_the_codec_server_read_the_claim_in_the
         update={"reporter_phone": "13977059876", "payee_account": luhn("621700445500002")}
     )
     agent = local_tokens(service.settings.auth, service.settings.data_dir).issue("AG01", {Role.AGENT})
-    created = httpx.post(f"{service.api}/claims", json=report.model_dump(mode="json"),
-                         headers={"Authorization": f"Bearer {agent}"}, timeout=30)
+    created = httpx.post(
+        f"{service.api}/claims", json=report.model_dump(mode="json"), headers={"Authorization": f"Bearer {agent}"}, timeout=30
+    )
     assert created.status_code == 201, created.text
     staff = local_tokens(service.settings.auth, service.settings.data_dir).issue("AG01", {Role.AGENT})
     ui = service.ui.replace("127.0.0.1", "localhost")  # one host name for the UI, the codec server and its cookie
     claim_page = f"{ui}/namespaces/default/workflows/{claim_workflow_id(report.report_no)}"
     steps = "\n".join(ui_codec_steps(service.settings))
-    for said in (f"sign in at {service.codec}/login", "data-encoder icon", "Use my browser setting",
-                 "Include cross-origin credentials", "Apply; reload the page"):
+    for said in (
+        f"sign in at {service.codec}/login",
+        "data-encoder icon",
+        "Use my browser setting",
+        "Include cross-origin credentials",
+        "Apply; reload the page",
+    ):
         assert said in steps, said
     assert f"sign in at {service.codec}/login" in service.log.read_text(errors="replace")  # `claims run` printed them
 
@@ -55,7 +61,9 @@ async def test_issue_5_staff_signed_in_at_the_codec_server_read_the_claim_in_the
             context = await browser.new_context(viewport={"width": 1400, "height": 1000})
             page = await context.new_page()
             decode_answers: list[int] = []
-            page.on("response", lambda r: decode_answers.append(r.status) if r.url.startswith(f"{service.codec}/decode") else None)
+            page.on(
+                "response", lambda r: decode_answers.append(r.status) if r.url.startswith(f"{service.codec}/decode") else None
+            )
 
             # nothing set up: the UI asks the codec server, is refused, and shows no personal data
             await page.goto(claim_page, wait_until="domcontentloaded", timeout=30_000)
@@ -77,7 +85,11 @@ async def test_issue_5_staff_signed_in_at_the_codec_server_read_the_claim_in_the
 
             # step 2: in the UI, the data-encoder icon, the browser setting, the endpoint, credentials, Apply
             await page.goto(claim_page, wait_until="domcontentloaded", timeout=30_000)
-            await page.get_by_test_id("data-encoder-status-configured").or_(page.get_by_test_id("data-encoder-status-error")).first.click()
+            await (
+                page.get_by_test_id("data-encoder-status-configured")
+                .or_(page.get_by_test_id("data-encoder-status-error"))
+                .first.click()
+            )
             dialog = page.get_by_role("dialog").filter(has_text="Codec Server")
             await dialog.get_by_text("Use my browser setting").click()
             endpoint = dialog.get_by_placeholder("Paste your endpoint here")

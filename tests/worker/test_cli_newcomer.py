@@ -29,12 +29,15 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     yield from running_service(tmp_path_factory.mktemp("claims-run"))
 
 
-def claims(service: Service, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def claims(
+    service: Service, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """A `claims` command in a shell that exported only what `claims run` printed (no address)."""
     run_env = {**service.env, **(env or {})}
     assert "PREMIUM_CLAIMS_TEMPORAL_ADDRESS" not in run_env
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=run_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_issue_15_1_the_demo_twice_with_new_prefixes_pays_every_track(service: Service) -> None:
@@ -58,7 +61,9 @@ async def test_issue_15_1_a_drive_on_a_track_not_taken_fails_at_once_with_the_de
     await report_claim(client, report, service.settings.task_queue)
     started = time.monotonic()
     with pytest.raises(TrackNotTaken) as refused:
-        await drive(client, report.report_no, Track.AUTHORISATION, [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True})])
+        await drive(
+            client, report.report_no, Track.AUTHORISATION, [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True})]
+        )
     assert time.monotonic() - started < 10  # not the 30 s timeout
     assert f"track A of {report.report_no} was not taken" in str(refused.value)
     assert refused.value.view.decision is not None

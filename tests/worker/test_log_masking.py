@@ -26,8 +26,20 @@ ACCOUNT, ACCOUNT_GROUPED, CORPORATE_ACCOUNT = "6222000000000017", "6222 0000 000
 PLATE, NAME = "京A·F0001", "测试客户一"
 OLD_FAKE_ID, OLD_FAKE_PLATE = "111111111111111111", "测A00001"  # invalid shapes: masked by key
 PERSONAL = [
-    MOBILE, MOBILE_GROUPED, MOBILE_INTL, ID_NUMBER, ID_NUMBER_X, ACCOUNT, ACCOUNT_GROUPED, CORPORATE_ACCOUNT,
-    PLATE, NAME, OLD_FAKE_ID, OLD_FAKE_PLATE, "0000 0000 0025", "19800101",
+    MOBILE,
+    MOBILE_GROUPED,
+    MOBILE_INTL,
+    ID_NUMBER,
+    ID_NUMBER_X,
+    ACCOUNT,
+    ACCOUNT_GROUPED,
+    CORPORATE_ACCOUNT,
+    PLATE,
+    NAME,
+    OLD_FAKE_ID,
+    OLD_FAKE_PLATE,
+    "0000 0000 0025",
+    "19800101",
 ]
 
 # what must survive
@@ -66,17 +78,36 @@ def log_everything() -> None:
     log = structlog.get_logger("test.masking")  # a fresh logger: module loggers may be cached
     log.info(
         f"report {REPORT_NO} from {MOBILE} paying {ACCOUNT_GROUPED}",
-        report_no=REPORT_NO, workflow_id=WORKFLOW_ID, policy_no=POLICY_NO, sha256=SHA256, other_sha256=SHA256_DIGITS,
-        run_id=RUN_ID, reported_at=TIMESTAMP, at=datetime(2026, 11, 25, 2, 0, tzinfo=UTC), epoch=EPOCH,
-        amount=AMOUNT, paid=Decimal("80000.00"),
-        reporter_phone=MOBILE, payee_account=ACCOUNT, id_number=ID_NUMBER, plate=PLATE, name=NAME,
+        report_no=REPORT_NO,
+        workflow_id=WORKFLOW_ID,
+        policy_no=POLICY_NO,
+        sha256=SHA256,
+        other_sha256=SHA256_DIGITS,
+        run_id=RUN_ID,
+        reported_at=TIMESTAMP,
+        at=datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
+        epoch=EPOCH,
+        amount=AMOUNT,
+        paid=Decimal("80000.00"),
+        reporter_phone=MOBILE,
+        payee_account=ACCOUNT,
+        id_number=ID_NUMBER,
+        plate=PLATE,
+        name=NAME,
         note=f"call {MOBILE_GROUPED} or {MOBILE_INTL}; corporate account {CORPORATE_ACCOUNT}; ID {ID_NUMBER_X}",
         customer={"name": NAME, "mobile": MOBILE, "id_number": OLD_FAKE_ID, "documents": [ID_NUMBER, {"plate": OLD_FAKE_PLATE}]},
         payees=(ACCOUNT, CORPORATE_ACCOUNT),
         report=Report(
-            report_no=REPORT_NO, policy_no=POLICY_NO, reported_at=datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
-            accident_kind=AccidentKind.SINGLE_PARTY, at_scene=True, driver_is_insured=True, reporter_is_insured=True,
-            reporter_phone=MOBILE, driver_phone=MOBILE_GROUPED, payee_account=ACCOUNT_GROUPED,
+            report_no=REPORT_NO,
+            policy_no=POLICY_NO,
+            reported_at=datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
+            accident_kind=AccidentKind.SINGLE_PARTY,
+            at_scene=True,
+            driver_is_insured=True,
+            reporter_is_insured=True,
+            reporter_phone=MOBILE,
+            driver_phone=MOBILE_GROUPED,
+            payee_account=ACCOUNT_GROUPED,
         ),
     )
     try:
@@ -127,8 +158,13 @@ def test_json_lines_keep_their_structure(output: Output) -> None:
 def test_stdlib_record_keeps_its_arguments_when_each_can_be_masked() -> None:
     """uvicorn's access formatter unpacks record.args: masking keeps them a tuple."""
     record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:50000", "GET", f"/claims?phone={MOBILE}", "1.1", 200), None,
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:50000", "GET", f"/claims?phone={MOBILE}", "1.1", 200),
+        None,
     )
     mask_record(record)
     assert isinstance(record.args, tuple) and len(record.args) == 5 and record.args[4] == 200
@@ -149,10 +185,21 @@ def test_stdlib_masking_is_installed_once(output: Output) -> None:
     [
         "报案R20261125001已受理",  # a report number after Chinese text is not a plate
         "京R20261125001",  # nor after a province character
-        "claim-R20261125001-B", "DEMO2026-A", "P2026000001", "R2026000001:B:indemnity",
-        SHA256, SHA256_DIGITS, RUN_ID, "0193a3c2-7f4e-7abc-8123-456789012345",
-        "2026-11-25T10:00:00+08:00", "2026-11-25T02:00:00.123456Z", "2026-01-01 2026-12-31", "20261125",
-        "2650.00", "99999999999.99", "1764036000",
+        "claim-R20261125001-B",
+        "DEMO2026-A",
+        "P2026000001",
+        "R2026000001:B:indemnity",
+        SHA256,
+        SHA256_DIGITS,
+        RUN_ID,
+        "0193a3c2-7f4e-7abc-8123-456789012345",
+        "2026-11-25T10:00:00+08:00",
+        "2026-11-25T02:00:00.123456Z",
+        "2026-01-01 2026-12-31",
+        "20261125",
+        "2650.00",
+        "99999999999.99",
+        "1764036000",
     ],
 )
 def test_scrub_leaves_codes_amounts_and_times_alone(text: str) -> None:

@@ -55,8 +55,13 @@ class FakeSystems:
 
     def activities(self) -> list:
         return [
-            self.load_rules, self.lookup_policy, self.insured_account, self.check_files, self.pay_indemnity,
-            self.send_sms, self.record_callback,
+            self.load_rules,
+            self.lookup_policy,
+            self.insured_account,
+            self.check_files,
+            self.pay_indemnity,
+            self.send_sms,
+            self.record_callback,
         ]
 
     def sms_kinds(self) -> Counter[str]:

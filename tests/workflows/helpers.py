@@ -31,7 +31,9 @@ async def running(client: Client, activities: list):
         yield task_queue
 
 
-async def run_claim(client: Client, task_queue: str, report: Report, tracks: list[Track], amount: Decimal = Decimal("2650.00")) -> ClaimView:
+async def run_claim(
+    client: Client, task_queue: str, report: Report, tracks: list[Track], amount: Decimal = Decimal("2650.00")
+) -> ClaimView:
     """Report a claim and drive every one of `tracks` through all its steps; the claim's result."""
     handle, started = await report_claim(client, report, task_queue)
     assert started

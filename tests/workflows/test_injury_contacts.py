@@ -70,12 +70,18 @@ async def test_r_d_5_every_contact_is_recorded_until_the_case_is_done(dev_env: W
         assert "the injury case is done" in await refused(client, no, {**follow, "note": "one more"})
         await drive(client, no, D, [callback])
         view = (await handle.result()).tracks[D]
-    contacts = [e for e in view.timeline if e.step.startswith("specialist_") and e.step != "specialist_sms_sent" and "contact" in e.detail]
+    contacts = [
+        e for e in view.timeline if e.step.startswith("specialist_") and e.step != "specialist_sms_sent" and "contact" in e.detail
+    ]
     assert [e.detail.split(":")[0] for e in contacts] == ["contact 1", "contact 2", "contact 3", "contact 4"]
     assert [e.step for e in contacts] == ["specialist_first_call"] + ["specialist_follow_up"] * 3
     assert all(e.by == "IS01" for e in contacts)
     notes = [e.detail.split("note: ")[-1] for e in contacts[1:]]
     assert notes == ["in hospital, stable", "discharged", "mediation signed"]
     timeline = [e.step for e in view.timeline]
-    assert timeline.index("paid") < timeline.index("specialist_follow_up", timeline.index("paid")) < timeline.index("specialist_reported_back")
+    assert (
+        timeline.index("paid")
+        < timeline.index("specialist_follow_up", timeline.index("paid"))
+        < timeline.index("specialist_reported_back")
+    )
     assert "one more" not in str(view.timeline)

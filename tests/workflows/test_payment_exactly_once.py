@@ -37,7 +37,9 @@ class LosesFirstAnswer:
 
 async def replay(client: Client, workflow_id: str) -> None:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    await Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=client.data_converter).replay_workflow(history)
+    await Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=client.data_converter).replay_workflow(
+        history
+    )
 
 
 async def test_r_x_3_retried_payment_pays_exactly_once(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:

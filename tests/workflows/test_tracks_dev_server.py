@@ -41,8 +41,16 @@ async def test_r_a_track_a_from_report_to_callback(dev_env: WorkflowEnvironment)
     assert list(view.tracks) == [Track.AUTHORISATION]
     assert_paid_once(fakes, view, Track.AUTHORISATION, "R-A-6", "2650.00")
     steps = [e.step for e in view.tracks[Track.AUTHORISATION].timeline]
-    for expected in ("offer_accepted", "customer_may_leave_scene", "car_at_shop", "photos_uploaded",
-                     "assessment_issued", "documents_complete", "paid", "callback_recorded"):
+    for expected in (
+        "offer_accepted",
+        "customer_may_leave_scene",
+        "car_at_shop",
+        "photos_uploaded",
+        "assessment_issued",
+        "documents_complete",
+        "paid",
+        "callback_recorded",
+    ):
         assert expected in steps
 
 
@@ -149,8 +157,13 @@ async def test_bad_steps_are_refused_with_a_reason_and_nothing_recorded(dev_env:
     (R-B-4), an incomplete first specialist call (R-D-2..4) are refused; the timeline is unchanged."""
     fakes = FakeSystems()
     report = reports()["A"].model_copy(
-        update={"accident_kind": AccidentKind.TWO_PARTY, "at_scene": True, "injury": True,
-                "estimated_own_loss": Decimal("1000.00"), "estimated_third_party_loss": Decimal("500.00")}
+        update={
+            "accident_kind": AccidentKind.TWO_PARTY,
+            "at_scene": True,
+            "injury": True,
+            "estimated_own_loss": Decimal("1000.00"),
+            "estimated_third_party_loss": Decimal("500.00"),
+        }
     )
     client, no = dev_env.client, report.report_no
     async with running(client, fakes.activities()) as tq:
@@ -182,14 +195,27 @@ async def test_bad_steps_are_refused_with_a_reason_and_nothing_recorded(dev_env:
             )
         await wait_for_stage(client, no, Track.INJURY, Stage.AWAITING_SPECIALIST_CALL)
         with pytest.raises(WorkflowUpdateFailedError) as err:
-            await take_step(client, no, Track.INJURY, "record_specialist_contact",
-                            {"kind": "first_call", "identity_explained": True, "process_explained": True,
-                             "sympathy_expressed": True, "investigator_contacted": True})
+            await take_step(
+                client,
+                no,
+                Track.INJURY,
+                "record_specialist_contact",
+                {
+                    "kind": "first_call",
+                    "identity_explained": True,
+                    "process_explained": True,
+                    "sympathy_expressed": True,
+                    "investigator_contacted": True,
+                },
+            )
         assert "R-D-4" in str(err.value.cause)
         credit = await wait_for_stage(client, no, Track.CREDIT, Stage.AWAITING_DOCUMENTS)
         injury = await wait_for_stage(client, no, Track.INJURY, Stage.AWAITING_SPECIALIST_CALL)
         assert credit.documents_received == {} and credit.assessment_amount is None
-        assert [e.step for e in credit.timeline] == [e.step for e in before.timeline] + ["offer_accepted", "customer_need_not_wait"]
+        assert [e.step for e in credit.timeline] == [e.step for e in before.timeline] + [
+            "offer_accepted",
+            "customer_need_not_wait",
+        ]
         assert all(not e.step.startswith("specialist_first") for e in injury.timeline)
         await handle.terminate("test done")
 
@@ -250,10 +276,11 @@ async def test_concurrent_same_step_is_recorded_once(dev_env: WorkflowEnvironmen
         await take_step(client, no, track, "accept_offer", {"accepted": True})
         await wait_for_stage(client, no, track, Stage.AWAITING_DOCUMENTS)
         results = await asyncio.gather(
-            *[take_step(client, no, track, "issue_assessment", {"sheet_no": f"S{i}", "amount": f"{1000 + i}.00"})
-              for i in range(4)],
-            *[take_step(client, no, track, "receive_document", {"document": "claim_form", "channel": "self"})
-              for _ in range(3)],
+            *[
+                take_step(client, no, track, "issue_assessment", {"sheet_no": f"S{i}", "amount": f"{1000 + i}.00"})
+                for i in range(4)
+            ],
+            *[take_step(client, no, track, "receive_document", {"document": "claim_form", "channel": "self"}) for _ in range(3)],
             return_exceptions=True,
         )
         view = await wait_for_stage(client, no, track, Stage.AWAITING_DOCUMENTS)
