@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-run run test demo clean
+.PHONY: install install-run run test check demo clean
 
 # What running needs (`make run`, `make demo`): the package and its runtime dependencies only.
 $(BIN)/.installed-run: pyproject.toml
@@ -28,7 +28,13 @@ run: install-run
 demo: install-run
 	$(BIN)/claims demo
 
-test: install
+# Lint, format and types before the tests (CI runs `make test`, so it runs these too).
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: check
 	sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
 
