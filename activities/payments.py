@@ -249,7 +249,7 @@ class PaymentActivities:
         if hasattr(self._ledger, "pay_async"):
             call = asyncio.ensure_future(self._ledger.pay_async(input))
         else:
-            call = asyncio.ensure_future(asyncio.to_thread(self._ledger.pay, input))  # type: ignore[union-attr]
+            call = asyncio.ensure_future(asyncio.to_thread(self._ledger.pay, input))
         try:
             while True:
                 done, _ = await asyncio.wait({call}, timeout=self._heartbeat_seconds)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
 
 NOOP = "bench.noop"
-CALL = dict(start_to_close_timeout=timedelta(seconds=30))
+CALL: dict[str, Any] = dict(start_to_close_timeout=timedelta(seconds=30))
 
 
 class BarePlan(BaseModel):
@@ -42,7 +44,7 @@ class BareClaim:
         # activities between the updates, as a claim calls outside systems between human steps
         local, remote = plan.local_activities, plan.activities
         for i in range(plan.updates):
-            await workflow.wait_condition(lambda i=i: self._steps > i)
+            await workflow.wait_condition(functools.partial(self._reached, i))
             if local:
                 local -= 1
                 await workflow.execute_local_activity(NOOP, i, result_type=int, **CALL)
@@ -54,6 +56,9 @@ class BareClaim:
         for i in range(remote):
             await workflow.execute_activity(NOOP, i, result_type=int, **CALL)
         return self._steps
+
+    def _reached(self, steps: int) -> bool:
+        return self._steps > steps
 
     @workflow.update(name="step")
     async def step(self, n: int) -> int:

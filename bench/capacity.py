@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import random
@@ -518,7 +519,7 @@ async def open_claims(total: int, cache: int, small_cache: int, concurrency: int
                 await bounded(chunk, concurrency, lambda cl: report_claim(c.client, cl.report, c.task_queue))
                 started += len(chunk)
                 # open: each track has told its claim it waits for the customer (visibility only)
-                await wait_for(lambda n=started: _all(c.client, waiting, n), timeout=max(900, total))
+                await wait_for(functools.partial(_all, c.client, waiting, started), timeout=max(900, total))
             rss[label] = round(rss_mb(worker.proc.pid))
             print(
                 f"open: {half if label == 'half' else total} claims waiting after {time.monotonic() - began:.0f} s, "

@@ -82,7 +82,7 @@ async def run(
         limit = asyncio.Semaphore(parallel)
         waits: dict[str, list[str]] = {}
 
-        async def one(report: Report):  # type: ignore[no-untyped-def]
+        async def one(report: Report):
             async with limit:
                 await drive_to_payment(client, report, task_queue)
             if report.report_no in declined:
@@ -120,7 +120,7 @@ async def run(
         gateway.stop()
 
 
-async def _wait_declined(client: Client, report: Report):  # type: ignore[no-untyped-def]
+async def _wait_declined(client: Client, report: Report):
     deadline = time.monotonic() + 300
     while True:
         view = await track_state(client, report.report_no, Track.CREDIT)
@@ -132,7 +132,7 @@ async def _wait_declined(client: Client, report: Report):  # type: ignore[no-unt
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    async def body(client, address, work):  # type: ignore[no-untyped-def]
+    async def body(client, address, work):
         counts = await run(
             client,
             address,

@@ -100,12 +100,12 @@ def credit_claims(data_dir: Path, count: int, prefix: str) -> tuple[list[Report]
     return reports, {r.report_no: account_of(i) for i, r in enumerate(reports)}
 
 
-def _steps(report: Report):  # type: ignore[no-untyped-def]
+def _steps(report: Report):
     steps = steps_for(Track.CREDIT, report, photo_sha256=PHOTO)
     return steps[:-1], steps[-1:]  # up to the assessment (payment starts), and the callback
 
 
-async def _drive(client: Client, report: Report, steps, timeout: float) -> None:  # type: ignore[no-untyped-def]
+async def _drive(client: Client, report: Report, steps, timeout: float) -> None:
     for stage, step, payload in steps:
         await wait_for_stage(client, report.report_no, Track.CREDIT, stage, timeout=timeout)
         await take_step(client, report.report_no, Track.CREDIT, step, payload)
@@ -179,7 +179,7 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
@@ -292,7 +292,7 @@ class WorkerProcess:
             self.proc.wait()
 
 
-async def in_temp_cluster(prefix: str, keep: bool, body) -> int:  # type: ignore[no-untyped-def]
+async def in_temp_cluster(prefix: str, keep: bool, body) -> int:
     """Run `body(client, address, work_dir)` against a fresh dev server in a temp folder; print its
     counts and return the process exit code (non-zero on any duplicate or lost claim)."""
     work = Path(tempfile.mkdtemp(prefix=prefix))

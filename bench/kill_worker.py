@@ -123,7 +123,7 @@ async def run(
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    async def body(client, address, work):  # type: ignore[no-untyped-def]
+    async def body(client, address, work):
         counts = await run(client, address, work, claims=args.claims, kills=args.kills, seed=args.seed, log=args.keep)
         return counts, counts.ok
 

@@ -108,7 +108,10 @@ async def report_for_decision(
     try:
         answer = await asyncio.wait_for(
             client.execute_update_with_start_workflow(
-                ClaimWorkflow.decision, ask, start_workflow_operation=start, result_type=ReportAnswer
+                ClaimWorkflow.decision,  # type: ignore[call-overload]  # the typed overloads take no result_type; it names the model
+                ask,
+                start_workflow_operation=start,
+                result_type=ReportAnswer,
             ),
             wait_seconds,
         )

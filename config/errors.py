@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pydantic_core import ErrorDetails
+
 _PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
-def field_errors(errors: Iterable[dict[str, Any]], name: Callable[[tuple[Any, ...]], str] | None = None) -> str:
+def field_errors(errors: Iterable[ErrorDetails], name: Callable[[tuple[Any, ...]], str] | None = None) -> str:
     """pydantic's `errors()` as one line: `field: what is wrong; …`. `name` turns a location into
     what the user typed (a settings variable); by default the dotted field path."""
     parts = []

@@ -14,7 +14,7 @@ async def serve_until(server: uvicorn.Server, stop: asyncio.Event | None, what: 
     if stop is None:
         await server.serve()
         return
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # uvicorn has no switch to leave the signals to the caller
 
     async def stopper() -> None:
         await stop.wait()

@@ -63,7 +63,7 @@ class Track(StrEnum):
     INJURY = "D"  # injury one-to-one, SPEC §5
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # the track's name, not str.title()
         return TRACK_TITLES[self]
 
 

@@ -218,10 +218,9 @@ def local_tokens(settings: AuthSettings, data_dir: Path) -> LocalTokens:
 def authenticator(settings: AuthSettings, data_dir: Path) -> Authenticator:
     """The verifier the API and the codec server use, from settings."""
     if settings.mode == "oidc":
-        missing = [name for name in ("oidc_issuer", "oidc_audience", "oidc_jwks_url") if not getattr(settings, name)]
-        if missing:
+        issuer, audience, jwks_url = settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url
+        if not (issuer and audience and jwks_url):
+            missing = [name for name in ("oidc_issuer", "oidc_audience", "oidc_jwks_url") if not getattr(settings, name)]
             raise ValueError(f"auth.mode = 'oidc' needs {', '.join(missing)}")
-        return OidcTokens(
-            settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url, settings.roles_claim, settings.subject_claim
-        )  # type: ignore[arg-type]
+        return OidcTokens(issuer, audience, jwks_url, settings.roles_claim, settings.subject_claim)
     return local_tokens(settings, data_dir)

@@ -249,7 +249,7 @@ def payloads_in(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[s
 
 
 def payload_from_json(node: Mapping[str, Any]) -> Payload:
-    return json_format.ParseDict(node, Payload())
+    return json_format.ParseDict(dict(node), Payload())
 
 
 def key_ids_in(history: Any) -> Counter[str]:

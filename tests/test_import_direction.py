@@ -49,6 +49,8 @@ def violations(root: Path, allowed: dict[str, frozenset[str]] = ALLOWED) -> list
         for path in sorted((root / folder).rglob("*.py")):
             module = ".".join(path.relative_to(root).with_suffix("").parts)
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
                 for name in _imported(node, module):
                     parts = name.split(".")
                     top = parts[0]

@@ -188,7 +188,7 @@ class ClaimWorkflow:
                 opening = TRACK_WORKFLOWS[track].first_stage(track_decision) if self._answering else None
                 indexed = sa.at_track_start(self._indexed or {}, track, opening)
             return workflow.start_child_workflow(
-                TRACK_WORKFLOWS[track].run,
+                TRACK_WORKFLOWS[track].run,  # type: ignore[attr-defined]  # each track class defines its own @workflow.run
                 TrackInput(
                     report=report,
                     lookup=lookup,

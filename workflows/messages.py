@@ -212,7 +212,7 @@ class IssueAssessment(Step):
 
     @field_validator("amount")
     @classmethod
-    def _positive(cls, value):  # type: ignore[no-untyped-def]
+    def _positive(cls, value):
         if value <= 0:
             raise ValueError("the assessed amount must be more than zero")
         return value

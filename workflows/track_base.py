@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -63,11 +63,11 @@ with workflow.unsafe.imports_passed_through():
 # never retries a business refusal (the NON_RETRYABLE error types). The payment activity
 # heartbeats every few seconds while the gateway call is in flight, so a worker killed mid-payment
 # is noticed within the heartbeat timeout and the retry (same idempotency key) gets the receipt.
-QUICK_CALL = dict(
+QUICK_CALL: dict[str, Any] = dict(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=NON_RETRYABLE),
 )
-PAYMENT_CALL = dict(
+PAYMENT_CALL: dict[str, Any] = dict(
     start_to_close_timeout=timedelta(minutes=2),
     schedule_to_close_timeout=timedelta(days=1),
     heartbeat_timeout=timedelta(seconds=10),  # the activity heartbeats every 2 s
@@ -122,9 +122,9 @@ def small_history(current: bool) -> bool:
     return current or workflow.patched(SMALL_HISTORY_PATCH)
 
 
-async def quick_call(  # type: ignore[no-untyped-def]
+async def quick_call(
     activity: str, arg: object, *, current: bool, result_type: type | None = None, summary: str | None = None
-):
+) -> Any:
     """A short call (QUICK_CALL timeouts and retries): a local activity on new claims."""
     if small_history(current):
         return await workflow.execute_local_activity(activity, arg, result_type=result_type, summary=summary, **QUICK_CALL)
@@ -483,11 +483,11 @@ class TrackWorkflow:
         return workflow.now()
 
     @property
-    def report(self):  # type: ignore[no-untyped-def]
+    def report(self):
         return self._input_or_fail().report
 
     @property
-    def rules(self):  # type: ignore[no-untyped-def]
+    def rules(self):
         return self._input_or_fail().rules
 
     def _input_or_fail(self) -> TrackInput:

@@ -21,8 +21,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "core.json"
 POLICY = "P2026000001"  # 测试客户一, 2026-01-01..2026-12-31
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CHINA_TZ)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CHINA_TZ)
 
 
 def ask(report_no: str, reported_at: datetime, policy_no: str = POLICY) -> LookupPolicyInput:

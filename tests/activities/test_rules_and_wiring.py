@@ -26,7 +26,7 @@ async def test_load_rules_returns_the_settings_the_worker_read() -> None:
 def test_build_activities_registers_every_contract_name(tmp_path: Path) -> None:
     functions = build_activities(tmp_path / "data", RuleSettings())
     # The SDK's own reading of @activity.defn: what the worker will register.
-    names = [activity._Definition.must_from_callable(fn).name for fn in functions]
+    names = [str(activity._Definition.must_from_callable(fn).name) for fn in functions]
     expected = [value for key, value in vars(ActivityName).items() if key.isupper()]
     assert sorted(names) == sorted(expected)
     created = {p.name for p in (tmp_path / "data").iterdir()}

@@ -131,7 +131,7 @@ async def test_every_activity_answers_through_a_worker_R_X_3_R_X_1(time_env: Wor
     queue = f"activities-{uuid.uuid4()}"
     async with Worker(time_env.client, task_queue=queue, workflows=[RoundTripWorkflow], activities=activities):
         result = await time_env.client.execute_workflow(
-            RoundTripWorkflow.run, "6222 0000 0000 0017", id=f"rt-{uuid.uuid4()}", task_queue=queue, result_type=RoundTrip
+            RoundTripWorkflow.run, "6222 0000 0000 0017", id=f"rt-{uuid.uuid4()}", task_queue=queue
         )
     assert result == RoundTrip(
         prior_claims=0,

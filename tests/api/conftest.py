@@ -78,7 +78,7 @@ class ApiEnv:
 
 
 @pytest_asyncio.fixture
-async def api(dev_env: WorkflowEnvironment, tmp_path) -> AsyncIterator[ApiEnv]:  # type: ignore[no-untyped-def]
+async def api(dev_env: WorkflowEnvironment, tmp_path) -> AsyncIterator[ApiEnv]:
     fakes = FakeSystems()
     async with serving_api(dev_env.client, fakes, fakes.activities(), tmp_path) as env:
         yield env

@@ -201,12 +201,12 @@ async def test_a_step_naming_a_file_not_in_the_store_is_refused(api: ApiEnv) -> 
     await api.client.get_workflow_handle(f"claim-{no}").terminate("test done")
 
 
-async def test_health_and_readiness(api: ApiEnv, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_health_and_readiness(api: ApiEnv, tmp_path) -> None:
     """/health answers while the process is up; /ready only when Temporal answers."""
     assert (await api.http.get("/health")).json() == {"status": "ok"}
     assert (await api.http.get("/ready")).status_code == 200
 
-    async def unreachable():  # type: ignore[no-untyped-def]
+    async def unreachable():
         raise ConnectionRefusedError("no Temporal here")
 
     app = create_app(store=FileStore(tmp_path / "f2"), authenticator=api.tokens, connect=unreachable)
@@ -226,7 +226,7 @@ async def test_openapi_documents_every_route(api: ApiEnv) -> None:
     assert (await api.http.get("/docs")).status_code == 200
 
 
-async def test_unregistered_search_attributes_are_named_not_hidden(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_unregistered_search_attributes_are_named_not_hidden(tmp_path) -> None:
     """A namespace without the claim's search attributes refuses to start claims; the API says
     what to run instead of a bare 502 (the time-skipping server, nothing registered)."""
     import sys

@@ -4,9 +4,11 @@ and the attributes the claim keeps current as it moves."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 from temporalio import activity
 
 from cli.scenarios import sample_reports, steps_for
@@ -20,6 +22,10 @@ from tests.workflows.helpers import running, unique_prefix
 from workflows import search_attributes as sa
 from workflows.messages import Stage as ClaimStage
 from workflows.messages import TrackView, Waiting
+
+
+def at_stage(wanted: str, response: httpx.Response) -> bool:
+    return bool(response.json()["stage"] == wanted)
 
 
 async def listed(api: ApiEnv, **params: object) -> list[str]:
@@ -79,7 +85,7 @@ async def test_claims_are_listed_by_search_attribute(api: ApiEnv) -> None:
     for stage, step, payload in steps_for(Track.CREDIT, b, photo_sha256="a" * 64)[1:-1]:
         await eventually(
             lambda: api.http.get(f"/claims/{no['B']}/tracks/B"),
-            lambda r, wanted=stage.value: r.json()["stage"] == wanted,
+            functools.partial(at_stage, stage.value),
             what=stage.value,
         )
         assert (await api.http.post(f"/claims/{no['B']}/tracks/B/steps/{step}", json=payload)).status_code == 200

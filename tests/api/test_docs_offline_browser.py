@@ -35,7 +35,7 @@ async def test_issue_15_docs_and_redoc_list_the_operations_offline(tmp_path: Pat
             try:
                 context = await browser.new_context()
 
-                async def only_local(route) -> None:  # type: ignore[no-untyped-def]
+                async def only_local(route) -> None:
                     host = urlparse(route.request.url).hostname
                     if host in ("127.0.0.1", "localhost") or route.request.url.startswith("data:"):
                         await route.continue_()

@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -257,7 +257,7 @@ async def test_spec_6_every_time_in_a_claim_view_is_china_time(api: ApiEnv) -> N
         *(e["at"] for e in view["timeline"]),
     ]
     assert times and all(t.endswith("+08:00") for t in times), times
-    assert all(datetime.fromisoformat(t).utcoffset().total_seconds() == 8 * 3600 for t in times)
+    assert all(datetime.fromisoformat(t).utcoffset() == timedelta(hours=8) for t in times)
 
 
 # --- 6. an API an outside system can code against -----------------------------------------------

@@ -140,7 +140,7 @@ async def test_a_number_registered_on_another_policy_is_refused_at_once(api: Api
     assert (await api.http.post("/claims", json=as_json(on_registered))).status_code == 201
 
 
-async def test_a_slow_decision_answers_202_and_the_report_is_kept(dev_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_slow_decision_answers_202_and_the_report_is_kept(dev_env, tmp_path) -> None:
     """No worker answers within the setting: 202 with the receipt and the claim's address; the
     claim exists (never lost), and once a worker runs it decides; the same report then answers 200."""
     fakes = FakeSystems()

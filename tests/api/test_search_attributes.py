@@ -17,7 +17,7 @@ from workflows import search_attributes as sa
 from workflows.messages import claim_workflow_id, track_workflow_id
 
 
-async def upserted(handle) -> tuple[int, dict[str, bytes], list[str]]:  # type: ignore[no-untyped-def]
+async def upserted(handle) -> tuple[int, dict[str, bytes], list[str]]:
     """The upserts in a history (each must change something), the last value of each attribute,
     and the ClaimStage values in order."""
     seen: dict[str, bytes] = {}

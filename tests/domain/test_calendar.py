@@ -14,9 +14,9 @@ from domain.rules import CHINA_TZ, CalendarSettings, Deadlines
 SAT = 5
 
 
-def china(*args: int) -> datetime:
+def china(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A China-time instant, handed over as UTC like Temporal does."""
-    return datetime(*args, tzinfo=CHINA_TZ).astimezone(UTC)
+    return datetime(year, month, day, hour, minute, tzinfo=CHINA_TZ).astimezone(UTC)
 
 
 def end_of(year: int, month: int, day: int) -> datetime:
@@ -142,7 +142,7 @@ def test_r_b_5_documents_complete_on_a_holiday_are_paid_the_next_working_day(cal
     ],
 )
 def test_open_3_working_hours_count_only_working_time(cal, start, hours, due):
-    assert cal.add_working_hours(china(*start), hours) == datetime(*due, tzinfo=CHINA_TZ)
+    assert cal.add_working_hours(china(*start), hours) == datetime(*due).replace(tzinfo=CHINA_TZ)
 
 
 # --- statutory and payment deadlines -------------------------------------------------------------

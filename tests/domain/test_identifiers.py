@@ -32,7 +32,7 @@ from domain.identifiers import (
 TODAY = date(2026, 11, 25)
 
 
-def refused(normalise, value: str, **kwargs) -> str:  # type: ignore[no-untyped-def]
+def refused(normalise, value: str, **kwargs) -> str:
     with pytest.raises(IdentifierError) as caught:
         normalise(value, **kwargs)
     message = str(caught.value)

@@ -17,6 +17,7 @@ async def test_r_x_3_dev_server_killed_mid_claims_loses_and_doubles_nothing(tmp_
     print(counts.line())
     assert counts.extra["kills"] == 2 and counts.extra["server_starts"] == 3
     assert counts.extra["acknowledged"] == counts.claims == 8
-    assert counts.extra["acknowledged_before_a_kill"] >= 1  # a kill came after claims were acknowledged
+    before_a_kill = counts.extra["acknowledged_before_a_kill"]
+    assert isinstance(before_a_kill, int) and before_a_kill >= 1  # a kill came after claims were acknowledged
     assert counts.duplicates == 0 and counts.lost == 0
     assert counts.payments == counts.claims

@@ -17,7 +17,8 @@ async def test_r_x_3_worker_killed_mid_payment_pays_every_claim_exactly_once(
     counts = await kill_worker.run(dev_env.client, dev_address, tmp_path, claims=5, kills=5, seed=3)
     print(counts.line())
     assert counts.extra["kills"] == 5
-    assert counts.extra["kills_with_payment_in_flight"] >= 4  # the kills hit payments, not idle workers
+    in_flight = counts.extra["kills_with_payment_in_flight"]
+    assert isinstance(in_flight, int) and in_flight >= 4  # the kills hit payments, not idle workers
     assert counts.duplicates == 0 and counts.lost == 0
     assert counts.payments == counts.claims == 5
     assert counts.attempts > counts.payments  # payments really were cut off and retried

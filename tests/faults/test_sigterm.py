@@ -28,7 +28,7 @@ from gateway.server import attempts_by_key
 EXIT_SLACK = 4.0  # seconds past the graceful bound for the process to unwind and exit
 
 
-async def sigterm_mid_payment(client, address: str, work: Path, *, latency: float, graceful: float):  # type: ignore[no-untyped-def]
+async def sigterm_mid_payment(client, address: str, work: Path, *, latency: float, graceful: float):
     prefix = "G" + uuid.uuid4().hex[:6].upper()
     [policy] = load_policies(work / "data", 1, prefix)
     report = credit_report(f"{prefix}-0000", policy)
@@ -43,6 +43,7 @@ async def sigterm_mid_payment(client, address: str, work: Path, *, latency: floa
             assert time.monotonic() < deadline, "the payment never reached the gateway"
             await asyncio.sleep(0.05)
         took = await asyncio.to_thread(worker.terminate)
+        assert worker.proc is not None
         exit_code = worker.proc.returncode
         worker.start()  # a new worker finishes the claim
         view = await finish(client, report, timeout=120)

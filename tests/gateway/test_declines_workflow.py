@@ -74,7 +74,7 @@ async def test_r_x_3_a_decline_over_the_limit_leaves_the_claim_waiting_unpaid(
         await report_claim(client, report, tq)
         await drive(client, no, track, steps[:-1])
         view = await wait_for_stage(client, no, track, Stage.AWAITING_PAYEE_ACCOUNT)
-        assert "over the single-payment limit" in (view.payment.refused_reason or "")
+        assert view.payment is not None and "over the single-payment limit" in (view.payment.refused_reason or "")
         assert view.waiting is not None and view.waiting.rule == "R-X-3"
     assert gateway.ledger.count() == 0
     assert attempts_by_key(gateway.db) == {f"{no}:B:indemnity": ["declined"]}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from typing import TypeVar
 
 import pytest
 from hypothesis import event, given, settings
@@ -19,8 +20,10 @@ from workflows.messages import STEP_MODELS, IssueAssessment, SceneEstimate
 
 FUZZ = settings(max_examples=150, deadline=None)
 
+M = TypeVar("M", bound=BaseModel)
 
-def validate(model: type[BaseModel], data: object) -> BaseModel | None:
+
+def validate(model: type[M], data: object) -> M | None:
     try:
         return model.model_validate(data)
     except ValidationError:

@@ -51,15 +51,17 @@ async def run_claims(service: Service, client: Client, reports: dict[str, Report
     async def declined_then_paid(code: str) -> None:
         """R-X-3: the bank declines (a non-retryable activity failure), the account is put right."""
         track, report = Track(code), reports[code]
+        account = report.payee_account
+        assert account is not None
         steps = steps_for(track, report, photo_sha256=photo)
         await drive(client, report.report_no, track, steps[:-1])
         view = await wait_for_stage(client, report.report_no, track, Stage.AWAITING_PAYEE_ACCOUNT, timeout=60)
         assert view.payment is not None and DECLINE in (view.payment.refused_reason or "")  # decoded for staff
-        service.gateway.set_closed(report.payee_account, False)
-        await take_step(client, report.report_no, track, "correct_payee_account", {"account": report.payee_account, "by": "AG01"})
+        service.gateway.set_closed(account, False)
+        await take_step(client, report.report_no, track, "correct_payee_account", {"account": account, "by": "AG01"})
         await drive(client, report.report_no, track, steps[-1:])
 
-    service.gateway.set_closed(reports["B"].payee_account, True)
+    service.gateway.set_closed(str(reports["B"].payee_account), True)
     await asyncio.gather(plain("A"), declined_then_paid("B"), plain("C"), plain("D"))
     for report in reports.values():
         view = await client.get_workflow_handle(claim_workflow_id(report.report_no), result_type=ClaimView).result()
@@ -114,8 +116,8 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
 
     # --- search attributes: codes only ------------------------------------------------------------
     for workflow_id in ids:
-        described = await client.get_workflow_handle(workflow_id).describe()
-        attributes = {pair.key.name: pair.value for pair in described.typed_search_attributes}
+        description = await client.get_workflow_handle(workflow_id).describe()
+        attributes = {pair.key.name: pair.value for pair in description.typed_search_attributes}
         ours = {name for name in attributes if name not in ("BuildIds", "TemporalChangeVersion")}  # the SDK's own
         assert ours <= {key.name for key in search_attributes.ALL}
         assert leaks(json.dumps(attributes, default=str, ensure_ascii=False).encode(), values) == []
@@ -123,18 +125,20 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
     # --- authorised staff do see them: the codec server, and the CLI through it ------------------
     staff = local_tokens(service.settings.auth, data_dir).issue("SU01", {Role.SUPERVISOR})  # sees personal data
     claim_b = claim_workflow_id(reports["B"].report_no)
+    phone_b, account_b = reports["B"].reporter_phone, reports["B"].payee_account
+    assert phone_b is not None and account_b is not None
     start = json.loads(temporal(service, "workflow", "show", "-w", claim_b, "--no-json-shorthand-payloads"))
     started_input = start["events"][0]["workflowExecutionStartedEventAttributes"]["input"]
     decoded = httpx.post(f"{service.codec}/decode", json=started_input, headers={"Authorization": f"Bearer {staff}"}, timeout=10)
     assert decoded.status_code == 200
     clear_input = base64.b64decode(decoded.json()["payloads"][0]["data"]).decode()
-    assert reports["B"].reporter_phone in clear_input and reports["B"].payee_account in clear_input
+    assert phone_b in clear_input and account_b in clear_input
     assert httpx.post(f"{service.codec}/decode", json=started_input, timeout=10).status_code == 401
     operations = local_tokens(service.settings.auth, data_dir).issue("OP01", {Role.OPERATIONS})  # the API masks for it
     refused = httpx.post(
         f"{service.codec}/decode", json=started_input, headers={"Authorization": f"Bearer {operations}"}, timeout=10
     )
-    assert refused.status_code == 403 and reports["B"].reporter_phone not in refused.text
+    assert refused.status_code == 403 and phone_b not in refused.text
     through_codec = subprocess.run(
         [
             temporal_binary(),
@@ -158,7 +162,7 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
         check=True,
     ).stdout
     opened = payload_bytes(json.loads(through_codec))
-    assert reports["B"].reporter_phone.encode() in opened and DECLINE.encode() in opened
+    assert phone_b.encode() in opened and DECLINE.encode() in opened
     # the UI is told where its codec server is
     ui_settings = httpx.get(f"{service.ui}/api/v1/settings", timeout=10).json()
     assert ui_settings["Codec"]["Endpoint"] == service.codec

@@ -17,7 +17,7 @@ from workflows.messages import Stage
 D = Track.INJURY
 
 
-async def refused(client, no: str, payload: dict) -> str:  # type: ignore[no-untyped-def]
+async def refused(client, no: str, payload: dict) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await take_step(client, no, D, "record_specialist_contact", payload)
     return str(err.value.cause)

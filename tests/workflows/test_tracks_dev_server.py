@@ -179,12 +179,12 @@ async def test_bad_steps_are_refused_with_a_reason_and_nothing_recorded(dev_env:
             assert reason in str(err.value.cause)
         await take_step(client, no, Track.CREDIT, "accept_offer", {"accepted": True})
         await wait_for_stage(client, no, Track.CREDIT, Stage.AWAITING_DOCUMENTS)
-        for payload, reason in [
+        for document, reason in [
             ({"document": "medical_records", "channel": "self"}, "not a document this claim needs"),
             ({"document": "claim_form", "channel": "assessor_at_shop"}, "R-B-4"),
         ]:
             with pytest.raises(WorkflowUpdateFailedError) as err:
-                await take_step(client, no, Track.CREDIT, "receive_document", payload)
+                await take_step(client, no, Track.CREDIT, "receive_document", document)
             assert reason in str(err.value.cause)
         with pytest.raises(ValidationError, match="more than zero"):
             await take_step(client, no, Track.CREDIT, "issue_assessment", {"sheet_no": "X1", "amount": "0"})
