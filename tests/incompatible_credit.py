@@ -9,9 +9,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import ActivityName, LoadRulesInput
     from domain.rules import RuleSettings
+    from workflows.calls import QUICK_CALL
     from workflows.credit import SmallClaimCreditWorkflow
     from workflows.messages import TrackInput, TrackView
-    from workflows.track_base import QUICK_CALL
 
 
 @workflow.defn(name="SmallClaimCredit")

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import metrics
     from workflows import search_attributes as sa
     from workflows.authorisation import SmallClaimAuthorisationWorkflow
+    from workflows.calls import QUICK_CALL, quick_call
     from workflows.credit import SmallClaimCreditWorkflow
     from workflows.expert_team import LargeClaimExpertTeamWorkflow
     from workflows.injury import InjuryOneToOneWorkflow
@@ -44,14 +45,8 @@ with workflow.unsafe.imports_passed_through():
         report_digest,
         track_workflow_id,
     )
-    from workflows.track_base import (
-        ORDINARY_PATCH,
-        QUICK_CALL,
-        TRACK_INDEX_PATCH,
-        TRACK_PROGRESS_SIGNAL,
-        quick_call,
-        small_history,
-    )
+    from workflows.publication import TRACK_PROGRESS_SIGNAL
+    from workflows.versioning import DECISION_PATCH, ORDINARY_PATCH, SEARCH_ATTRIBUTES_PATCH, TRACK_INDEX_PATCH, small_history
 
 TRACK_WORKFLOWS = {
     Track.AUTHORISATION: SmallClaimAuthorisationWorkflow,
@@ -62,15 +57,6 @@ TRACK_WORKFLOWS = {
 # What a core-system refusal means for the claim: an unknown policy goes to the ordinary process;
 # a report number already registered on another policy is refused, never merged (R-X-2).
 LOOKUP_REFUSALS = {POLICY_NOT_FOUND: Stage.ORDINARY, REPORT_CONFLICT: Stage.REFUSED}
-# Claims started before the workflow kept its search attributes up to date replay without them.
-SEARCH_ATTRIBUTES_PATCH = "claim-search-attributes"
-# The decision in the report's answer, made after the v4 histories were recorded: the core-system
-# lookup is a local activity (rules, lookup and decision in the first workflow task), the report
-# call's `decision` update (update-with-start) answers once the tracks are decided, the claim's
-# codes go out in one upsert, and every track starts in the same task, already showing what it
-# waits for first. An unknown policy, or a number registered on another policy, fails the claim
-# instead of leaving it `ordinary`/`refused`: the agent is told at once and may report again.
-DECISION_PATCH = "decision-in-answer"
 REPORT_ANSWER_WAIT = timedelta(minutes=1)
 REFUSAL_GRACE = timedelta(minutes=1)
 

@@ -9,8 +9,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import ActivityName, SendSmsInput, SmsKind, specialist_sms_key
     from domain.models import Track
+    from workflows.calls import quick_call
     from workflows.messages import TRACK_WORKFLOW_TYPES, ContactKind, ReportBack, SpecialistContact, Stage, TrackInput, TrackView
-    from workflows.track_base import StepRefused, TrackWorkflow, quick_call
+    from workflows.track_base import StepRefused, TrackWorkflow
 
 CLOSED_STAGES = frozenset({Stage.CLOSED, Stage.DECLINED, Stage.TRANSFERRED, Stage.AWAITING_CALLBACK})
 

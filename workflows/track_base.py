@@ -2,7 +2,9 @@
 payment, the satisfaction callback (R-X-1), and the view the claim and its staff read.
 
 A track workflow subclasses `TrackWorkflow`, writes its own steps in `_service()`, and inherits
-the shared human steps, which the SDK collects from the base class.
+the shared human steps, which the SDK collects from the base class. How it calls outside systems
+is workflows/calls.py, how it shows where it stands workflows/publication.py, and every patch ID
+workflows/versioning.py.
 """
 
 from __future__ import annotations
@@ -10,17 +12,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import WorkingCalendar, decision_deadline, payment_deadline
     from domain.contracts import (
         FILE_NOT_FOUND,
-        NON_RETRYABLE,
         PAYEE_NOT_INSURED,
         PAYMENT_DECLINED,
         ActivityName,
@@ -39,8 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.documents import ALLOWED_CHANNELS, missing_documents, required_documents
     from domain.models import DocumentChannel, DocumentType, Track, TrackDecision
-    from workflows import metrics
-    from workflows import search_attributes as sa
+    from workflows.calls import PAYMENT_CALL, quick_call
     from workflows.messages import (
         STEP_REFUSED,
         WAITING_ON,
@@ -58,84 +57,8 @@ with workflow.unsafe.imports_passed_through():
         TrackView,
         Waiting,
     )
-
-# Outside calls: short ones retry quickly; the payment retries for up to a day, with backoff, and
-# never retries a business refusal (the NON_RETRYABLE error types). The payment activity
-# heartbeats every few seconds while the gateway call is in flight, so a worker killed mid-payment
-# is noticed within the heartbeat timeout and the retry (same idempotency key) gets the receipt.
-QUICK_CALL: dict[str, Any] = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=NON_RETRYABLE),
-)
-PAYMENT_CALL: dict[str, Any] = dict(
-    start_to_close_timeout=timedelta(minutes=2),
-    schedule_to_close_timeout=timedelta(days=1),
-    heartbeat_timeout=timedelta(seconds=10),  # the activity heartbeats every 2 s
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=2),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=5),
-        non_retryable_error_types=NON_RETRYABLE,
-    ),
-)
-
-TRACK_PROGRESS_SIGNAL = "track_progress"
-
-# Smaller histories, made after the v1 histories (tests/histories/*/v1-*) were recorded; claims
-# started before replay on the old path (README, "Changing a workflow safely"). One patch ID for
-# all of it, as each ID costs a marker and a search-attribute event per workflow:
-# - a track tells its claim only when what the claim shows and indexes changed (stage, wait,
-#   overdue, payment: progress_of), not after every step, and not at its end, which the claim
-#   reads from the child's result: each signal costs the track 5 events and the claim 4;
-# - short calls to the systems beside the worker (file store, SMS outbox, callback book, rules)
-#   are local activities: one marker in the running workflow task instead of three events and a
-#   workflow task. The payment stays an ordinary activity: it heartbeats and retries for a day.
-SMALL_HISTORY_PATCH = "small-history"
-# Tracks that index themselves, made after the v2 histories were recorded (and holding everything
-# small-history does). The claim's stage, overdue flag and payment due date live where they change:
-# a track keeps them as its own search attributes (with its current details and the SLA and
-# payment metrics) and tells its claim nothing until it ends, when the claim reads the child's
-# result. A stage-change signal cost the track 5 events and the claim 5 (and two workflow tasks);
-# an upsert costs one event in a task the track runs anyway. And a human step answers once the
-# track has moved on (at its next wait, paying, or ended), so the caller reads the next stage from
-# the answer instead of asking again.
-TRACK_INDEX_PATCH = "tracks-index-themselves"
-# A corrected payee account is checked against the core system as it is now (an activity in the
-# step's handler), not against the policy as it was at report time: the insured whose account was
-# closed records a new one, and that one is paid (R-X-3, R-EL-1.6). Runs that refused a payment
-# before this replay the old check.
-PAYEE_FROM_CORE_PATCH = "payee-account-from-core"
-# A track that leaves the program without paying (declined offer, over a threshold) says it hands
-# the claim to the ordinary process (TrackView.handed_to_ordinary), and the claim then shows stage
-# `ordinary` with the reason instead of `closed` (workflows/claim.py).
-ORDINARY_PATCH = "handed-to-ordinary"
-# The operations view's attributes (made after the v4 histories were recorded): a track that
-# indexes itself also keeps when it last missed a deadline (DeadlineMissedAt), when it was paid
-# (PaidAt) and whether by its deadline (PaidInTime), so breaches and on-time payments in a period
-# are counted from visibility. Upserted with the values the track keeps already, in the same task.
-OPERATIONS_INDEX_PATCH = "operations-index"
-
-
-def small_history(current: bool) -> bool:
-    """Whether this run takes the small-history path: runs that keep their own index (`current`,
-    the TRACK_INDEX_PATCH) do, without a marker of their own."""
-    return current or workflow.patched(SMALL_HISTORY_PATCH)
-
-
-async def quick_call(
-    activity: str, arg: object, *, current: bool, result_type: type | None = None, summary: str | None = None
-) -> Any:
-    """A short call (QUICK_CALL timeouts and retries): a local activity on new claims."""
-    if small_history(current):
-        return await workflow.execute_local_activity(activity, arg, result_type=result_type, summary=summary, **QUICK_CALL)
-    return await workflow.execute_activity(activity, arg, result_type=result_type, summary=summary, **QUICK_CALL)
-
-
-def progress_of(view: TrackView) -> tuple[object, ...]:
-    """What the claim uses of a track between steps: its stage and details in the UI, its search
-    attributes (ClaimStage, Overdue, PaymentDueAt) and the payment and SLA metrics."""
-    return (view.stage, view.waiting, view.overdue, view.payment, view.outcome)
-
+    from workflows.publication import TrackPublication
+    from workflows.versioning import OPERATIONS_INDEX_PATCH, ORDINARY_PATCH, PAYEE_FROM_CORE_PATCH, TRACK_INDEX_PATCH
 
 # Stages in which the documents and the assessment may arrive (they may come early).
 SETTLEMENT_OPEN = frozenset(
@@ -164,7 +87,7 @@ class StepRefused(ApplicationError):
         super().__init__(message, type=STEP_REFUSED, non_retryable=True)
 
 
-class TrackWorkflow:
+class TrackWorkflow(TrackPublication):
     track: Track
     opening_stage: Stage  # what the track's own service waits for first, once any offer is accepted
     # the rule behind each stage's deadline, for the view
@@ -590,47 +513,3 @@ class TrackWorkflow:
         """The run waits for a step it does not have yet, is paying, or has ended."""
         blocked = self._blocked_on
         return self._outcome is not None or self._paying or (blocked is not None and not blocked())
-
-    def _publish(self) -> None:
-        self._dirty = True
-
-    async def _publisher(self) -> None:
-        """Show where this track stands: on current runs (TRACK_INDEX_PATCH) in its own search
-        attributes, current details and metrics; on older ones by a signal to the claim.
-
-        Changes made within one workflow task go out together, in order; only when what is shown
-        changed (progress_of). Staff read a track's documents and timeline from the track itself
-        (client.claims.claim_state); the claim gets the full view at the end, as the child's result.
-        """
-        if self._current:
-            await self._index_itself()
-            return
-        parent = workflow.get_external_workflow_handle(self._input_or_fail().claim_workflow_id)
-        sent: tuple[object, ...] | None = None
-        while True:
-            await workflow.wait_condition(lambda: self._dirty)
-            self._dirty = False
-            view = self.view()
-            if small_history(False):
-                if self._outcome is not None or progress_of(view) == sent:
-                    continue  # nothing the claim uses changed, or the track ended: its result tells
-                sent = progress_of(view)
-            self._publishing = True
-            try:
-                await parent.signal(TRACK_PROGRESS_SIGNAL, view)
-            finally:
-                self._publishing = False
-
-    async def _index_itself(self) -> None:
-        indexed = sa.indexed_now()
-        shown: TrackView | None = None
-        while True:
-            await workflow.wait_condition(lambda: self._dirty)
-            self._dirty = False
-            view = self.view()
-            if shown is not None and progress_of(view) == progress_of(shown):
-                continue
-            metrics.track_changed(shown, view)
-            shown = view
-            sa.upsert_changed(indexed, sa.of_track(view, self._operations_index))
-            workflow.set_current_details(sa.track_details(self.report.report_no, view))
