@@ -49,12 +49,10 @@ from temporalio.client import Client
 from activities import open_embedded
 from activities.core_system import CoreData
 from bench.bare import BarePlan
-from bench.harness import ROOT, SAMPLE, WorkerProcess, _wait_http, free_port, stop_process
+from bench.harness import ROOT, SAMPLE, WorkerProcess, free_port, stop_process, temp_cluster, wait_http
 from bench.progress import Progress
-from cli.devserver import start_dev_server, wait_until_ready
 from cli.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from client.claims import drive, report_claim, take_step
-from client.connect import connect
 from config.settings import Settings, load_settings
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
@@ -229,26 +227,14 @@ class Cluster:
 @asynccontextmanager
 async def cluster(name: str, keep: bool, pragmas: dict[str, str] | None = None) -> AsyncIterator[Cluster]:
     """A fresh dev server; its SQLite file takes `pragmas` (None: the settings' default, {}: SQLite's own)."""
-    work = Path(tempfile.mkdtemp(prefix=f"capacity-{name}-"))
-    port = free_port()
-    server = start_dev_server(work / "temporal", port=port, ui_port=free_port(), ui=False, sqlite_pragmas=pragmas)
-    c: Cluster | None = None
-    try:
-        address = f"127.0.0.1:{port}"
-        client = await wait_until_ready(lambda: connect(address))
+    async with temp_cluster(f"capacity-{name}-", keep, ui=False, sqlite_pragmas=pragmas) as (client, address, work):
         data_dir = work / "data"
         data_dir.mkdir(parents=True)
         c = Cluster(client, address, work, data_dir, f"capacity-{name}", keep)
-        yield c
-    finally:
-        if c is not None:
+        try:
+            yield c
+        finally:
             c.stop_all()
-        server.terminate()
-        server.wait(30)
-        if keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float, every: float = 0.5) -> float:
@@ -407,7 +393,7 @@ async def surge(
         )
         c.procs.append(api)
         base = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(_wait_http, base + "/ready", api, 60)
+        await asyncio.to_thread(wait_http, base + "/ready", api, 60)
         c.worker(cache)
         await asyncio.sleep(2)  # the worker connects and polls
         latencies: list[float] = []

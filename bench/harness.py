@@ -13,6 +13,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -175,7 +177,7 @@ def count(ledger_db: Path, accounts: dict[str, str], views: dict[str, ClaimView]
 
 
 # --- processes ----------------------------------------------------------------------------------
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -215,7 +217,7 @@ class GatewayProcess:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        _wait_http(self.url + "/health", self.proc)
+        wait_http(self.url + "/health", self.proc)
 
     def stats(self) -> dict:
         return httpx.get(self.url + "/stats", timeout=5).json()
@@ -292,22 +294,32 @@ class WorkerProcess:
             self.proc.wait()
 
 
-async def in_temp_cluster(prefix: str, keep: bool, body) -> int:
-    """Run `body(client, address, work_dir)` against a fresh dev server in a temp folder; print its
-    counts and return the process exit code (non-zero on any duplicate or lost claim)."""
+@asynccontextmanager
+async def temp_cluster(
+    prefix: str, keep: bool, *, ui: bool = True, sqlite_pragmas: dict[str, str] | None = None
+) -> AsyncIterator[tuple[Client, str, Path]]:
+    """A fresh dev server in a temp folder: (client, address, work folder). Its SQLite file takes
+    `sqlite_pragmas` (None: the settings' default, {}: SQLite's own); the folder is removed after,
+    unless `keep`."""
     work = Path(tempfile.mkdtemp(prefix=prefix))
     port = free_port()
-    server = start_dev_server(work / "temporal", port=port, ui_port=free_port())
+    server = start_dev_server(work / "temporal", port=port, ui_port=free_port(), ui=ui, sqlite_pragmas=sqlite_pragmas)
     try:
         address = f"127.0.0.1:{port}"
-        client = await wait_until_ready(lambda: connect(address))
-        counts, ok = await body(client, address, work)
-        print(counts.line())
-        return 0 if ok else 1
+        yield await wait_until_ready(lambda: connect(address)), address, work
     finally:
         server.terminate()
         server.wait(30)
         if keep:
-            print(f"kept {work}")
+            print(f"kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+async def in_temp_cluster(prefix: str, keep: bool, body) -> int:
+    """Run `body(client, address, work_dir)` against a fresh dev server in a temp folder; print its
+    counts and return the process exit code (non-zero on any duplicate or lost claim)."""
+    async with temp_cluster(prefix, keep) as (client, address, work):
+        counts, ok = await body(client, address, work)
+        print(counts.line())
+        return 0 if ok else 1
