@@ -29,6 +29,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from temporalio.client import Client
 
+from api.access import allowed
+from api.errors import ApiError
 from api.guard import BROWSER_COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH
 from client.listing import ClaimFilters, visibility_query
 from domain.models import BRANCH_PATTERN, REPORT_NO_PREFIX_PATTERN, Frozen, Track
@@ -357,8 +359,6 @@ SIGN_IN = SignIn(
 
 def operations_router(temporal: Callable[[], Awaitable[Client]], authenticator: Authenticator, ui_url: str) -> APIRouter:
     """The operations routes over the app's Temporal client (`temporal()`)."""
-    from api.app import ApiError, allowed  # the app includes this router: import it late
-
     operations_staff = allowed(Action.OPERATIONS)
 
     async def summary_of(

@@ -40,7 +40,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import build_activities, open_embedded
 from activities.core_system import CoreData
-from api.app import refusal_message
 from api.codec_server import codec_app_from_settings, serve_codec_server
 from api.operations import PAGE_PATH as OPERATIONS_PATH
 from api.operations import add_ops_command, cmd_ops
@@ -49,7 +48,16 @@ from cli.devserver import start_dev_server, wait_until_ready
 from cli.ports import PortInUse, check_free
 from cli.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
 from cli.show import print_answer, print_claim
-from client.claims import ReportConflict, ReportRefused, TrackNotTaken, claim_state, drive, report_with_decision, take_step
+from client.claims import (
+    ReportConflict,
+    ReportRefused,
+    TrackNotTaken,
+    claim_state,
+    drive,
+    refusal_message,
+    report_with_decision,
+    take_step,
+)
 from client.connect import connect, data_converter_for
 from client.listing import ClaimFilters, ClaimPage, list_claims
 from client.search_attributes import operator_commands, register

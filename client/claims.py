@@ -22,7 +22,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import Report, Track
@@ -300,6 +300,15 @@ async def take_step(client: Client, report_no: str, track: Track, step: str, pay
         payload = model.model_validate(payload.model_dump() if isinstance(payload, BaseModel) else payload)
     handle = client.get_workflow_handle(track_workflow_id(report_no, track))
     return await handle.execute_update(step, payload, result_type=TrackView)
+
+
+def refusal_message(cause: BaseException | None) -> str:
+    """A refused step's reason as the workflow gave it (the cause of `take_step`'s
+    WorkflowUpdateFailedError): the message alone, no exception class."""
+    if cause is None:
+        return "the step was refused"
+    message = cause.message if isinstance(cause, FailureError) else str(cause)
+    return message or "the step was refused"
 
 
 class TrackNotTaken(Exception):

@@ -8,7 +8,15 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
+# What pydantic puts before a validator's own message: people read the message alone.
 _PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def plain_message(message: str) -> str:
+    """A pydantic error message without pydantic's prefix."""
+    for prefix in _PREFIXES:
+        message = message.removeprefix(prefix)
+    return message
 
 
 def field_errors(errors: Iterable[ErrorDetails], name: Callable[[tuple[Any, ...]], str] | None = None) -> str:
@@ -18,9 +26,7 @@ def field_errors(errors: Iterable[ErrorDetails], name: Callable[[tuple[Any, ...]
     for error in errors:
         loc = tuple(error.get("loc", ()))
         where = name(loc) if name else ".".join(str(p) for p in loc)
-        message = str(error.get("msg", "invalid"))
-        for prefix in _PREFIXES:
-            message = message.removeprefix(prefix)
+        message = plain_message(str(error.get("msg", "invalid")))
         if error.get("type") == "extra_forbidden":
             message = "no such setting" if name else "not a field of this record"
         parts.append(f"{where or 'the input'}: {message}")

@@ -1,0 +1,245 @@
+"""The claims routes: report a claim and hear its decision, list claims, read a claim and a track,
+and take a human step (one operation per step, plus any step by name).
+
+They validate, then talk to Temporal through the client (client/claims.py, client/listing.py);
+they look nothing up themselves. Logs carry report numbers and codes only, never personal data,
+and the claim and track views mask personal data for roles that do not need it (api/views.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.access import allowed, allowed_step, recorder, step_allowed
+from api.connection import Temporal
+from api.errors import UNREACHABLE, ApiError, ErrorBody, describe, not_found
+from api.steps import step_endpoint, step_summary
+from api.views import masked_claim, masked_track
+from client.claims import (
+    ReportConflict,
+    ReportRefused,
+    claim_state,
+    refusal_message,
+    report_with_decision,
+    take_step,
+    track_state,
+)
+from client.listing import ClaimFilters, ClaimPage, list_claims
+from domain.contracts import FILE_NOT_FOUND, POLICY_NOT_FOUND, REPORT_CONFLICT
+from domain.models import BRANCH_PATTERN, REPORT_NO_PREFIX_PATTERN, Frozen, Report, ReportSubmission, Segment, Track
+from security.auth import Principal
+from security.permissions import Action, sees_personal_data
+from workflows.messages import STEP_MODELS, ClaimView, ReportAnswer, Stage, Step, TrackView, claim_workflow_id
+
+log = structlog.get_logger("premium_claims.api")
+
+
+class ClaimReceipt(Frozen):
+    report_no: str
+    workflow_id: str
+    created: bool  # False: the number was known with this same report (R-X-2), nothing new started
+    claim_url: str
+
+
+class ReportDecision(ReportAnswer):
+    """A report's answer: the claim's decision (workflows.messages.ReportAnswer) and its address."""
+
+    workflow_id: str
+    claim_url: str
+
+
+# What the core system's refusal of a report is called in the API (domain/contracts.py).
+REPORT_REFUSALS = {POLICY_NOT_FOUND: (422, "policy_not_found"), REPORT_CONFLICT: (409, "report_on_other_policy")}
+
+
+def claims_router(temporal: Temporal, task_queue: str, answer_seconds: float) -> APIRouter:
+    """The routes over the app's Temporal client; a report waits up to `answer_seconds` for its decision."""
+    router = APIRouter()
+
+    @router.post(
+        "/claims",
+        status_code=201,
+        tags=["claims"],
+        responses={
+            200: {"model": ReportDecision, "description": "the same report was already recorded: its decision"},
+            202: {"model": ClaimReceipt, "description": "recorded; the decision was not ready in time: read the claim"},
+            409: {"model": ErrorBody, "description": "`report_conflict` or `report_on_other_policy`"},
+            422: {"model": ErrorBody, "description": "`invalid_request` or `policy_not_found`"},
+        },
+        dependencies=[Depends(allowed(Action.REPORT))],
+    )
+    async def report(submission: ReportSubmission, request: Request) -> ReportDecision:
+        """Report a claim (first notice of loss) and hear its decision in the same call, to tell
+        the customer during the call which service applies and why (R-ID-2, R-EL-1): the
+        recognised tag and segments, each track taken or not with its reasons and failed
+        conditions, what each track taken waits for first, the claim's stage.
+
+        201: the claim was started; 200: the number was already reported with this same report
+        (R-X-2), its decision; 202: recorded, but the decision was not ready in time (the claim
+        goes on; read it at `claim_url`); 409 `report_conflict`: the number is recorded with other
+        content; 422 `policy_not_found` / 409 `report_on_other_policy`: the core system cannot
+        place the report, nothing is kept, and the number may be reported again."""
+        report: Report = submission.to_report()  # identifiers checked here; workflows take the plain Report
+        c = await temporal()
+        try:
+            answer, handle = await report_with_decision(c, report, task_queue, answer_seconds)
+        except ReportConflict as err:
+            log.info("api.report_conflict", report_no=report.report_no, fields=err.fields)
+            raise ApiError(409, "report_conflict", str(err)) from None
+        except ReportRefused as err:
+            status, code = REPORT_REFUSALS.get(err.refusal_code, (422, "report_refused"))
+            log.info("api.report_refused", report_no=report.report_no, code=code)
+            raise ApiError(status, code, str(err)) from None
+        claim_url = str(request.url_for("read_claim", report_no=report.report_no))
+        headers = {"Location": claim_url}
+        if answer is None:
+            log.info("api.claim_reported", report_no=report.report_no, decided=False)
+            receipt = ClaimReceipt(report_no=report.report_no, workflow_id=handle.id, created=True, claim_url=claim_url)
+            # the declared return type documents the 201; the 202 is in `responses`
+            return JSONResponse(jsonable_encoder(receipt), status_code=202, headers=headers)  # type: ignore[return-value]
+        log.info("api.claim_reported", report_no=report.report_no, created=answer.created, stage=answer.stage.value)
+        body = ReportDecision(workflow_id=handle.id, claim_url=claim_url, **answer.model_dump())
+        return JSONResponse(  # type: ignore[return-value]  # 201 or 200, with the Location header
+            jsonable_encoder(body), status_code=201 if answer.created else 200, headers=headers
+        )
+
+    @router.get("/claims", tags=["claims"], dependencies=[Depends(allowed(Action.READ))])
+    async def list_(
+        stage: Stage | None = None,
+        track: Track | None = None,
+        segment: Segment | None = None,
+        branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
+        overdue: bool | None = None,
+        payment_due_before: datetime | None = None,
+        report_no_prefix: Annotated[str | None, Query(pattern=REPORT_NO_PREFIX_PATTERN)] = None,
+        page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+        page_token: str | None = None,
+    ) -> ClaimPage:
+        """Claims by stage, track, segment, branch, overdue, payment due before; from Temporal
+        visibility (search attributes), newest first; pass next_page_token as page_token."""
+        filters = ClaimFilters(
+            stage=stage,
+            track=track,
+            segment=segment,
+            branch=branch,
+            overdue=overdue,
+            payment_due_before=payment_due_before,
+            report_no_prefix=report_no_prefix,
+        )
+        c = await temporal()
+        try:
+            return await list_claims(c, filters, page_size, page_token)
+        except ValueError as err:
+            raise ApiError(422, "invalid_page_token", str(err)) from None
+        except RPCError as err:
+            # The server decodes the token itself; a forged or stale one fails with whatever status
+            # its parser gives. Only an unreachable Temporal is our fault then, not the caller's.
+            if page_token and err.status not in UNREACHABLE:
+                raise ApiError(422, "invalid_page_token", "the page token is not valid for this query") from None
+            raise
+
+    @router.get("/claims/{report_no}", tags=["claims"], name="read_claim")
+    async def read_claim(report_no: str, principal: Annotated[Principal, Depends(allowed(Action.READ))]) -> ClaimView:
+        """The claim: stage, tracks taken and not with the reason, failed eligibility conditions,
+        waits with deadlines, missing documents, payments, timeline. Personal data in it is masked
+        for roles that neither phone nor pay the customer."""
+        c = await temporal()
+        try:
+            view = await claim_state(c, report_no)
+        except RPCError as err:
+            raise not_found(err, "claim_not_found", f"no claim for report {report_no}") from None
+        return view if sees_personal_data(principal) else masked_claim(view)
+
+    @router.get("/claims/{report_no}/tracks/{track}", tags=["claims"])
+    async def read_track(report_no: str, track: str, principal: Annotated[Principal, Depends(allowed(Action.READ))]) -> TrackView:
+        c = await temporal()
+        t = await known_track(c, report_no, track)
+        try:
+            view = await track_state(c, report_no, t)
+        except RPCError as err:
+            raise not_found(err, "track_not_found", f"claim {report_no} runs no track {t.value}") from None
+        return view if sees_personal_data(principal) else masked_track(view)
+
+    async def record_step(report_no: str, track: str, step: str, payload: Step, principal: Principal) -> TrackView:
+        """Send one validated step to its track (a workflow update): the track's new view."""
+        if payload.by != principal.subject:
+            payload = payload.model_copy(update={"by": recorder(principal, payload.by)})
+        c = await temporal()
+        t = await known_track(c, report_no, track)
+        try:
+            view = await take_step(c, report_no, t, step, payload)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            code = "step_refused"
+            if isinstance(cause, ApplicationError) and cause.type == FILE_NOT_FOUND:
+                code = "file_not_in_store"
+            log.info("api.step_refused", report_no=report_no, track=t.value, step=step, code=code)
+            raise ApiError(409, code, refusal_message(cause)) from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                if "completed" in err.message.lower():
+                    raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
+                raise ApiError(404, "track_not_found", f"claim {report_no} runs no track {t.value}") from None
+            if err.status == RPCStatusCode.FAILED_PRECONDITION:
+                raise ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended") from None
+            raise
+        log.info("api.step_recorded", report_no=report_no, track=t.value, step=step, by=principal.subject, stage=view.stage.value)
+        return view if sees_personal_data(principal) else masked_track(view)
+
+    # One operation per step, each with its body's schema in /openapi.json (clients are generated
+    # from it), registered before the generic route below, which takes the same paths.
+    for name, model in STEP_MODELS.items():
+        router.add_api_route(
+            f"/claims/{{report_no}}/tracks/{{track}}/steps/{name}",
+            step_endpoint(name, model, record_step, allowed_step(name)),
+            methods=["POST"],
+            tags=["steps"],
+            name=f"step_{name}",
+            operation_id=f"step_{name}",
+            summary=step_summary(name, model),
+            response_model=TrackView,
+        )
+
+    @router.post("/claims/{report_no}/tracks/{track}/steps/{step}", tags=["steps"], name="take_step", include_in_schema=False)
+    async def take_any_step(
+        report_no: str, track: str, step: str, request: Request, principal: Annotated[Principal, Depends(step_allowed)]
+    ) -> TrackView:
+        """Any step by name (the body is the step's JSON): what the operations above do, for a step
+        name not known in advance. 404 `unknown_step` for a name that is no step."""
+        model = STEP_MODELS.get(step)
+        if model is None:
+            raise ApiError(404, "unknown_step", f"no step {step}; the steps are: {', '.join(sorted(STEP_MODELS))}")
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ApiError(422, "invalid_request", "the body is not JSON") from None
+        if isinstance(body, dict):
+            body = {**body, "by": recorder(principal, body.get("by"))}
+        try:
+            payload = model.model_validate(body)
+        except ValidationError as err:
+            raise ApiError(422, "invalid_request", describe(err.errors())) from None
+        return await record_step(report_no, track, step, payload, principal)
+
+    async def known_track(c: Client, report_no: str, track: str) -> Track:
+        try:
+            t = Track(track)
+        except ValueError:
+            raise ApiError(404, "track_not_found", f"no track {track}; the tracks are A, B, C, D") from None
+        try:
+            await c.get_workflow_handle(claim_workflow_id(report_no)).describe()
+        except RPCError as err:
+            raise not_found(err, "claim_not_found", f"no claim for report {report_no}") from None
+        return t
+
+    return router
