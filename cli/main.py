@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities import build_activities, open_embedded
+from activities import open_embedded
 from activities.core_system import CoreData
 from api.app import refusal_message
 from api.codec_server import codec_app_from_settings, serve_codec_server
@@ -60,7 +60,7 @@ from config.telemetry import runtime_with_prometheus
 from domain.models import CODE_RULE, Report, ReportSubmission, Segment, Track, is_code
 from security.auth import Role, local_tokens
 from security.codec import CodecError
-from worker.main import build_worker, run_until_signalled
+from worker.main import run_until_signalled, worker_from_settings
 from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 
 log = structlog.get_logger("premium_claims")
@@ -91,26 +91,8 @@ def load_core(settings: Settings, path: Path) -> None:
     print(f"loaded {path}: {stats.model_dump()}")
 
 
-def make_worker(settings: Settings, client: Client):  # type: ignore[no-untyped-def]
-    activities = build_activities(
-        settings.data_dir,
-        settings.current_rules,
-        payment_gateway_url=settings.payment_gateway_url,
-        payment_gateway_timeout_seconds=settings.payment_gateway_timeout_seconds,
-    )
-    return build_worker(
-        client,
-        settings.task_queue,
-        activities,
-        max_cached_workflows=settings.max_cached_workflows,
-        graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
-        workflow_task_pollers=settings.workflow_task_pollers,
-        activity_task_pollers=settings.activity_task_pollers,
-    )
-
-
 async def serve_worker(settings: Settings, client: Client) -> None:
-    await run_until_signalled(make_worker(settings, client))
+    await run_until_signalled(worker_from_settings(settings, client))
 
 
 async def serve_worker_and_api(settings: Settings, client: Client) -> None:
@@ -119,7 +101,7 @@ async def serve_worker_and_api(settings: Settings, client: Client) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with make_worker(settings, client):
+    async with worker_from_settings(settings, client):
         api = asyncio.ensure_future(serve(settings, app_from_settings(settings, client), stop))
         codec = asyncio.ensure_future(serve_codec_server(settings.codec, codec_app(settings), stop))
         stopped = asyncio.ensure_future(stop.wait())
