@@ -43,9 +43,9 @@ from activities.core_system import CoreData
 from api.app import refusal_message
 from api.codec_server import codec_app_from_settings, serve_codec_server
 from api.operations import PAGE_PATH as OPERATIONS_PATH
-from api.operations import add_ops_command, cmd_ops
 from api.server import api_urls, app_from_settings, serve, temporal_ui_url
 from cli.devserver import start_dev_server, wait_until_ready
+from cli.ops import add_ops_command, cmd_ops
 from cli.ports import PortInUse, check_free
 from cli.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
 from cli.show import print_answer, print_claim
@@ -383,7 +383,7 @@ def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
         help=f"repeat for several: {', '.join(r.value for r in Role)}",
     )
     tok.add_argument("--ttl-minutes", type=int, help="lifetime (default: auth.token_ttl_minutes)")
-    add_ops_command(sub)  # api/operations.py
+    add_ops_command(sub)
     return parser
 
 
