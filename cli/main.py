@@ -64,6 +64,11 @@ TABLE: dict[str, Command] = {
 }
 
 
+def command_names() -> list[str]:
+    """The commands `claims` knows, as typed on the command line."""
+    return list(TABLE)
+
+
 def build_parser(prog: str = "claims") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--settings", type=Path, help="settings TOML file")
