@@ -106,7 +106,7 @@ def claims_router(temporal: Temporal, task_queue: str, answer_seconds: float) ->
             log.info("api.claim_reported", report_no=report.report_no, decided=False)
             receipt = ClaimReceipt(report_no=report.report_no, workflow_id=handle.id, created=True, claim_url=claim_url)
             # the declared return type documents the 201; the 202 is in `responses`
-            return JSONResponse(jsonable_encoder(receipt), status_code=202, headers=headers)  # type: ignore[return-value]
+            return JSONResponse(jsonable_encoder(receipt), status_code=202, headers=headers)  # type: ignore[return-value]  # see above
         log.info("api.claim_reported", report_no=report.report_no, created=answer.created, stage=answer.stage.value)
         body = ReportDecision(workflow_id=handle.id, claim_url=claim_url, **answer.model_dump())
         return JSONResponse(  # type: ignore[return-value]  # 201 or 200, with the Location header

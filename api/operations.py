@@ -395,26 +395,3 @@ def operations_router(temporal: Callable[[], Awaitable[Client]], authenticator: 
         sign_in_router(SIGN_IN, authenticator, lambda: ApiError(403, "cross_origin_form", "sign in on the API's own page"))
     )
     return router
-
-
-# --- the command (`claims ops`) -----------------------------------------------------------------
-def add_ops_command(sub: Any) -> None:
-    """`claims ops [--since ISO] [--due-before ISO] [--prefix P] [--branch B] [--json]`."""
-    ops = sub.add_parser("ops", help="the operations counts: tracks by stage, overdue, due payments, breaches")
-    ops.add_argument("--since", type=datetime.fromisoformat, metavar="ISO_TIME", help="period start (default: a day ago)")
-    ops.add_argument("--due-before", type=datetime.fromisoformat, metavar="ISO_TIME", help="default: end of today, China time")
-    ops.add_argument("--prefix", help="report numbers starting with")
-    ops.add_argument("--branch")
-    ops.add_argument("--json", action="store_true")
-
-
-async def cmd_ops(client: Client, ui_url: str, args: Any) -> None:
-    summary = await operations_summary(
-        client,
-        TemporalUi(ui_url, client.namespace),
-        since=args.since,
-        due_before=args.due_before,
-        report_no_prefix=args.prefix,
-        branch=args.branch,
-    )
-    print(summary.model_dump_json(indent=2) if args.json else summary_table(summary))

@@ -31,7 +31,7 @@ def step_endpoint(
     async def endpoint(
         report_no: str,
         track: str,
-        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        body: Annotated[model, Body()],  # type: ignore[valid-type]  # the model is chosen at run time
         principal: Annotated[Principal, Depends(allowed)],
     ) -> TrackView:
         return await record(report_no, track, step, body, principal)

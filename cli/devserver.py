@@ -7,8 +7,9 @@ import asyncio
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
@@ -16,6 +17,8 @@ from config.settings import EMBEDDED_SQLITE_PRAGMAS
 from workflows import search_attributes
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 
 def temporal_binary() -> str:
@@ -72,7 +75,7 @@ def pragma_args(pragmas: Mapping[str, str]) -> list[str]:
     return [arg for name, value in pragmas.items() for arg in ("--sqlite-pragma", f"{name}={value}")]
 
 
-async def wait_until_ready(connect, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+async def wait_until_ready(connect: Callable[[], Awaitable[T]], timeout: float = 60.0) -> T:
     """Connect with retries until the server answers or the timeout passes."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -1,5 +1,6 @@
 """`claims show`: one claim as a readable page, every time in China time (labelled), the whole
-timeline, and for each waiting track the step to take next with an example body."""
+timeline, and for each waiting track the step to take next with an example body. Also the
+report's answer (`claims report`) and the table of claims (`claims list`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from cli.scenarios import steps_for
+from client.listing import ClaimPage
 from domain.models import AccidentKind, Decision, Report, Track
 from domain.rules import CHINA_TZ
 from workflows.messages import ClaimView, ReportAnswer, Stage, TrackView
@@ -109,3 +111,31 @@ def print_claim(view: ClaimView, as_json: bool) -> None:
         print(f"    timeline ({len(tv.timeline)} entries):")
         for entry in tv.timeline:
             print(f"      {china(entry.at)} {entry.step} {entry.by or '-'} {entry.detail}".rstrip())
+
+
+def print_page(page: ClaimPage, as_json: bool) -> None:
+    if as_json:
+        print(page.model_dump_json(indent=2))
+        return
+    header = ("REPORT NO", "STAGE", "TRACKS", "SEGMENTS", "BRANCH", "LOSS", "PAYMENT DUE", "OVERDUE", "STATUS")
+    rows = [
+        (
+            c.report_no + (f" (track {c.track})" if c.track else ""),
+            c.stage or "-",
+            ",".join(c.tracks) or "-",
+            ",".join(c.segments) or "-",
+            c.branch or "-",
+            c.loss_band or "-",
+            f"{c.payment_due_at:%Y-%m-%d %H:%M}" if c.payment_due_at else "-",
+            "yes" if c.overdue else "no",
+            c.status,
+        )
+        for c in page.claims
+    ]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    if not rows:
+        print("(no claims match)")
+    if page.next_page_token:
+        print(f"\nmore: --page-token {page.next_page_token}")

@@ -149,7 +149,7 @@ def install_record_masking() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         return mask_record(current(*args, **kwargs))
 
-    factory.masks_personal_data = True  # type: ignore[attr-defined]
+    factory.masks_personal_data = True  # type: ignore[attr-defined]  # a marker attribute on a function
     logging.setLogRecordFactory(factory)
 
 

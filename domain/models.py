@@ -32,7 +32,7 @@ def is_code(value: str) -> bool:
 def _money(value: Decimal) -> Decimal:
     if value < 0:
         raise ValueError("an amount of money cannot be negative")
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]  # exponent is a str only for NaN or Infinity
         raise ValueError("an amount of money has at most two decimal places (fen)")
     return value.quantize(Decimal("0.01"))
 

@@ -13,6 +13,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities import build_activities
+from config.settings import Settings
 from worker.interceptors import LogContextInterceptor
 from workflows.authorisation import SmallClaimAuthorisationWorkflow
 from workflows.claim import ClaimWorkflow
@@ -59,6 +61,26 @@ def build_worker(
         max_concurrent_activity_task_polls=activity_task_pollers,
         graceful_shutdown_timeout=graceful_shutdown,
         interceptors=[LogContextInterceptor()],
+    )
+
+
+def worker_from_settings(settings: Settings, client: Client) -> Worker:
+    """The claim program's worker as the settings describe it: the embedded systems' activities
+    over the settings' data folder and rules, on the settings' task queue and pollers."""
+    activities = build_activities(
+        settings.data_dir,
+        settings.current_rules,
+        payment_gateway_url=settings.payment_gateway_url,
+        payment_gateway_timeout_seconds=settings.payment_gateway_timeout_seconds,
+    )
+    return build_worker(
+        client,
+        settings.task_queue,
+        activities,
+        max_cached_workflows=settings.max_cached_workflows,
+        graceful_shutdown=timedelta(seconds=settings.graceful_shutdown_seconds),
+        workflow_task_pollers=settings.workflow_task_pollers,
+        activity_task_pollers=settings.activity_task_pollers,
     )
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from api.operations import cmd_ops, end_of_today
+from api.operations import end_of_today
 from cli.main import build_parser
+from cli.ops import cmd_ops
 from client.claims import take_step
 from domain.models import Track
 from security.auth import Role

@@ -21,7 +21,7 @@ from activities.store import FileStore
 from api import create_app
 from api.guard import PUBLIC_PATHS, Limits, TokenBuckets
 from api.views import masked_tag
-from cli.main import cmd_token
+from cli.admin import cmd_token
 from cli.scenarios import DEMO_PHOTO, steps_for
 from client.claims import drive, report_claim
 from config.settings import Settings

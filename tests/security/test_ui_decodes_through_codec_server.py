@@ -3,7 +3,7 @@
 
 Debian's chromium (headless, playwright) opens a claim's page in the dev server's UI: before
 anything is set up the reporter's mobile number is nowhere on the page. Then it follows only the
-steps `claims run` prints and the README gives (issue 15.7; cli.main.ui_codec_steps): sign in at
+steps `claims run` prints and the README gives (issue 15.7; cli.serve.ui_codec_steps): sign in at
 the codec server's /login with a staff token of a role that sees personal data (an HttpOnly,
 SameSite=Lax cookie), then in the UI click the data-encoder icon, choose "Use my browser setting",
 keep the endpoint, tick "Include cross-origin credentials", Apply; the claim then shows decoded.
@@ -18,8 +18,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from cli.main import ui_codec_steps
 from cli.scenarios import sample_reports
+from cli.serve import ui_codec_steps
 from security.auth import Role, local_tokens
 from tests.api.test_temporal_ui_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.security.running import Service, luhn

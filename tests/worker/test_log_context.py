@@ -20,7 +20,7 @@ class LogsOneLine:
 
 
 async def test_activity_logs_name_the_claim_and_activity() -> None:
-    interceptor = LogContextInterceptor().intercept_activity(LogsOneLine())  # type: ignore[arg-type]
+    interceptor = LogContextInterceptor().intercept_activity(LogsOneLine())  # type: ignore[arg-type]  # a stand-in for the next interceptor
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, workflow_id="claim-R20261125001-B", activity_type="payments.pay_indemnity")
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
