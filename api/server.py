@@ -12,7 +12,7 @@ from temporalio.client import Client
 from activities.store import FileStore
 from api.app import create_app
 from api.guard import Limits
-from client.connect import connect, data_converter_for
+from client.connect import connect_with_settings
 from config.serving import serve_until
 from config.settings import Settings
 from security.auth import authenticator
@@ -34,7 +34,7 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         ),
         answer_seconds=settings.report_answer_seconds,
         # the API reads and writes claims encrypted too (security/codec.py)
-        connect=lambda: connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings)),
+        connect=lambda: connect_with_settings(settings),
         rules=settings.current_rules,  # GET /calendar/due: the overrides file as new claims read it
         temporal_ui_url=temporal_ui_url(settings),
     )

@@ -11,7 +11,8 @@ from pathlib import Path
 from activities import open_embedded
 from activities.core_system import CoreData
 from cli import scenarios
-from cli.command import Command, temporal_client
+from cli.command import Command
+from client.connect import connect_with_settings
 from client.search_attributes import operator_commands, register
 from config.settings import Settings
 from domain.models import CODE_RULE, Track, is_code
@@ -49,7 +50,7 @@ async def cmd_search_attributes(settings: Settings, apply: bool) -> None:
         for command in operator_commands(settings.namespace, settings.temporal_address):
             print(command)
         return
-    client = await temporal_client(settings)
+    client = await connect_with_settings(settings)
     added = await register(client, settings.namespace)
     print(f"added: {', '.join(added)}" if added else "all search attributes were already registered")
 

@@ -13,10 +13,11 @@ from temporalio.client import Client
 
 from activities import open_embedded
 from cli.admin import load_sample_core
-from cli.command import Command, temporal_client, with_client
+from cli.command import Command, with_client
 from cli.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
 from cli.show import print_answer, print_claim, print_page
 from client.claims import claim_state, drive, report_with_decision, take_step
+from client.connect import connect_with_settings
 from client.listing import ClaimFilters, list_claims
 from config.settings import ENV_PREFIX, Settings
 from domain.models import Report, ReportSubmission, Segment, Track
@@ -103,7 +104,7 @@ def report_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def run_report(args: argparse.Namespace, settings: Settings) -> None:
     report = read_report(args.file)  # checked before Temporal is asked
-    await cmd_report(settings, await temporal_client(settings), report, args.json)
+    await cmd_report(settings, await connect_with_settings(settings), report, args.json)
 
 
 REPORT = Command(help="report a claim from a JSON report", run=run_report, arguments=report_arguments)

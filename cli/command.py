@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from client.connect import connect, data_converter_for
+from client.connect import connect_with_settings
 from config.settings import Settings
 
 # Every handler gets the parsed arguments and the settings; one that needs Temporal gets a client
@@ -36,15 +36,10 @@ class Command:
         self.arguments(sub.add_parser(name, help=self.help, epilog=self.epilog, formatter_class=formatter))
 
 
-async def temporal_client(settings: Settings) -> Client:
-    """The client of a short command: the settings' cluster, namespace and data converter."""
-    return await connect(settings.temporal_address, settings.namespace, data_converter=data_converter_for(settings))
-
-
 def with_client(handler: ClientHandler) -> Handler:
     """A handler that connects to Temporal first and hands the client on."""
 
     async def connected(args: argparse.Namespace, settings: Settings) -> None:
-        await handler(args, settings, await temporal_client(settings))
+        await handler(args, settings, await connect_with_settings(settings))
 
     return connected

@@ -19,7 +19,7 @@ from cli.admin import load_core
 from cli.command import Command
 from cli.devserver import start_dev_server, wait_until_ready
 from cli.ports import check_free
-from client.connect import connect, data_converter_for
+from client.connect import connect, connect_with_settings, data_converter_for
 from config.settings import ENV_PREFIX, Settings
 from config.telemetry import runtime_with_prometheus
 from worker.main import run_until_signalled, worker_from_settings
@@ -135,9 +135,7 @@ async def run_all(args: argparse.Namespace, settings: Settings) -> None:
 
 async def run_worker(args: argparse.Namespace, settings: Settings) -> None:
     runtime = runtime_with_prometheus(settings.metrics_bind)
-    await serve_worker(
-        settings, await connect(settings.temporal_address, settings.namespace, runtime, data_converter_for(settings))
-    )
+    await serve_worker(settings, await connect_with_settings(settings, runtime))
 
 
 async def run_api(args: argparse.Namespace, settings: Settings) -> None:

@@ -31,3 +31,8 @@ async def connect(
         data_converter=data_converter or data_converter_for(load_settings()),
         runtime=runtime or Runtime.default(),
     )
+
+
+async def connect_with_settings(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client to the settings' cluster and namespace, with their data converter."""
+    return await connect(settings.temporal_address, settings.namespace, runtime, data_converter_for(settings))
