@@ -1,6 +1,7 @@
 """The bare baseline of the capacity benchmark: one plain workflow per claim that takes the same
 number of updates and runs the same number of activities (ordinary and local) as a claim of the
-mix, with none of the claim's rules, child workflows or signals.
+mix, with none of the claim's rules, child workflows or signals; and the same in two workflows
+(BarePair: a parent that runs it as its child), the shape of a claim and its track.
 
     python -m bench.bare --address 127.0.0.1:7233 --task-queue bare [--max-cached-workflows 1000]
 
@@ -66,6 +67,20 @@ class BareClaim:
         return self._steps
 
 
+@workflow.defn(name="BarePair")
+class BarePair:
+    """The bare claim in the shape the project card gives a claim: a parent that starts it as a
+    child workflow and waits for its end (the claim and its track), with nothing else."""
+
+    @workflow.run
+    async def run(self, plan: BarePlan) -> int:
+        return await workflow.execute_child_workflow(BareClaim.run, plan, id=child_id(workflow.info().workflow_id))
+
+
+def child_id(parent_id: str) -> str:
+    return f"{parent_id}-child"
+
+
 async def serve(address: str, task_queue: str, max_cached_workflows: int) -> None:
     from temporalio.worker import Worker
 
@@ -76,7 +91,7 @@ async def serve(address: str, task_queue: str, max_cached_workflows: int) -> Non
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[BareClaim],
+        workflows=[BareClaim, BarePair],
         activities=[noop],
         workflow_runner=workflow_runner(),
         max_cached_workflows=max_cached_workflows,

@@ -45,10 +45,11 @@ from typing import Any
 import httpx
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities import open_embedded
 from activities.core_system import CoreData
-from bench.bare import BarePlan
+from bench.bare import BarePlan, child_id
 from bench.harness import ROOT, SAMPLE, WorkerProcess, free_port, stop_process, temp_cluster, wait_http
 from bench.progress import Progress
 from cli.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
@@ -154,6 +155,26 @@ async def run_bare(client: Client, plan: BarePlan, workflow_id: str, task_queue:
     await handle.result()
 
 
+async def run_bare_pair(client: Client, plan: BarePlan, workflow_id: str, task_queue: str) -> None:
+    """BarePair: the updates go to the child, looked for at the driver's pace until it is there
+    (as the driver looks for a track its claim is starting)."""
+    parent = await client.start_workflow("BarePair", plan, id=workflow_id, task_queue=task_queue)
+    child = client.get_workflow_handle(child_id(workflow_id))
+    pause = PACE[0]
+    for n in range(plan.updates):
+        while True:
+            try:
+                await child.execute_update("step", n, result_type=int)
+                break
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                POLLS["bare pair polls"] += 1
+                await asyncio.sleep(pause)
+                pause = min(pause * 1.5, PACE[1])
+    await parent.result()
+
+
 async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[Any]], what: str = "claims") -> list[Any]:
     gate = asyncio.Semaphore(limit)
     progress = Progress(len(items), what)  # on a terminal only
@@ -170,6 +191,47 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) a process has used so far; this process without `pid`."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(address: str) -> int:
+    """The dev server listening on `address` (started by temp_cluster), found by its command line."""
+    port = address.rpartition(":")[2]
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"start-dev" in args and port.encode() in args:
+            return int(proc.name)
+    raise RuntimeError(f"no dev server process for {address}")
+
+
+class CpuMeter:
+    """CPU milliseconds per claim of the server, the workers and this load process over one phase:
+    where the machine's two cores go (the ratio alone does not say whose work grew)."""
+
+    def __init__(self, server: int, workers: list[int]) -> None:
+        self.pids: dict[str, list[int | None]] = {"server": [server], "workers": list(workers), "load": [None]}
+        self.start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {k: sum(cpu_seconds(p) for p in pids) for k, pids in self.pids.items()}
+
+    def per_claim(self, claims: int) -> dict[str, int]:
+        now = self._now()
+        spent = {k: round((now[k] - self.start[k]) * 1000 / claims) for k in now}
+        return {**spent, "total": sum(spent.values())}
 
 
 def rss_mb(pid: int) -> float:
@@ -277,29 +339,42 @@ async def throughput(
         photo = photo_in_store(c.data_dir)
         workers = [c.worker(code=code, pollers=pollers) for _ in range(processes)]
         await asyncio.sleep(2)  # the workers connect and poll
+        server = server_pid(c.address)
+        meter = CpuMeter(server, [w.proc.pid for w in workers if w.proc])
         began = time.monotonic()
         single = code is not None  # workflows of another commit: documents one at a time, as they all take them
         views = await bounded(batch, concurrency, lambda cl: run_claim(c.client, cl, c.task_queue, photo, single))
         claim_s = time.monotonic() - began
+        cpu = {"claims": meter.per_claim(claims)}
         paid = sum(1 for v in views for t in v.tracks.values() if t.payment and t.payment.payment_id)
         rss = [round(rss_mb(w.proc.pid)) for w in workers if w.proc]
         for w in workers:
             w.stop()
         bare_tq = c.task_queue + "-bare"
-        for i in range(processes):
+        bare_workers = [
             c.spawn([sys.executable, "-m", "bench.bare", "--address", c.address, "--task-queue", bare_tq], name=f"bare-{i}")
+            for i in range(processes)
+        ]
         await asyncio.sleep(2)
         plans = [(plan_of(cl, photo, single, lookup_activity=single), f"bare-{prefix}-{i}") for i, cl in enumerate(batch)]
+        meter = CpuMeter(server, [p.pid for p in bare_workers])
         began = time.monotonic()
         await bounded(plans, concurrency, lambda p: run_bare(c.client, p[0], p[1], bare_tq), "bare claims")
         bare_s = time.monotonic() - began
-        histories = await history_sizes(c.client, batch)
-    per_s, bare_per_s = claims / claim_s, claims / bare_s
+        cpu["bare"] = meter.per_claim(claims)
+        meter = CpuMeter(server, [p.pid for p in bare_workers])
+        began = time.monotonic()
+        await bounded(plans, concurrency, lambda p: run_bare_pair(c.client, p[0], "pair-" + p[1], bare_tq), "bare pairs")
+        pair_s = time.monotonic() - began
+        cpu["bare pair"] = meter.per_claim(claims)
+        histories = await history_sizes(c.client, batch, bare=[p[1] for p in plans])
+    per_s, bare_per_s, pair_per_s = claims / claim_s, claims / bare_s, claims / pair_s
     return dict(
         section="throughput",
         label=label,
         processes=processes,
         polls=POLLS["polls"],
+        bare_pair_polls=POLLS["bare pair polls"],
         claims=claims,
         tracks=dict(Counter(cl.track.value for cl in batch)),
         paid=paid,
@@ -308,32 +383,49 @@ async def throughput(
         bare_seconds=round(bare_s, 1),
         bare_per_s=round(bare_per_s, 2),
         ratio=round(per_s / bare_per_s, 2),
+        bare_pair_seconds=round(pair_s, 1),
+        bare_pair_per_s=round(pair_per_s, 2),
+        ratio_to_pair=round(per_s / pair_per_s, 2),
+        cpu_ms_per_claim=cpu,
         worker_rss_mb=rss,
         history=histories,
     )
 
 
-async def history_sizes(client: Client, batch: list[Claim], per_track: int = 5) -> dict[str, Any]:
-    """Events per workflow type, over a few closed claims of each track."""
-    picked: dict[Track, list[Claim]] = {}
-    for cl in batch:
+async def history_sizes(client: Client, batch: list[Claim], per_track: int = 5, bare: list[str] | None = None) -> dict[str, Any]:
+    """Events per workflow type, over a few closed claims of each track; per claim (claim and
+    track together) also by event type and in bytes, beside the bare workflows of the same claims
+    (`bare`: their IDs, in the order of `batch`)."""
+    picked: dict[Track, list[int]] = {}
+    for i, cl in enumerate(batch):
         picked.setdefault(cl.track, [])
         if len(picked[cl.track]) < per_track:
-            picked[cl.track].append(cl)
+            picked[cl.track].append(i)
     sizes: dict[str, list[int]] = {}
     tasks: dict[str, list[int]] = {}
-    for track, claims in picked.items():
-        for cl in claims:
-            for kind, wid in (
-                (f"Claim ({track.value})", f"claim-{cl.report.report_no}"),
-                (f"track {track.value}", track_workflow_id(cl.report.report_no, track)),
-            ):
+    types: dict[str, Counter[str]] = {"claim+track (all)": Counter(), "bare (same claims)": Counter()}
+    size_bytes: dict[str, list[int]] = {"claim+track (all)": [], "bare (same claims)": []}
+    for track, indexes in picked.items():
+        for i in indexes:
+            cl = batch[i]
+            workflows = [
+                (f"Claim ({track.value})", "claim+track (all)", f"claim-{cl.report.report_no}"),
+                (f"track {track.value}", "claim+track (all)", track_workflow_id(cl.report.report_no, track)),
+            ]
+            if bare:
+                workflows.append(("bare", "bare (same claims)", bare[i]))
+            per_claim_bytes: Counter[str] = Counter()
+            for kind, whole, wid in workflows:
                 history = await client.get_workflow_handle(wid).fetch_history()
                 sizes.setdefault(kind, []).append(len(history.events))
                 tasks.setdefault(kind, []).append(
                     sum(1 for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
                 )
-    out = {
+                types[whole].update(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events)
+                per_claim_bytes[whole] += sum(e.ByteSize() for e in history.events)
+            for whole, n in per_claim_bytes.items():
+                size_bytes[whole].append(n)
+    out: dict[str, dict[str, Any]] = {
         k: dict(mean=round(statistics.mean(v), 1), max=max(v), tasks=round(statistics.mean(tasks[k]), 1))
         for k, v in sorted(sizes.items())
     }
@@ -344,6 +436,12 @@ async def history_sizes(client: Client, batch: list[Claim], per_track: int = 5) 
     out["claim+track (all)"] = dict(
         mean=round(statistics.mean(per_claim), 1), max=max(per_claim), tasks=round(statistics.mean(tasks_per_claim), 1)
     )
+    picked_n = sum(len(v) for v in picked.values())
+    for whole, counted in types.items():
+        if size_bytes[whole]:
+            out.setdefault(whole, {})
+            out[whole]["bytes"] = round(statistics.mean(size_bytes[whole]))
+            out[whole]["by_type"] = {k: round(n / picked_n, 1) for k, n in counted.most_common()}
     return out
 
 
@@ -573,6 +671,16 @@ def table(rows: list[Row]) -> str:
                 f"{r['claims']} claims {r['tracks']}: {r['claims_per_s']} claims/s ({r['seconds']} s); "
                 f"bare {r['bare_per_s']}/s; ratio {r['ratio']}; {r['polls']} polls; worker RSS {r['worker_rss_mb']} MB"
             )
+            if "bare_pair_per_s" in r:
+                lines.append(
+                    f"{'  bare as parent + child':<34} {r['bare_pair_per_s']}/s ({r['bare_pair_seconds']} s); "
+                    f"ratio to it {r['ratio_to_pair']}"
+                )
+            for phase, ms in r.get("cpu_ms_per_claim", {}).items():
+                lines.append(
+                    f"{'  CPU ms per claim, ' + phase:<34} server {ms['server']}, workers {ms['workers']}, "
+                    f"load {ms['load']}: {ms['total']}"
+                )
         elif s == "surge":
             pace = f", offered {r['rate']}/s" if r.get("rate") else ""
             lines.append(
@@ -593,8 +701,13 @@ def table(rows: list[Row]) -> str:
             )
         elif s == "history":
             for kind, v in r["sizes"].items():
-                tasks = f", {v['tasks']} workflow tasks" if "tasks" in v else ""
-                lines.append(f"{'history, ' + kind + r['label']:<34} {v['mean']} events (max {v['max']}){tasks}")
+                if "mean" in v:
+                    tasks = f", {v['tasks']} workflow tasks" if "tasks" in v else ""
+                    size = f", {v['bytes']} bytes" if "bytes" in v else ""
+                    lines.append(f"{'history, ' + kind + r['label']:<34} {v['mean']} events (max {v['max']}){tasks}{size}")
+                if "by_type" in v:
+                    by_type = ", ".join(f"{k} {n}" for k, n in v["by_type"].items())
+                    lines.append(f"{'  by event type, ' + kind:<34} {by_type}")
     return "\n".join(lines)
 
 

@@ -32,3 +32,10 @@ async def test_a_small_throughput_run_pays_every_claim_and_prints_its_row() -> N
     assert row["paid"] == 4 and row["claims_per_s"] > 0 and row["bare_per_s"] > 0
     assert {"track A", "track B", "Claim (A)", "claim+track (all)"} <= set(row["history"])
     assert "throughput, 1 worker process(es)" in table([row])
+    # the same claims as bare parent + child (the shape of a claim and its track), and whose CPU
+    assert row["bare_pair_per_s"] > 0 and set(row["cpu_ms_per_claim"]) == {"claims", "bare", "bare pair"}
+    assert all(ms["server"] > 0 and ms["workers"] > 0 for ms in row["cpu_ms_per_claim"].values())
+    # per claim by event type: a claim and its track are two workflows, the bare claim one
+    assert row["history"]["claim+track (all)"]["by_type"]["WORKFLOW_EXECUTION_STARTED"] == 2
+    assert row["history"]["bare (same claims)"]["by_type"]["WORKFLOW_EXECUTION_STARTED"] == 1
+    assert "bare as parent + child" in table([row])
