@@ -53,6 +53,12 @@ def test_issue_15_1_the_demo_twice_with_new_prefixes_pays_every_track(service: S
         assert len(done) == 4 and all("paid" in line and "paid -" not in line for line in done), result.stdout
         assert f"policy {prefix}-P000000" in result.stdout
         assert time.monotonic() - started < 200
+    # R-X-2: the demo again with the same prefix reaches the same claims (reported at the earlier
+    # run's time), as the README says, instead of refusing the report
+    again = claims(service, "demo", "--prefix", prefix, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count("claim already exists (R-X-2)") == 4, again.stdout
+    assert "refused" not in again.stdout + again.stderr
 
 
 async def test_issue_15_1_a_drive_on_a_track_not_taken_fails_at_once_with_the_decision(service: Service) -> None:
