@@ -24,9 +24,10 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from client.connect import data_converter_for
+from client.connect import connect, data_converter_for
 from client.search_attributes import register
-from config.settings import load_settings
+from config.settings import ClusterSettings, load_settings
+from dev.cluster import Cluster
 from gateway.server import Gateway, GatewayServer
 from workflows import search_attributes
 
@@ -45,8 +46,56 @@ os.environ.update(
 TEST_CONVERTER = data_converter_for(load_settings())
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=["dev", "cluster"],
+        default="dev",
+        help="where `dev_env` runs the claims: the CLI's dev server (default) or the real cluster on "
+        "PostgreSQL with mTLS (dev/cluster.py, started for the session; the cluster lane of make test)",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/cluster/ needs the real cluster: it runs in the cluster lane (--engine cluster) only."""
+    if config.getoption("--engine") != "cluster" and "cluster" in collection_path.relative_to(Path(__file__).parent).parts[:1]:
+        return True
+    return None
+
+
+@pytest.fixture(scope="session")
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--engine"))
+
+
+@pytest.fixture(scope="session")
+def cluster(engine: str) -> Iterator[Cluster]:
+    """The real cluster (frontend, two history hosts, matching, worker on PostgreSQL, mTLS on),
+    in a folder of its own, for the session. PREMIUM_CLAIMS_TEST_CLUSTER_HOME reuses a folder
+    (a warm cluster stays up between runs); else a new one is made and taken down at the end."""
+    home_env = os.environ.get("PREMIUM_CLAIMS_TEST_CLUSTER_HOME")
+    home = Path(home_env) if home_env else Path(tempfile.mkdtemp(prefix="premium-claims-cluster-"))
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o711)  # PostgreSQL runs as its own account under root and must reach its folder
+    base_port = int(os.environ.get("PREMIUM_CLAIMS_TEST_CLUSTER_BASE_PORT", "7500"))
+    settings = ClusterSettings(home=home, base_port=base_port, mtls=True, retention_days=1)
+    running = Cluster(settings, say=lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        running.up(load_settings())
+        yield running
+    finally:
+        if not home_env:
+            running.down()
+            shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest_asyncio.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+async def dev_env(engine: str, request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
+    if engine == "cluster":
+        on: Cluster = request.getfixturevalue("cluster")
+        client = await connect(on.address, "default", data_converter=TEST_CONVERTER, tls=on.client_tls())
+        yield WorkflowEnvironment.from_client(client)
+        return
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         data_converter=TEST_CONVERTER,
