@@ -22,7 +22,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from client.search_attributes import missing, register
+from client.search_attributes import ALL, missing, register
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,23 @@ async def ensure_namespace(client: Client, namespace: str, retention: timedelta)
     return False, True
 
 
-async def wait_until_usable(client: Client, namespace: str, timeout: float = 60.0) -> None:
-    """Until the frontends know the namespace and every claim attribute: a new namespace reaches
-    their caches within about ten seconds, and starting a claim before that is refused."""
+_SAMPLE_VALUE = {"Keyword": "''", "KeywordList": "''", "Bool": "true", "Datetime": "'2000-01-01T00:00:00Z'"}
+
+
+def naming_every_attribute() -> str:
+    """A visibility query that names every claim attribute: the frontend checks each against
+    its cache of the namespace's attributes, which a new registration reaches within 60 s."""
+    return " OR ".join(f"{key.name} = {_SAMPLE_VALUE[key._metadata_type]}" for key in ALL)
+
+
+async def wait_until_usable(client: Client, namespace: str, timeout: float = 90.0) -> None:
+    """Until the frontend knows the namespace and every claim attribute: starting a claim before
+    its caches have them is refused (a new namespace within ~10 s, new attributes within 60 s)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
             if not await missing(client, namespace):
-                await client.count_workflows()  # through the namespace cache, as every claim call is
+                await client.count_workflows(naming_every_attribute())
                 return
         except RPCError as err:
             if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE, RPCStatusCode.INVALID_ARGUMENT):

@@ -115,6 +115,9 @@ class Settings(BaseModel):
     auth: AuthSettings = AuthSettings()  # who may call the API and the codec server
     codec: CodecSettings = CodecSettings()  # payload encryption keys and the UI's codec server
     cluster: ClusterSettings = ClusterSettings()
+    # `claims run --cluster` starts this many of each, as separate processes (APIs on api_port, +1, …)
+    run_workers: int = Field(default=1, ge=1, le=16)
+    run_api_processes: int = Field(default=1, ge=1, le=16)
 
     @field_validator("dev_server_sqlite_pragmas")
     @classmethod
