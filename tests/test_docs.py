@@ -209,15 +209,16 @@ def test_docs_rules_states_every_cited_rule_and_each_is_tested() -> None:
 
 def test_the_rules_check_finds_an_unlisted_an_untested_and_a_wrongly_listed_rule(tmp_path: Path) -> None:
     a, b, c = ("R-Q-" + n for n in "123")  # built here, so this module cites no rule itself
+    d = "OPEN" + "-9"
     (tmp_path / "domain").mkdir()
     (tmp_path / "tests" / "domain").mkdir(parents=True)
     (tmp_path / "domain" / "rules.py").write_text(f"LIMIT = 3000  # {a}, {b}\n")
     (tmp_path / "tests" / "domain" / "test_limit.py").write_text(f'def test_limit():\n    """{a}..3"""\n')
     (tmp_path / "tests" / "domain" / "helpers.py").write_text(f"# {c}\n")
-    page = f"### {a}: one\n\n- Tests: `tests/domain/test_limit.py`\n\n### OPEN-9: two\n\n- Tests: `tests/domain/test_limit.py`\n"
+    page = f"### {a}: one\n\n- Tests: `tests/domain/test_limit.py`\n\n### {d}: two\n\n- Tests: `tests/domain/test_limit.py`\n"
     assert rule_problems(tmp_path, page) == [
         f"{b}: cited by domain/rules.py, tests/domain/test_limit.py but not in docs/rules.md",
         f"{c}: cited by tests/domain/helpers.py, tests/domain/test_limit.py but not in docs/rules.md",
-        "OPEN-9: in docs/rules.md but cited by no test: write one that fails if the rule breaks",
-        "OPEN-9: docs/rules.md lists tests/domain/test_limit.py, which does not cite it",
+        f"{d}: in docs/rules.md but cited by no test: write one that fails if the rule breaks",
+        f"{d}: docs/rules.md lists tests/domain/test_limit.py, which does not cite it",
     ]
