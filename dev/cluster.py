@@ -225,13 +225,10 @@ class Cluster:
         postgres = ensure_started(self.home / "postgres", self.layout.postgres, self.say)
         self.set_up_schema(postgres, build)
         tls = cluster_certs.ensure(self.home / "tls") if self.settings.mtls else None
-        # The first service writes the cluster's metadata on a new database; the others, started
-        # at once with it, would race it for the same row. Then the rest start side by side.
-        first, *rest = self.layout.services()
-        self.start(first.name, build=build, postgres=postgres, tls=tls)
-        started_now = [self.start(s.name, build=build, postgres=postgres, tls=tls, wait=False) for s in rest]
-        for service, pid in zip(rest, started_now, strict=True):
-            self.wait_serving(service, pid)
+        # One after the other: each service writes the cluster's metadata row as it starts, and
+        # two at once race for it (a version mismatch that stops the loser).
+        for service in self.layout.services():
+            self.start(service.name, build=build, postgres=postgres, tls=tls)
         asyncio.run(self.set_up_namespace(settings))
         self.say(f"cluster up in {time.monotonic() - started:.1f} s: frontend {self.address}" + (" (mTLS)" if tls else ""))
 
