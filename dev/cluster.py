@@ -288,13 +288,13 @@ class Cluster:
         self._pid_file(name).write_text(str(process.pid))
         self.say(f"started {name} (pid {process.pid}, membership 127.0.0.1:{service.membership_port})")
         if wait:
-            self.wait_serving(service, process.pid)
+            self.wait_serving(service, process)
         return process.pid
 
-    def wait_serving(self, service: Service, pid: int, timeout: float = 120) -> None:
+    def wait_serving(self, service: Service, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while not _listening(service.membership_port):
-            if self.pid(service.name) != pid:
+            if process.poll() is not None:
                 log = self.log_file(service.name)
                 raise ClusterError(f"{service.name} stopped at start; its log {log}:\n{_tail(log)}")
             if time.monotonic() > deadline:
