@@ -112,7 +112,15 @@ def main(argv: list[str] | None = None) -> None:
             error = f"Temporal refused the call: {err.message}"
     except ValidationError as err:  # by field, never the value (a report's fields are personal data)
         error = f"invalid input ({err.title}): {field_errors(err.errors())}"
-    except (ValueError, FileNotFoundError, CodecError, PortInUse, ClusterError, PostgresError, BuildError) as err:  # CodecError: names the missing key
+    except (
+        ValueError,
+        FileNotFoundError,
+        CodecError,
+        PortInUse,
+        ClusterError,
+        PostgresError,
+        BuildError,
+    ) as err:  # CodecError: names the missing key
         error = f"error: {err}"
     except RuntimeError as err:
         if "client connect" not in str(err):

@@ -372,7 +372,9 @@ class Cluster:
             return running
         binary = ensure_ui_built(say=self.say)
         if not port_free(self.layout.ui):
-            raise ClusterError(f"port {self.layout.ui} (the Web UI) is in use: move the cluster with PREMIUM_CLAIMS_CLUSTER__BASE_PORT")
+            raise ClusterError(
+                f"port {self.layout.ui} (the Web UI) is in use: move the cluster with PREMIUM_CLAIMS_CLUSTER__BASE_PORT"
+            )
         folder = self.home / "ui" / "config"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "cluster.yaml").write_text(ui_config(self, settings))

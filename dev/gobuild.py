@@ -111,7 +111,11 @@ def ensure_ui_built(version: str = UI_SERVER_VERSION, say: Callable[[str], None]
         for path in [work, *work.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)  # the module cache's copy is read-only
         done = subprocess.run(
-            [go, "build", "-o", str(staging / binary.name), "./cmd/server"], cwd=work, env=_go_env(go), capture_output=True, text=True
+            [go, "build", "-o", str(staging / binary.name), "./cmd/server"],
+            cwd=work,
+            env=_go_env(go),
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             raise BuildError(f"go build of the Temporal Web UI server {version} failed:\n{done.stderr[-3000:]}")

@@ -20,7 +20,9 @@ async def test_the_ui_lists_the_clusters_workflows_through_mtls(cluster: Cluster
         async with httpx.AsyncClient(base_url=cluster.ui_url, timeout=20) as ui:
             settings = (await ui.get("/api/v1/settings")).json()
             assert settings["Codec"]["Endpoint"] == load_settings().codec.endpoint()
-            listed = (await ui.get("/api/v1/namespaces/default/workflows", params={"query": 'WorkflowId="ui-probe-on-cluster"'})).json()
+            listed = (
+                await ui.get("/api/v1/namespaces/default/workflows", params={"query": 'WorkflowId="ui-probe-on-cluster"'})
+            ).json()
             assert [e["execution"]["workflowId"] for e in listed.get("executions", [])] in ([], ["ui-probe-on-cluster"])
             described = await ui.get("/api/v1/namespaces/default/workflows/ui-probe-on-cluster")
             assert described.status_code == 200, described.text  # read from the frontend through mTLS
