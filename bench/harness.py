@@ -16,23 +16,21 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 from temporalio.client import Client
 
 from activities import open_embedded
-from activities.core_system import CoreData
 from activities.payments import SqlitePaymentLedger
-from cli.devserver import start_dev_server, wait_until_ready
-from cli.scenarios import steps_for
 from client.claims import report_claim, take_step, wait_for_stage
 from client.connect import connect
 from config.settings import load_settings
+from dev.devserver import start_dev_server, wait_until_ready
+from dev.scenarios import fresh_policies, load_sample_core, sample_report, steps_for
 from domain.identifiers import luhn_check_digit
-from domain.models import AccidentKind, Report, Track
+from domain.models import Report, Track
 from gateway.server import attempts_by_key
 from security.codec import environment_for_child
 from workflows.messages import ClaimView, Stage
@@ -56,43 +54,17 @@ def account_of(n: int) -> str:
 
 
 def load_policies(data_dir: Path, count: int, prefix: str) -> list[str]:
-    """`count` claim-free-3-years policies (copies of sample P2026000002, R-EL-1), one per claim
-    so every claim is the first on its policy (R-EL-1.2); insured account account_of(i)."""
-    sample = CoreData.model_validate_json(SAMPLE.read_text(encoding="utf-8"))
-    customer = next(c for c in sample.customers if c.customer_id == "C0002")
-    policy = next(p for p in sample.policies if p.policy_no == "P2026000002")
-    today = date.today()
-    customers, policies = [], []
-    for i in range(count):
-        cid = f"{prefix}C{i:05d}"
-        customers.append(customer.model_copy(update={"customer_id": cid}))
-        policies.append(
-            policy.model_copy(
-                update={
-                    "policy_no": f"{prefix}P{i:05d}",
-                    "customer_id": cid,
-                    "period_start": today - timedelta(days=100),
-                    "period_end": today + timedelta(days=200),
-                    "insured_bank_account": account_of(i),
-                }
-            )
-        )
-    open_embedded(data_dir).core.load(CoreData(customers=customers, policies=policies))
-    return [p.policy_no for p in policies]
+    """`count` fresh copies of track B's sample policy (dev.scenarios.fresh_policies), one per
+    claim so every claim is the first on its policy (R-EL-1.2); insured account account_of(i)."""
+    sample = load_sample_core(SAMPLE)
+    core = fresh_policies(sample, [Track.CREDIT] * count, prefix, date.today(), account=account_of)
+    open_embedded(data_dir).core.load(core)
+    return [p.policy_no for p in core.policies]
 
 
 def credit_report(report_no: str, policy_no: str) -> Report:
     """R-B-2: single-party, not at the scene, estimate under 3000: track B, the shortest."""
-    return Report(
-        report_no=report_no,
-        policy_no=policy_no,
-        reported_at=datetime.now(UTC),
-        accident_kind=AccidentKind.SINGLE_PARTY,
-        at_scene=False,
-        driver_is_insured=True,
-        reporter_is_insured=True,
-        estimated_own_loss=Decimal("1500.00"),
-    )
+    return sample_report(Track.CREDIT, report_no, policy_no, datetime.now(UTC))
 
 
 def credit_claims(data_dir: Path, count: int, prefix: str) -> tuple[list[Report], dict[str, str]]:

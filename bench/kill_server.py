@@ -35,10 +35,10 @@ from activities.store import FileStore
 from api import create_app
 from api.guard import Limits
 from bench.harness import PHOTO, Counts, GatewayProcess, WorkerProcess, count, credit_claims, free_port, stop_process
-from cli.devserver import start_dev_server, wait_until_ready
-from cli.scenarios import steps_for
 from client.claims import take_step, track_state
 from client.connect import connect
+from dev.devserver import start_dev_server, wait_until_ready
+from dev.scenarios import steps_for
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
 from workflows.messages import ClaimView

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/record_histories.py v1
 
-runs the sample claims (cli/scenarios.py) from report to callback against a fresh dev server
+runs the sample claims (dev/scenarios.py) from report to callback against a fresh dev server
 with the embedded outside systems in a temporary folder, and writes each workflow's history to
 tests/histories/<WorkflowType>/<version>-<scenario>.json. Record a new version before changing a
 workflow; the replay test then proves the change still replays every recorded claim.
@@ -29,8 +29,8 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities, open_embedded
-from cli.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from client.claims import drive, report_for_decision
+from dev.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
 from security.codec import EncryptionCodec, data_converter, decode_json_history

@@ -11,7 +11,7 @@ import pytest
 
 from activities.store import FileStore
 from api import create_app
-from cli.scenarios import DEMO_PHOTO, steps_for
+from dev.scenarios import DEMO_PHOTO, steps_for
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
 from tests.api.conftest import ApiEnv, error_of, eventually

@@ -11,9 +11,9 @@ from decimal import Decimal
 import httpx
 from temporalio import activity
 
-from cli.scenarios import sample_reports, steps_for
 from client.claims import drive, report_claim
 from client.listing import ClaimFilters, visibility_query
+from dev.scenarios import sample_reports, steps_for
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Segment, Track
 from domain.rules import Thresholds

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.core_system import CoreData, CoreSystemActivities, SqliteCoreSystem
 from activities.payments import HttpPaymentGateway, PaymentActivities
-from cli.scenarios import steps_for
+from dev.scenarios import steps_for
 from domain.models import AccidentKind, Track
 from gateway.server import Gateway, attempts_by_key
 from security.auth import Role

@@ -21,10 +21,10 @@ import pytest_asyncio
 from playwright.async_api import Page, async_playwright
 from temporalio.client import Client
 
-from cli.devserver import start_dev_server, wait_until_ready
-from cli.scenarios import sample_reports
 from client.claims import report_claim
 from client.connect import connect
+from dev.devserver import start_dev_server, wait_until_ready
+from dev.scenarios import sample_reports
 from tests.workflows.helpers import unique_prefix
 
 CHROMIUM = Path("/usr/bin/chromium")

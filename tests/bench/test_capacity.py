@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from bench.bare import BarePlan
 from bench.capacity import MIX, Claim, mix, plan_of, table, throughput
-from cli.scenarios import sample_reports, steps_for
+from dev.scenarios import sample_reports, steps_for
 from domain.models import Track
 
 

@@ -22,8 +22,8 @@ import httpx
 
 from activities import open_embedded
 from activities.core_system import CoreData
-from cli.devserver import temporal_binary
 from config.settings import Settings, load_settings
+from dev.devserver import temporal_binary
 from domain.identifiers import id_check_character, luhn_check_digit
 from domain.models import Report
 from gateway.server import Gateway, GatewayServer

@@ -25,10 +25,10 @@ import httpx
 from temporalio.client import Client
 
 from activities import open_embedded
-from cli.devserver import temporal_binary
-from cli.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from client.claims import drive, take_step, wait_for_stage
 from client.connect import connect, data_converter_for
+from dev.devserver import temporal_binary
+from dev.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import ENCODING, key_ids_in, payloads_in

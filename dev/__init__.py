@@ -1,0 +1,3 @@
+"""What development, demos, benchmarks and tests share, below the fronts: the sample claims and
+the human steps that drive them (scenarios), fresh copies of the sample policies, and launching
+the Temporal dev server (devserver). The CLI, bench/, scripts/ and tests/ take samples only from here."""
