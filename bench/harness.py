@@ -23,7 +23,6 @@ import httpx
 from temporalio.client import Client
 
 from activities import open_embedded
-from activities.payments import SqlitePaymentLedger
 from client.claims import report_claim, take_step, wait_for_stage
 from client.connect import connect
 from config.settings import load_settings
@@ -31,6 +30,7 @@ from dev.devserver import start_dev_server, wait_until_ready
 from dev.scenarios import fresh_policies, load_sample_core, sample_report, steps_for
 from domain.identifiers import luhn_check_digit
 from domain.models import Report, Track
+from gateway.ledger import SqlitePaymentLedger
 from gateway.server import attempts_by_key
 from security.codec import environment_for_child
 from workflows.messages import ClaimView, Stage

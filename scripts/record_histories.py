@@ -33,6 +33,7 @@ from client.claims import drive, report_for_decision
 from dev.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
+from gateway.bank import open_bank
 from security.codec import EncryptionCodec, data_converter, decode_json_history
 from worker.main import build_worker
 from workflows.messages import Stage, track_workflow_id
@@ -76,7 +77,7 @@ async def record(version: str) -> list[Path]:
         )
         async with env:
             task_queue = "record-histories"
-            async with build_worker(env.client, task_queue, build_activities(data_dir, RuleSettings())):
+            async with build_worker(env.client, task_queue, build_activities(data_dir, RuleSettings(), bank=open_bank(data_dir))):
                 for name, (report, tracks) in scenarios.items():
                     # as the API reports: update-with-start, answered with the decision
                     answer, handle = await report_for_decision(env.client, report, task_queue, 30)

@@ -21,13 +21,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     "gateway": frozenset({"domain", "activities"}),
     "config": frozenset({"domain", "security"}),
     "client": frozenset({"domain", "security", "config", "workflows"}),
-    "worker": frozenset({"domain", "config", "workflows", "activities"}),
+    "worker": frozenset({"domain", "config", "workflows", "activities", "gateway"}),
     # samples, demo steps and the dev-server launcher: below the fronts, shared by cli, bench, scripts, tests
     "dev": frozenset({"domain", "config", "workflows", "activities"}),
     "api": frozenset({"domain", "security", "config", "client", "workflows", "activities"}),
     "cli": frozenset({"domain", "security", "config", "client", "workflows", "activities", "worker", "api", "dev"}),
-    "bench": frozenset({"domain", "security", "config", "client", "workflows", "activities", "worker", "api", "cli", "gateway", "dev"}),
-    "scripts": frozenset({"domain", "security", "config", "client", "workflows", "activities", "worker", "api", "cli", "dev"}),
+    "bench": frozenset(
+        {"domain", "security", "config", "client", "workflows", "activities", "worker", "api", "cli", "gateway", "dev"}
+    ),
+    "scripts": frozenset(
+        {"domain", "security", "config", "client", "workflows", "activities", "gateway", "worker", "api", "cli", "dev"}
+    ),
 }
 
 
