@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.sign_in import cookie_value
 from security.auth import Authenticator, AuthUnavailable, Unauthenticated, authenticate_off_loop
-from security.sign_in import cookie_value
 
 log = structlog.get_logger("premium_claims.api")
 
 # A page people open in a browser, which sends no bearer header: there the staff cookie set by
-# signing in at SIGN_IN_PATH (security/sign_in.py, HttpOnly, SameSite=Lax) stands for the token,
+# signing in at SIGN_IN_PATH (api/sign_in.py, HttpOnly, SameSite=Lax) stands for the token,
 # on GET only (the page reads; no step is ever taken with the cookie). api/operations.py.
 BROWSER_PATHS = frozenset({"/operations"})
 BROWSER_COOKIE = "premium_claims_staff"

@@ -7,7 +7,7 @@ Temporal UI's address of that list, so a person goes from the number to the clai
 
 `GET /operations/summary` answers as JSON (roles operations and supervisor), `GET /operations` as
 one server-rendered HTML page that reloads itself every 30 s. A browser carries no bearer token:
-staff sign in once at /operations/sign-in (security/sign_in.py, the codec server's sign-in), which
+staff sign in once at /operations/sign-in (api/sign_in.py, the codec server's sign-in), which
 keeps the token in an HttpOnly, SameSite=Lax cookie that the API's guard takes on GET /operations.
 
 Counted are the tracks that index themselves (claims started since the tracks-index-themselves
@@ -32,12 +32,12 @@ from temporalio.client import Client
 from api.access import allowed
 from api.errors import ApiError
 from api.guard import BROWSER_COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH
+from api.sign_in import PAGE_HEADERS, SignIn, sign_in_router
 from client.listing import ClaimFilters, visibility_query
 from domain.models import BRANCH_PATTERN, REPORT_NO_PREFIX_PATTERN, Frozen, Track
 from domain.rules import CHINA_TZ
 from security.auth import Authenticator
 from security.permissions import Action, roles_for
-from security.sign_in import PAGE_HEADERS, SignIn, sign_in_router
 from workflows import search_attributes as sa
 from workflows.messages import Stage
 
