@@ -35,7 +35,9 @@ SIGN_OUT_PATH = "/operations/sign-out"
 PUBLIC_PATHS = frozenset(
     {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", SIGN_IN_PATH, SIGN_OUT_PATH}
 )
-PUBLIC_PREFIXES = ("/docs-assets/",)  # the docs pages' scripts and styles (api/docs.py)
+STATIC_PATH = "/static"  # the pages' own stylesheets (api/static/, served by api/app.py)
+# the docs pages' scripts and styles (api/docs.py) and the pages' stylesheets: nothing secret
+PUBLIC_PREFIXES = ("/docs-assets/", f"{STATIC_PATH}/")
 UPLOAD_PATH = "/files"
 MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the file in a multipart body
 

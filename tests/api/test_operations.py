@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from api.operations import end_of_today
 from cli.main import build_parser
 from cli.ops import cmd_ops
 from client.claims import take_step
+from client.operations import end_of_today
 from domain.models import Track
 from security.auth import Role
 from tests.api.conftest import ApiEnv, error_of, eventually
@@ -106,6 +106,11 @@ async def test_the_operations_page_sends_a_browser_without_a_sign_in_to_the_sign
     assert signed.status_code == 200 and "HttpOnly" in cookie and "SameSite=lax" in cookie
     html = await api.raw.get("/operations", params={"report_no_prefix": "NOSUCH"})
     assert html.status_code == 200 and 'http-equiv=refresh content="30"' in html.text
+    # its styles come from this server only (api/static/), so its CSP allows no inline style or script
+    csp = html.headers["content-security-policy"]
+    assert "style-src 'self'" in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "<style" not in html.text and "<script" not in html.text
+    assert '<link rel=stylesheet href="/static/operations.css">' in html.text
     # the cookie is for the page, never a way to take a step or report
     api.raw.cookies.clear()
     assessor = api.tokens.issue("AS01", frozenset({Role.ASSESSOR}))
@@ -113,6 +118,14 @@ async def test_the_operations_page_sends_a_browser_without_a_sign_in_to_the_sign
     assert refused.status_code == 403 and "set-cookie" not in refused.headers
     forged = await api.raw.post("/operations/sign-in", data={"token": token}, headers={"Origin": "http://evil.example"})
     assert forged.status_code == 403 and error_of(forged)["code"] == "cross_origin_form"
+
+
+async def test_the_operations_stylesheet_is_served_without_a_token(api: ApiEnv) -> None:
+    """The page's stylesheet is a static file (api/static/): a browser fetches it without a token."""
+    api.raw.cookies.clear()
+    css = await api.raw.get("/static/operations.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and ".late" in css.text
+    assert (await api.raw.get("/static/operations.html")).status_code == 404  # the templates are not served
 
 
 def test_today_ends_at_midnight_china_time() -> None:
