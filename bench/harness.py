@@ -32,6 +32,7 @@ from domain.identifiers import luhn_check_digit
 from domain.models import Report, Track
 from gateway.ledger import SqlitePaymentLedger
 from gateway.server import attempts_by_key
+from security.auth import AuthSettings, local_tokens
 from security.codec import environment_for_child
 from workflows.messages import ClaimView, Stage
 
@@ -74,12 +75,12 @@ def credit_claims(data_dir: Path, count: int, prefix: str) -> tuple[list[Report]
     return reports, {r.report_no: account_of(i) for i, r in enumerate(reports)}
 
 
-def _steps(report: Report):
+def credit_steps(report: Report):
     steps = steps_for(Track.CREDIT, report, photo_sha256=PHOTO)
     return steps[:-1], steps[-1:]  # up to the assessment (payment starts), and the callback
 
 
-async def _drive(client: Client, report: Report, steps, timeout: float) -> None:
+async def drive_steps(client: Client, report: Report, steps, timeout: float) -> None:
     for stage, step, payload in steps:
         await wait_for_stage(client, report.report_no, Track.CREDIT, stage, timeout=timeout)
         await take_step(client, report.report_no, Track.CREDIT, step, payload)
@@ -88,14 +89,14 @@ async def _drive(client: Client, report: Report, steps, timeout: float) -> None:
 async def drive_to_payment(client: Client, report: Report, task_queue: str, timeout: float = 120) -> None:
     """Report the claim and take every step up to the assessment: payment starts."""
     await report_claim(client, report, task_queue)
-    before, _ = _steps(report)
-    await _drive(client, report, before, timeout)
+    before, _ = credit_steps(report)
+    await drive_steps(client, report, before, timeout)
 
 
 async def finish(client: Client, report: Report, timeout: float = 300) -> ClaimView:
     """Wait for payment, record the callback (R-X-1), and return the closed claim."""
-    _, callback = _steps(report)
-    await _drive(client, report, callback, timeout)
+    _, callback = credit_steps(report)
+    await drive_steps(client, report, callback, timeout)
     handle = client.get_workflow_handle(f"claim-{report.report_no}", result_type=ClaimView)
     return await asyncio.wait_for(handle.result(), timeout)
 
@@ -201,10 +202,14 @@ class GatewayProcess:
         stop_process(self.proc, 10)
 
 
-def worker_command() -> list[str]:
-    """`premium-claims worker`, the production entry point, from this venv."""
+def claims_command(command: str) -> list[str]:
+    """`premium-claims <command>`, the production entry point, from this venv."""
     script = Path(sys.executable).with_name("premium-claims")
-    return [str(script), "worker"] if script.exists() else [sys.executable, "-m", "cli.main", "worker"]
+    return [str(script), command] if script.exists() else [sys.executable, "-m", "cli.main", command]
+
+
+def worker_command() -> list[str]:
+    return claims_command("worker")
 
 
 class WorkerProcess:
@@ -220,7 +225,10 @@ class WorkerProcess:
         gateway_timeout: float = 20,
         graceful_seconds: float = 20,
         log: Path | None = None,
+        command: str = "worker",
+        env: dict[str, str] | None = None,
     ) -> None:
+        self.command = command
         codec_settings = load_settings()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")},
@@ -234,7 +242,9 @@ class WorkerProcess:
             "PREMIUM_CLAIMS_METRICS_BIND": "",  # restarts and parallel runs must not fight over a port
             # the keyring of this process's clients (connect's default), so the worker reads their claims
             **environment_for_child(codec_settings.codec, codec_settings.data_dir),
+            **(env or {}),
         }
+        data_dir.mkdir(parents=True, exist_ok=True)
         (data_dir / "no-settings.toml").write_text("")
         if gateway_url:
             self.env["PREMIUM_CLAIMS_PAYMENT_GATEWAY_URL"] = gateway_url
@@ -244,7 +254,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(worker_command(), cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(claims_command(self.command), cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         self.starts += 1
 
     def kill(self) -> None:
@@ -264,6 +274,32 @@ class WorkerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class ApiProcess(WorkerProcess):
+    """The real HTTP API (`premium-claims api`) as a subprocess on a free loopback port, with the
+    request limits of a load run; its callers' tokens are signed with the data folder's local
+    secret (`tokens`), as `claims token` signs them."""
+
+    def __init__(self, temporal_address: str, data_dir: Path, task_queue: str, *, log: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        limits = {"API_PORT": str(self.port), "API_RATE_PER_MINUTE": "600000", "API_RATE_BURST": "100000"}
+        super().__init__(
+            temporal_address,
+            data_dir,
+            task_queue,
+            None,
+            log=log,
+            command="api",
+            env={f"PREMIUM_CLAIMS_{k}": v for k, v in limits.items()},
+        )
+        self.tokens = local_tokens(AuthSettings(), data_dir)  # the API's default: the data folder's secret
+
+    def start(self) -> None:
+        super().start()
+        assert self.proc is not None
+        wait_http(self.url + "/health", self.proc)
 
 
 @asynccontextmanager

@@ -28,6 +28,7 @@ from client.connect import data_converter_for
 from client.search_attributes import register
 from config.settings import load_settings
 from gateway.server import Gateway, GatewayServer
+from tests.helpers.running import Service, running_service
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
@@ -78,3 +79,9 @@ def bank(tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
     yield gateway, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    """`claims run` in tmp_path, stopped (Ctrl-C) at the end (tests/helpers/running.py)."""
+    yield from running_service(tmp_path)

@@ -1,0 +1,16 @@
+"""The compose file's project services run commands the CLI knows (a test of the CLI's command
+table against deploy's compose file; the other deployment checks are in tests/deploy)."""
+
+from __future__ import annotations
+
+from cli.main import command_names
+from tests.deploy.test_deployment_files import compose
+
+
+def test_project_services_run_commands_the_cli_knows() -> None:
+    known = set(command_names())
+    services = compose()["services"]
+    project = [name for name, service in services.items() if service.get("build") == "." and "entrypoint" not in service]
+    assert project, "no service is built from the project's image"
+    for name in project:
+        assert services[name]["command"][0] in known, name
