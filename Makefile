@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-run run test check demo clean
+.PHONY: install install-run run test test-fast check demo clean
 
 # What running needs (`make run`, `make demo`): the package and its runtime dependencies only.
 $(BIN)/.installed-run: pyproject.toml
@@ -34,9 +34,18 @@ check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Everything: unit, integration and end-to-end (browsers, `claims run`, fault and benchmark runs).
 test: check
 	sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
+
+# The inner loop: the unit tests (no server, no process; markers in tests/conftest.py), under a
+# minute; says how long it took. `make test` before a commit runs the rest.
+test-fast: install
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest -q -m unit; status=$$?; \
+	echo "make test-fast: $$(( $$(date +%s) - start )) s (unit tests; make test runs integration and e2e too)"; \
+	exit $$status
 
 clean:
 	rm -rf data/run

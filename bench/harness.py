@@ -7,7 +7,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from activities import open_embedded
 from client.claims import report_claim, take_step, wait_for_stage
 from client.connect import connect
 from config.settings import load_settings
-from dev.devserver import start_dev_server, wait_until_ready
+from dev.devserver import free_port, start_dev_server, wait_until_ready
 from dev.scenarios import fresh_policies, load_sample_core, sample_report, steps_for
 from domain.identifiers import luhn_check_digit
 from domain.models import Report, Track
@@ -39,12 +38,6 @@ from workflows.messages import ClaimView, Stage
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "core.json"
 PHOTO = "a" * 64
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def account_of(n: int) -> str:

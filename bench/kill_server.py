@@ -30,10 +30,10 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from bench.harness import PHOTO, ApiProcess, Counts, GatewayProcess, WorkerProcess, count, credit_claims, free_port, stop_process
+from bench.harness import PHOTO, ApiProcess, Counts, GatewayProcess, WorkerProcess, count, credit_claims, stop_process
 from client.claims import take_step, track_state
 from client.connect import connect
-from dev.devserver import start_dev_server, wait_until_ready
+from dev.devserver import free_port, start_dev_server, wait_until_ready
 from dev.scenarios import steps_for
 from domain.models import Report, Track
 from security.auth import Role

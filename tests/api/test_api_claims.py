@@ -14,7 +14,8 @@ from api import create_app
 from dev.scenarios import DEMO_PHOTO, steps_for
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
-from tests.api.conftest import ApiEnv, error_of, eventually
+from tests.api.conftest import ApiEnv, error_of
+from tests.helpers import eventually
 from tests.workflows.helpers import reports
 from workflows.messages import STEP_MODELS
 

@@ -15,11 +15,11 @@ import pytest
 from cli.main import build_parser
 from cli.ops import cmd_ops
 from client.claims import take_step
-from client.operations import end_of_today
 from domain.models import Track
 from security.auth import Role
-from tests.api.conftest import ApiEnv, error_of, eventually
+from tests.api.conftest import ApiEnv, error_of
 from tests.api.operations_seed import EXPECTED_CELLS, seeded_claims
+from tests.helpers import eventually
 
 
 def cells(summary: dict[str, Any]) -> dict[tuple[str, str], tuple[int, int]]:
@@ -126,9 +126,3 @@ async def test_the_operations_stylesheet_is_served_without_a_token(api: ApiEnv) 
     css = await api.raw.get("/static/operations.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and ".late" in css.text
     assert (await api.raw.get("/static/operations.html")).status_code == 404  # the templates are not served
-
-
-def test_today_ends_at_midnight_china_time() -> None:
-    """'What must be paid today' is the program's day, in mainland China (UTC+8, SPEC §6)."""
-    assert end_of_today(datetime(2026, 12, 2, 15, 59, tzinfo=UTC)) == datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
-    assert end_of_today(datetime(2026, 12, 2, 16, 0, tzinfo=UTC)) == datetime(2026, 12, 3, 16, 0, tzinfo=UTC)

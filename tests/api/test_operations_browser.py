@@ -24,7 +24,8 @@ from api import create_app
 from security.auth import LocalTokens, Role
 from tests.api.conftest import TEST_LIMITS
 from tests.api.operations_seed import EXPECTED_CELLS, seeded_claims
-from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page, find_in_ui, free_port, ui_server  # noqa: F401
+from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page, find_in_ui, ui_server  # noqa: F401
+from tests.helpers import free_port
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
 

@@ -30,7 +30,8 @@ from domain.models import TagReading, Track
 from security.auth import AuthSettings, LocalTokens, OidcTokens, Role, authenticator
 from security.masking import mask_account, mask_mobile
 from security.permissions import STEP_ROLES
-from tests.api.conftest import TEST_LIMITS, ApiEnv, bearer, error_of, eventually
+from tests.api.conftest import TEST_LIMITS, ApiEnv, bearer, error_of
+from tests.helpers import eventually
 from tests.workflows.helpers import reports, running
 from workflows.messages import STEP_MODELS
 

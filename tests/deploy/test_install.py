@@ -40,3 +40,10 @@ def test_issue_15_every_runtime_dependency_is_used() -> None:
         if not re.search(rf"^\s*(from|import) {re.escape(module)}\b", source, re.MULTILINE):
             unused.append(name)
     assert not unused, f"declared but never imported: {unused}"
+
+
+def test_issue_23_5_make_test_fast_runs_the_unit_tests_and_make_test_runs_everything() -> None:
+    fast, full = dry_run("test-fast"), dry_run("test")
+    assert "pytest -q -m unit" in fast and "make test-fast:" in fast, fast
+    runs = [line.split("pytest", 1)[1] for line in full.splitlines() if "-m pytest" in line]
+    assert runs and all("-m" not in args for args in runs), runs  # no marker expression: every test

@@ -21,7 +21,8 @@ from dev.scenarios import steps_for
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Track
 from tests.api.operations_seed import SHORT_OFFER
-from tests.worker.test_metrics import free_port, scrape
+from tests.helpers import free_port
+from tests.worker.test_metrics import scrape
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running
 from workflows import search_attributes as sa
