@@ -50,11 +50,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities import open_embedded
 from activities.core_system import CoreData
 from bench.bare import BarePlan, child_id
-from bench.harness import ROOT, SAMPLE, WorkerProcess, free_port, stop_process, temp_cluster, wait_http
+from bench.harness import ROOT, SAMPLE, WorkerProcess, stop_process, temp_cluster, wait_http
 from bench.progress import Progress
-from cli.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from client.claims import drive, report_claim, take_step
 from config.settings import Settings, load_settings
+from dev.devserver import free_port
+from dev.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import environment_for_child

@@ -31,6 +31,7 @@ from config.settings import ClusterSettings, load_settings
 from dev.cluster import Cluster, Layout
 from dev.postgres import port_free
 from gateway.server import Gateway, GatewayServer
+from tests.helpers.running import Service, running_service
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
@@ -143,3 +144,41 @@ def bank(tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
     yield gateway, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    """`claims run` in tmp_path, stopped (Ctrl-C) at the end (tests/helpers/running.py)."""
+    yield from running_service(tmp_path)
+
+
+# --- speed markers (issue 23.5): unit < integration < e2e -----------------------------------------
+# A test marked explicitly keeps its marker; any other is marked by what it uses: a running
+# `claims run`, a browser, a fault run or a benchmark run is end-to-end; a Temporal test server, the
+# API over one, the gateway or a subprocess of ours is integration; the rest (no server, no
+# process) is unit. `make test-fast` runs unit and integration; `make test` runs everything.
+SPEEDS = ("unit", "integration", "e2e")
+E2E_FIXTURES = frozenset({"service", "ui_server"})
+E2E_FOLDERS = ("faults",)
+INTEGRATION_FIXTURES = frozenset({"dev_env", "time_env", "api", "bank", "dev_address"})
+INTEGRATION_FOLDERS = ("gateway", "deploy")
+
+
+def speed_of(item: pytest.Item) -> str:
+    explicit = [m.name for m in item.iter_markers() if m.name in SPEEDS]
+    if explicit:
+        return explicit[0]
+    fixtures = set(getattr(item, "fixturenames", ()))
+    folder = Path(str(item.path)).relative_to(Path(__file__).parent).parts[0]
+    if fixtures & E2E_FIXTURES or folder in E2E_FOLDERS:
+        return "e2e"
+    if fixtures & INTEGRATION_FIXTURES or folder in INTEGRATION_FOLDERS:
+        return "integration"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        speed = speed_of(item)
+        if speed not in {m.name for m in item.iter_markers()}:
+            item.add_marker(getattr(pytest.mark, speed))

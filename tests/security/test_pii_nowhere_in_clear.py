@@ -25,14 +25,14 @@ import httpx
 from temporalio.client import Client
 
 from activities import open_embedded
-from cli.devserver import temporal_binary
-from cli.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from client.claims import drive, take_step, wait_for_stage
 from client.connect import connect, data_converter_for
+from dev.devserver import temporal_binary
+from dev.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import ENCODING, key_ids_in, payloads_in
-from tests.security.running import DECLINE, Service, leaks, luhn, personal_values, stop, temporal
+from tests.helpers.running import DECLINE, Service, leaks, luhn, personal_values, stop, temporal
 from workflows import search_attributes
 from workflows.messages import ClaimView, Stage, claim_workflow_id
 
