@@ -24,8 +24,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "config": frozenset({"domain", "security"}),
     "client": frozenset({"domain", "security", "config", "workflows"}),
     "worker": frozenset({"domain", "config", "workflows", "activities", "gateway"}),
-    # samples, demo steps and the dev-server launcher: below the fronts, shared by cli, bench, scripts, tests
-    "dev": frozenset({"domain", "config", "workflows", "activities"}),
+    # samples, demo steps, the dev-server launcher and the real cluster (which sets its namespace up
+    # through the client, as compose's job does): below the fronts, shared by cli, bench, scripts, tests
+    "dev": frozenset({"domain", "config", "client", "workflows", "activities"}),
     "api": frozenset({"domain", "security", "config", "client", "workflows", "activities"}),
     "cli": frozenset({"domain", "security", "config", "client", "workflows", "activities", "worker", "api", "dev"}),
     # bench/, scripts/ and tests/ use the layers below the fronts, never the fronts themselves...
