@@ -34,6 +34,7 @@ from api.files import files_router
 from api.guard import STATIC_PATH, Guard, Limits
 from api.health import health_router
 from api.operations import STATIC_DIR, operations_router
+from client.visibility import VisibilityBudget
 from config.settings import TASK_QUEUE
 from domain.rules import RuleSettings
 from security.auth import Authenticator
@@ -51,6 +52,8 @@ def create_app(
     answer_seconds: float = 5.0,
     rules: Callable[[], RuleSettings] = RuleSettings,
     temporal_ui_url: str = "http://localhost:8233",
+    visibility_budget: VisibilityBudget | None = None,
+    operations_share_seconds: float = 0,
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
     callers are checked by `authenticator` (settings: local tokens or the identity provider).
@@ -71,7 +74,11 @@ def create_app(
     app.include_router(claims_router(temporal, task_queue, answer_seconds))
     app.include_router(files_router(store))
     app.include_router(calendar_router(rules, [Depends(allowed(Action.READ))]))
-    app.include_router(operations_router(temporal, authenticator, temporal_ui_url))
+    app.include_router(
+        operations_router(
+            temporal, authenticator, temporal_ui_url, budget=visibility_budget, share_seconds=operations_share_seconds
+        )
+    )
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits or Limits(), upload_max_bytes=store.max_bytes)

@@ -26,6 +26,7 @@ from api.errors import ApiError
 from api.guard import BROWSER_COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH, STATIC_PATH
 from api.sign_in import PAGE_HEADERS, SignIn, sign_in_router
 from client.operations import OPEN_STAGES, OperationsSummary, TemporalUi, TrackCounts, TrackRow, operations_summary
+from client.visibility import SharedSnapshot, VisibilityBudget
 from domain.models import BRANCH_PATTERN, REPORT_NO_PREFIX_PATTERN, Track
 from domain.rules import CHINA_TZ
 from security.auth import Authenticator
@@ -110,15 +111,26 @@ SIGN_IN = SignIn(
 )
 
 
-def operations_router(temporal: Callable[[], Awaitable[Client]], authenticator: Authenticator, ui_url: str) -> APIRouter:
-    """The operations routes over the app's Temporal client (`temporal()`)."""
+def operations_router(
+    temporal: Callable[[], Awaitable[Client]],
+    authenticator: Authenticator,
+    ui_url: str,
+    *,
+    budget: VisibilityBudget | None = None,
+    share_seconds: float = 0,
+) -> APIRouter:
+    """The operations routes over the app's Temporal client (`temporal()`). With `share_seconds`,
+    the summary every viewer of a branch (or of all) sees is computed at most that often and
+    served to all of them (client/visibility.py); a summary asked with other filters is computed
+    for its caller. Every visibility call is taken from `budget` when there is one."""
     operations_staff = allowed(Action.OPERATIONS)
+    shared: dict[str | None, SharedSnapshot[OperationsSummary]] = {}
 
-    async def summary_of(
+    async def compute(
         since: datetime | None = None,
         due_before: datetime | None = None,
-        report_no_prefix: Annotated[str | None, Query(pattern=REPORT_NO_PREFIX_PATTERN)] = None,
-        branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
+        report_no_prefix: str | None = None,
+        branch: str | None = None,
     ) -> OperationsSummary:
         client = await temporal()
         return await operations_summary(
@@ -128,7 +140,20 @@ def operations_router(temporal: Callable[[], Awaitable[Client]], authenticator: 
             due_before=due_before,
             report_no_prefix=report_no_prefix,
             branch=branch,
+            budget=budget,
         )
+
+    async def summary_of(
+        since: datetime | None = None,
+        due_before: datetime | None = None,
+        report_no_prefix: Annotated[str | None, Query(pattern=REPORT_NO_PREFIX_PATTERN)] = None,
+        branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
+    ) -> OperationsSummary:
+        if share_seconds <= 0 or since is not None or due_before is not None or report_no_prefix is not None:
+            return await compute(since, due_before, report_no_prefix, branch)
+        if branch not in shared:
+            shared[branch] = SharedSnapshot(lambda: compute(branch=branch), share_seconds)
+        return (await shared[branch].get()).value
 
     router = APIRouter(tags=["operations"])
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api.server import temporal_ui_url
 from cli.command import Command, with_client
 from client.operations import OperationsSummary, TemporalUi, operations_summary
+from client.visibility import VisibilityBudget
 from config.settings import Settings
 
 
@@ -50,7 +51,7 @@ def summary_table(summary: OperationsSummary) -> str:
     return "\n".join(lines)
 
 
-async def cmd_ops(client: Client, ui_url: str, args: argparse.Namespace) -> None:
+async def cmd_ops(client: Client, ui_url: str, args: argparse.Namespace, budget: VisibilityBudget | None = None) -> None:
     summary = await operations_summary(
         client,
         TemporalUi(ui_url, client.namespace),
@@ -58,12 +59,14 @@ async def cmd_ops(client: Client, ui_url: str, args: argparse.Namespace) -> None
         due_before=args.due_before,
         report_no_prefix=args.prefix,
         branch=args.branch,
+        budget=budget,
     )
     print(summary.model_dump_json(indent=2) if args.json else summary_table(summary))
 
 
 async def run_ops(args: argparse.Namespace, settings: Settings, client: Client) -> None:
-    await cmd_ops(client, temporal_ui_url(settings), args)
+    budget = VisibilityBudget(settings.visibility_calls_per_second, settings.visibility_burst)
+    await cmd_ops(client, temporal_ui_url(settings), args, budget)
 
 
 OPS = Command(

@@ -24,6 +24,7 @@ from typing import Any
 from temporalio.client import Client
 
 from client.listing import ClaimFilters, visibility_query
+from client.visibility import VisibilityBudget
 from domain.models import Frozen, Track
 from domain.rules import CHINA_TZ
 from workflows import search_attributes as sa
@@ -113,9 +114,11 @@ async def operations_summary(
     due_before: datetime | None = None,
     report_no_prefix: str | None = None,
     branch: str | None = None,
+    budget: VisibilityBudget | None = None,
 ) -> OperationsSummary:
     """The operations counts, from visibility only: one count query per number (the server groups
-    counts by ExecutionStatus only), run a few at a time."""
+    counts by ExecutionStatus only), run a few at a time, each call taken from `budget` when there
+    is one (a real cluster admits 10 visibility calls per second per namespace: client/visibility.py)."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     since = (since or now - PERIOD).astimezone(UTC)
     due_before = (due_before or end_of_today(now)).astimezone(UTC)
@@ -125,6 +128,8 @@ async def operations_summary(
     async def count(**update: Any) -> Count:
         query = visibility_query(base.model_copy(update=update))
         async with gate:
+            if budget is not None:
+                await budget.take()
             result = await client.count_workflows(query)
         return Count(count=result.count, query=query, ui_url=ui.list_url(query))
 
@@ -160,12 +165,19 @@ async def operations_summary(
         asyncio.gather(*(cell(t, s) for t in Track for s in OPEN_STAGES)),
         count(running=True, payment_due_before=due_before),
         count(running=True, payment_due_before=now),
-        rows(client, ui, visibility_query(base.model_copy(update={"running": True, "overdue": True})), sa.DEADLINE_MISSED_AT),
+        rows(
+            client,
+            ui,
+            visibility_query(base.model_copy(update={"running": True, "overdue": True})),
+            sa.DEADLINE_MISSED_AT,
+            budget,
+        ),
         rows(
             client,
             ui,
             visibility_query(base.model_copy(update={"running": True, "payment_due_before": due_before})),
             sa.PAYMENT_DUE_AT,
+            budget,
         ),
     )
     return OperationsSummary(
@@ -183,8 +195,12 @@ async def operations_summary(
     )
 
 
-async def rows(client: Client, ui: TemporalUi, query: str, at: Any) -> tuple[TrackRow, ...]:
-    """Up to LIST_LIMIT tracks of `query`, earliest `at` (a datetime attribute) first."""
+async def rows(
+    client: Client, ui: TemporalUi, query: str, at: Any, budget: VisibilityBudget | None = None
+) -> tuple[TrackRow, ...]:
+    """Up to LIST_LIMIT tracks of `query`, earliest `at` (a datetime attribute) first: one list call."""
+    if budget is not None:
+        await budget.take()
     found = []
     async for execution in client.list_workflows(query, limit=LIST_LIMIT):
         attrs = execution.typed_search_attributes
