@@ -53,7 +53,10 @@ from bench.bare import BarePlan, child_id
 from bench.harness import ROOT, SAMPLE, WorkerProcess, stop_process, temp_cluster, wait_http
 from bench.progress import Progress
 from client.claims import drive, report_claim, take_step
-from config.settings import Settings, load_settings
+from client.connect import connect
+from config.settings import ClusterSettings, Settings, load_settings
+from dev.cluster import Cluster as RealCluster
+from dev.cluster import free_base_port
 from dev.devserver import free_port
 from dev.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from domain.models import Report, Track
@@ -203,6 +206,22 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_pids(c: Cluster) -> list[int]:
+    """What serves the claims: the dev server, or the real cluster's services and PostgreSQL's processes."""
+    if c.real is None:
+        return [server_pid(c.address)]
+    services = [pid for s in c.real.layout.services() if (pid := c.real.pid(s.name)) is not None]
+    postgres = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _is_postgres(p)]
+    return services + postgres
+
+
+def _is_postgres(proc: Path) -> bool:
+    try:
+        return (proc / "comm").read_text().strip() == "postgres"
+    except OSError:
+        return False
+
+
 def server_pid(address: str) -> int:
     """The dev server listening on `address` (started by temp_cluster), found by its command line."""
     port = address.rpartition(":")[2]
@@ -222,17 +241,24 @@ class CpuMeter:
     """CPU milliseconds per claim of the server, the workers and this load process over one phase:
     where the machine's two cores go (the ratio alone does not say whose work grew)."""
 
-    def __init__(self, server: int, workers: list[int]) -> None:
-        self.pids: dict[str, list[int | None]] = {"server": [server], "workers": list(workers), "load": [None]}
+    def __init__(self, server: list[int], workers: list[int]) -> None:
+        self.pids: dict[str, list[int | None]] = {"server": list(server), "workers": list(workers), "load": [None]}
         self.start = self._now()
 
     def _now(self) -> dict[str, float]:
-        return {k: sum(cpu_seconds(p) for p in pids) for k, pids in self.pids.items()}
+        return {k: sum(_cpu_or_zero(p) for p in pids) for k, pids in self.pids.items()}
 
     def per_claim(self, claims: int) -> dict[str, int]:
         now = self._now()
         spent = {k: round((now[k] - self.start[k]) * 1000 / claims) for k in now}
         return {**spent, "total": sum(spent.values())}
+
+
+def _cpu_or_zero(pid: int | None) -> float:
+    try:
+        return cpu_seconds(pid)
+    except OSError:  # a PostgreSQL backend that has ended since
+        return 0.0
 
 
 def rss_mb(pid: int) -> float:
@@ -252,6 +278,7 @@ class Cluster:
     task_queue: str
     log: bool
     procs: list[Any] = field(default_factory=list)
+    real: RealCluster | None = None  # the real cluster on PostgreSQL (--engine cluster), else the dev server
 
     def worker(self, cache: int | None = None, code: Path | None = None, pollers: int | None = None) -> WorkerProcess:
         proc = WorkerProcess(
@@ -288,8 +315,31 @@ class Cluster:
 
 
 @asynccontextmanager
-async def cluster(name: str, keep: bool, pragmas: dict[str, str] | None = None) -> AsyncIterator[Cluster]:
-    """A fresh dev server; its SQLite file takes `pragmas` (None: the settings' default, {}: SQLite's own)."""
+async def cluster(name: str, keep: bool, pragmas: dict[str, str] | None = None, engine: str = "dev") -> AsyncIterator[Cluster]:
+    """A fresh dev server (its SQLite file takes `pragmas`: None the settings' default, {} SQLite's
+    own), or with engine "cluster" a fresh real cluster on PostgreSQL (dev/cluster.py, no TLS so
+    the engines compare alike, no UI) in a temporary folder."""
+    if engine == "cluster":
+        home = Path(tempfile.mkdtemp(prefix=f"capacity-{name}-cluster-"))
+        home.chmod(0o711)
+        real = RealCluster(
+            ClusterSettings(home=home, base_port=free_base_port(), ui=False), say=lambda line: print(line, file=sys.stderr)
+        )
+        try:
+            await asyncio.to_thread(real.up, load_settings())
+            client = await connect(real.address)
+            data_dir = home / "data"
+            data_dir.mkdir()
+            c = Cluster(client, real.address, home, data_dir, f"capacity-{name}", keep, real=real)
+            try:
+                yield c
+            finally:
+                c.stop_all()
+        finally:
+            await asyncio.to_thread(real.down)
+            if not keep:
+                shutil.rmtree(home, ignore_errors=True)
+        return
     async with temp_cluster(f"capacity-{name}-", keep, ui=False, sqlite_pragmas=pragmas) as (client, address, work):
         data_dir = work / "data"
         data_dir.mkdir(parents=True)
@@ -331,16 +381,17 @@ async def throughput(
     label: str = "",
     pollers: int | None = None,
     pragmas: dict[str, str] | None = None,
+    engine: str = "dev",
 ) -> Row:
     """`claims` claims of the mix driven to callback, then as many bare workflows, same server."""
     POLLS.clear()
-    async with cluster(f"throughput{processes}", keep, pragmas) as c:
+    async with cluster(f"throughput{processes}", keep, pragmas, engine) as c:
         prefix = "T" + uuid.uuid4().hex[:6].upper()
         batch = load_claims(c.data_dir, mix(claims), prefix)
         photo = photo_in_store(c.data_dir)
         workers = [c.worker(code=code, pollers=pollers) for _ in range(processes)]
         await asyncio.sleep(2)  # the workers connect and poll
-        server = server_pid(c.address)
+        server = server_pids(c)
         meter = CpuMeter(server, [w.proc.pid for w in workers if w.proc])
         began = time.monotonic()
         single = code is not None  # workflows of another commit: documents one at a time, as they all take them
@@ -373,6 +424,7 @@ async def throughput(
     return dict(
         section="throughput",
         label=label,
+        engine=engine,
         processes=processes,
         polls=POLLS["polls"],
         bare_pair_polls=POLLS["bare pair polls"],

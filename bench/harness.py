@@ -279,11 +279,18 @@ class ApiProcess(WorkerProcess):
     secret (`tokens`), as `claims token` signs them."""
 
     def __init__(
-        self, temporal_address: str, data_dir: Path, task_queue: str, *, log: Path | None = None, tls: TemporalTLS | None = None
+        self,
+        temporal_address: str,
+        data_dir: Path,
+        task_queue: str,
+        *,
+        log: Path | None = None,
+        tls: TemporalTLS | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        limits = {"API_PORT": str(self.port), "API_RATE_PER_MINUTE": "600000", "API_RATE_BURST": "100000"}
+        limits = {"API_PORT": str(self.port), "API_RATE_PER_MINUTE": "600000", "API_RATE_BURST": "100000", **(settings or {})}
         super().__init__(
             temporal_address,
             data_dir,

@@ -28,8 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 from client.connect import connect, data_converter_for
 from client.search_attributes import register
 from config.settings import ClusterSettings, load_settings
-from dev.cluster import Cluster, Layout
-from dev.postgres import port_free
+from dev.cluster import Cluster, free_base_port
 from gateway.server import Gateway, GatewayServer
 from tests.helpers.running import Service, running_service
 from workflows import search_attributes
@@ -64,16 +63,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if config.getoption("--engine") != "cluster" and "cluster" in collection_path.relative_to(Path(__file__).parent).parts[:1]:
         return True
     return None
-
-
-def free_base_port(first: int = 7500, last: int = 9900) -> int:
-    """A base port (in hundreds) whose every cluster port is free on this machine."""
-    for base in range(first, last, 100):
-        layout = Layout(base, 2)
-        ports = [layout.postgres, *(p for s in layout.services() for p in (s.grpc_port, s.membership_port, s.metrics_port))]
-        if all(port_free(p) for p in ports):
-            return base
-    raise RuntimeError(f"no free ports for a cluster between {first} and {last}")
 
 
 @pytest.fixture(scope="session")
