@@ -506,6 +506,8 @@ async def surge(
     rate: float | None = None,
     pragmas: dict[str, str] | None = None,
     cache: int | None = None,
+    engine: str = "dev",
+    api_processes: int = 1,
 ) -> Row:
     """`reports` POST /claims, each answered with its claim's decision, taken by `agents` 95500
     agents, each with a staff token of its own (the API limits requests per caller: a 429 counts
@@ -515,36 +517,38 @@ async def surge(
     Then, from visibility alone: every accepted report is one claim (lost: accepted with no claim;
     duplicated: a number with more than one claim or a track started twice), and the time from
     the surge's start until every claim has left `deciding`."""
-    async with cluster("surge", keep, pragmas) as c:
+    async with cluster("surge", keep, pragmas, engine) as c:
         prefix = "S" + uuid.uuid4().hex[:6].upper()
         batch = load_claims(c.data_dir, mix(reports), prefix)
         settings = Settings(data_dir=c.data_dir)
         issuer = local_tokens(settings.auth, settings.data_dir)
         tokens = [issuer.issue(f"AG{i:04d}", {Role.AGENT}) for i in range(agents)]
-        port = free_port()
         (c.work / "no-settings.toml").write_text("")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")}
-        env.update(
-            PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address,
-            PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
-            PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue,
-            PREMIUM_CLAIMS_API_PORT=str(port),
-            PREMIUM_CLAIMS_API_HOST="127.0.0.1",
-            PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
-            PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"),
-        )
-        mine = load_settings()  # the keyring of this process's clients, as WorkerProcess passes it on
-        env.update(environment_for_child(mine.codec, mine.data_dir))
-        api = subprocess.Popen(
-            [*_cli(), "api"],
-            cwd=ROOT,
-            env=env,
-            stdout=open(c.work / "api.log", "ab") if keep else subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        c.procs.append(api)
-        base = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(wait_http, base + "/ready", api, 60)
+        bases = []
+        for n in range(api_processes):  # the reports go round-robin to each, as a proxy in front would send them
+            port = free_port()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")}
+            env.update(
+                PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address,
+                PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
+                PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue,
+                PREMIUM_CLAIMS_API_PORT=str(port),
+                PREMIUM_CLAIMS_API_HOST="127.0.0.1",
+                PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
+                PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"),
+            )
+            mine = load_settings()  # the keyring of this process's clients, as WorkerProcess passes it on
+            env.update(environment_for_child(mine.codec, mine.data_dir))
+            api = subprocess.Popen(
+                [*_cli(), "api"],
+                cwd=ROOT,
+                env=env,
+                stdout=open(c.work / f"api-{n}.log", "ab") if keep else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+            )
+            c.procs.append(api)
+            bases.append(f"http://127.0.0.1:{port}")
+            await asyncio.to_thread(wait_http, bases[-1] + "/ready", api, 60)
         c.worker(cache)
         await asyncio.sleep(2)  # the worker connects and polls
         latencies: list[float] = []
@@ -553,16 +557,17 @@ async def surge(
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         headers = {"content-type": "application/json"}
         agent_of = {cl.report.report_no: tokens[i % agents] for i, cl in enumerate(batch)}
+        base_of = {cl.report.report_no: bases[i % len(bases)] for i, cl in enumerate(batch)}
         accepted_nos: set[str] = set()
         slow: Counter[int] = Counter()
-        async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as http:
+        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=120) as http:
 
             async def post(cl: Claim) -> None:
                 nonlocal with_decision
                 t0 = time.monotonic()
                 try:
                     r = await http.post(
-                        "/claims",
+                        base_of[cl.report.report_no] + "/claims",
                         content=cl.report.model_dump_json(),
                         headers={"authorization": f"Bearer {agent_of[cl.report.report_no]}"},
                     )
@@ -599,6 +604,8 @@ async def surge(
     # every claim of the mix takes exactly one track
     return dict(
         section="surge",
+        engine=engine,
+        api_processes=api_processes,
         reports=reports,
         concurrency=concurrency,
         agents=agents,
@@ -796,7 +803,18 @@ async def main_async(args: argparse.Namespace) -> int:
         show(row)
         rows.append(dict(section="history", label=" (SQLite defaults)", sizes=row["history"]))
     if "surge" in only:
-        show(await surge(surge_n, args.surge_concurrency, args.agents, args.keep, args.surge_rate, cache=args.cache))
+        show(
+            await surge(
+                surge_n,
+                args.surge_concurrency,
+                args.agents,
+                args.keep,
+                args.surge_rate,
+                cache=args.cache,
+                engine=args.engine,
+                api_processes=args.api_processes,
+            )
+        )
     if "open" in only:
         show(await open_claims(open_n, args.cache, args.small_cache, args.concurrency, args.keep))
     print()
@@ -821,6 +839,13 @@ def main() -> None:
         action="store_true",
         help="also run throughput on a dev server with SQLite's own journal and sync (the engine before tuning)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=["dev", "cluster"],
+        default="dev",
+        help="the surge on the dev server or the real cluster on PostgreSQL",
+    )
+    parser.add_argument("--api-processes", type=int, default=1, help="API processes the surge's reports go to, round-robin")
     parser.add_argument("--cache", type=int, default=Settings().max_cached_workflows, help="worker workflow cache")
     parser.add_argument("--small-cache", type=int, default=100, help="the smaller cache to compare with")
     parser.add_argument(

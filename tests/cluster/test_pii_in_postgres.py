@@ -21,7 +21,7 @@ from dev.postgres import server_bin
 from dev.scenarios import sample_reports, steps_for
 from domain.models import Track
 from security.codec import ENCODING
-from tests.helpers.running import leaks
+from tests.helpers.running import leaks, with_distinct_phones
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
 
@@ -44,15 +44,8 @@ def dump(cluster: Cluster, database: str) -> bytes:
 async def test_personal_data_is_nowhere_in_clear_in_postgresql(cluster: Cluster, dev_env) -> None:
     fakes = FakeSystems()
     prefix = "PG" + uuid.uuid4().hex[:8].upper()
-    reports = {}
-    for code, report in sample_reports(prefix, datetime.now(UTC)).items():
-        i = "ABCD".index(code) + 1
-        reports[code] = report.model_copy(
-            update={
-                "reporter_phone": f"1398806{i:04d}",
-                "driver_phone": f"1368806{i:04d}",
-            }  # the payee account stays the insured's own (R-EL-1.6), as the core system holds it
-        )
+    # the payee account stays the insured's own (R-EL-1.6), as the core system holds it
+    reports = with_distinct_phones(sample_reports(prefix, datetime.now(UTC)), "8806")
     values: set[str] = set()
     for report in reports.values():
         policy = fakes.policies[report.policy_no]
