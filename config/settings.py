@@ -202,6 +202,9 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             for n in range(len(keys), 0, -1):  # the variable that set this value or its parent
                 if keys[:n] in from_env:
                     return from_env[keys[:n]]
+            inside = sorted(v for k, v in from_env.items() if k[: len(keys)] == keys)  # a group's check: its variables
+            if inside:
+                return ", ".join(inside)
             return f"{'.'.join(keys)} in {path}" if path else ENV_PREFIX + "__".join(keys).upper()
 
         raise SettingsError(f"settings: {field_errors(err.errors(), name)}") from None
