@@ -8,14 +8,13 @@ and the claim and track views mask personal data for roles that do not need it (
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import AwareDatetime, ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -139,7 +138,7 @@ def add_read_routes(router: APIRouter, temporal: Temporal) -> None:
         segment: Segment | None = None,
         branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
         overdue: bool | None = None,
-        payment_due_before: datetime | None = None,
+        payment_due_before: AwareDatetime | None = None,
         report_no_prefix: Annotated[str | None, Query(pattern=REPORT_NO_PREFIX_PATTERN)] = None,
         page_size: Annotated[int, Query(ge=1, le=500)] = 50,
         page_token: str | None = None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from activities import open_embedded
-from cli.command import Command, with_client
+from cli.command import Command, time_with_offset, with_client
 from cli.show import print_answer, print_claim, print_page
 from client.claims import ReportConflict, claim_state, drive, report_with_decision, take_step
 from client.connect import connect_with_settings
@@ -133,7 +133,7 @@ def list_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--branch")
     parser.add_argument("--overdue", action="store_const", const=True, default=None)
     parser.add_argument("--not-overdue", dest="overdue", action="store_const", const=False)
-    parser.add_argument("--payment-due-before", type=datetime.fromisoformat, metavar="ISO_TIME")
+    parser.add_argument("--payment-due-before", type=time_with_offset, metavar="ISO_TIME")
     parser.add_argument("--prefix", help="report numbers starting with")
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--page-token")

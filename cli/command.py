@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client
 
 from client.connect import connect_with_settings
+from config.errors import TIME_WITH_OFFSET
 from config.settings import Settings
 
 # Every handler gets the parsed arguments and the settings; one that needs Temporal gets a client
@@ -43,3 +45,15 @@ def with_client(handler: ClientHandler) -> Handler:
         await handler(args, settings, await connect_with_settings(settings))
 
     return connected
+
+
+def time_with_offset(text: str) -> datetime:
+    """An option's time (argparse `type`): ISO 8601 with its offset, else argparse's plain error
+    naming the option (`argument --payment-due-before: must be a time with its offset, e.g. …`)."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"must be {TIME_WITH_OFFSET}")
+    return at

@@ -4,20 +4,19 @@ operations counts (client/operations.py counts them, for the API's page and for 
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 
 from temporalio.client import Client
 
 from api.server import temporal_ui_url
-from cli.command import Command, with_client
+from cli.command import Command, time_with_offset, with_client
 from client.operations import OperationsSummary, TemporalUi, operations_summary
 from client.visibility import VisibilityBudget
 from config.settings import Settings
 
 
 def ops_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=datetime.fromisoformat, metavar="ISO_TIME", help="period start (default: a day ago)")
-    parser.add_argument("--due-before", type=datetime.fromisoformat, metavar="ISO_TIME", help="default: end of today, China time")
+    parser.add_argument("--since", type=time_with_offset, metavar="ISO_TIME", help="period start (default: a day ago)")
+    parser.add_argument("--due-before", type=time_with_offset, metavar="ISO_TIME", help="default: end of today, China time")
     parser.add_argument("--prefix", help="report numbers starting with")
     parser.add_argument("--branch")
     parser.add_argument("--json", action="store_true")
