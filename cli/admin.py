@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from activities import open_embedded
-from cli.command import Command
+from activities.core_system import CoreData
+from cli.command import Command, read_json_file
 from client.connect import connect_with_settings
 from client.namespace import set_up
 from client.search_attributes import operator_commands, register
@@ -20,7 +21,8 @@ from security.auth import Role, local_tokens
 
 
 def load_core(settings: Settings, path: Path) -> None:
-    stats = open_embedded(settings.data_dir).core.load_file(path)
+    records = CoreData.model_validate_json(read_json_file(path))  # checked before the store is opened
+    stats = open_embedded(settings.data_dir).core.load(records)
     print(f"loaded {path}: {stats.model_dump()}")
 
 

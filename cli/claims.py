@@ -12,7 +12,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from activities import open_embedded
-from cli.command import Command, time_with_offset, with_client
+from cli.command import Command, parse_json, read_input, read_json_file, time_with_offset, with_client
 from cli.show import print_answer, print_claim, print_page
 from client.claims import ReportConflict, claim_state, drive, report_with_decision, take_step
 from client.connect import connect_with_settings
@@ -24,7 +24,7 @@ from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 
 
 def read_report(path: Path) -> Report:
-    return ReportSubmission.model_validate_json(path.read_text(encoding="utf-8")).to_report()
+    return ReportSubmission.model_validate_json(read_json_file(path)).to_report()
 
 
 async def cmd_report(settings: Settings, client: Client, report: Report, as_json: bool) -> None:
@@ -94,7 +94,8 @@ def upload_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def run_upload(args: argparse.Namespace, settings: Settings) -> None:
     content_type = args.type or mimetypes.guess_type(args.file.name)[0] or "application/octet-stream"
-    stored = open_embedded(settings.data_dir).store.put(args.file.read_bytes(), content_type)
+    content = read_input(args.file)
+    stored = open_embedded(settings.data_dir).store.put(content, content_type)
     print(stored.sha256)
 
 
@@ -161,10 +162,10 @@ def step_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", help="your staff code, recorded in the timeline (default: setting staff_code)")
 
 
-async def run_step(args: argparse.Namespace, settings: Settings, client: Client) -> None:
+async def run_step(args: argparse.Namespace, settings: Settings) -> None:
     """Record a human step as done by the body's `by`, else --by, else the setting staff_code
-    (the body and --by must not disagree)."""
-    payload = json.loads(args.payload)
+    (the body and --by must not disagree); the input is checked before Temporal is asked."""
+    payload = parse_json(args.payload, "the step's JSON")
     if not isinstance(payload, dict):
         raise ValueError("the step's JSON must be an object, e.g. '{\"accepted\": true}'")
     by = payload.get("by") or args.by or settings.staff_code
@@ -172,13 +173,14 @@ async def run_step(args: argparse.Namespace, settings: Settings, client: Client)
         raise ValueError(f"say who takes the step: --by STAFF_CODE, or set {ENV_PREFIX}STAFF_CODE (it goes in the timeline)")
     if args.by and payload.get("by") not in (None, args.by):
         raise ValueError(f'the body says "by": {payload["by"]!r} but --by is {args.by!r}')
+    client = await connect_with_settings(settings)
     view = await take_step(client, args.report_no, Track(args.track), args.step, {**payload, "by": by})
     print(f"recorded; track {view.track.value} is now at {view.stage.value}")
 
 
 STEP = Command(
     help="record a human step on a track",
-    run=with_client(run_step),
+    run=run_step,
     arguments=step_arguments,
     epilog="steps (update names; `claims show` prints the next one with an example body):\n  " + "\n  ".join(sorted(STEP_MODELS)),
 )

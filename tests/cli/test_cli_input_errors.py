@@ -14,11 +14,11 @@ from tests.helpers.running import ROOT
 pytestmark = pytest.mark.integration  # each runs `claims` in a subprocess
 
 
-def claims(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def claims(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`claims` pointed at an address where nothing listens: input errors must come first."""
-    env = {"PATH": "/usr/bin:/bin", "PREMIUM_CLAIMS_TEMPORAL_ADDRESS": "127.0.0.1:17599", "HOME": str(cwd or ROOT)}
+    run_env = {"PATH": "/usr/bin:/bin", "PREMIUM_CLAIMS_TEMPORAL_ADDRESS": "127.0.0.1:17599", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -29,3 +29,30 @@ def test_a_time_without_its_offset_names_the_option_and_the_format(value: str) -
     assert "--payment-due-before" in result.stderr
     assert "2026-12-01T00:00:00+08:00" in result.stderr
     assert "Temporal" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["report", "load-policies", "upload"])
+def test_a_missing_file_is_named_plainly(command: str, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json"
+    result = claims(command, str(missing), env={"PREMIUM_CLAIMS_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 1, result.stderr
+    assert f"{missing}: no such file" in result.stderr, result.stderr
+    assert "Errno" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["report", "load-policies"])
+def test_a_json_syntax_error_names_the_file_and_where(command: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"report_no": , "policy_no": "P2026000007"}', encoding="utf-8")
+    result = claims(command, str(broken), env={"PREMIUM_CLAIMS_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 1, result.stderr
+    assert f"{broken}: not valid JSON" in result.stderr, result.stderr
+    assert "line 1 column 15" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_step_body_that_is_not_json_says_so() -> None:
+    result = claims("step", "R20261125001", "B", "accept_offer", '{"accepted": }', "--by", "AG01")
+    assert result.returncode == 1, result.stderr
+    assert "the step's JSON: not valid JSON" in result.stderr and "line 1 column 14" in result.stderr, result.stderr
+    assert "Temporal" not in result.stderr
