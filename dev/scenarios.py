@@ -15,6 +15,7 @@ from typing import Any
 from activities.core_system import CoreData
 from domain.documents import required_documents
 from domain.models import AccidentKind, DocumentChannel, Report, Track
+from domain.rules import CHINA_TZ
 from workflows.messages import ContactKind, ExpertRole, Stage
 
 # (the stage the track must have reached, the update, its payload)
@@ -154,7 +155,10 @@ def steps_for(track: Track, report: Report, *, photo_sha256: str, amount: Decima
         "process_explained": True,
         "sympathy_expressed": True,
         "investigator_contacted": False,
-        "surveyor_eta": (report.reported_at + timedelta(minutes=40)).isoformat() if report.at_scene else None,
+        # in China time, as every time people read (the views, `claims show`'s example bodies)
+        "surveyor_eta": (report.reported_at + timedelta(minutes=40)).astimezone(CHINA_TZ).isoformat()
+        if report.at_scene
+        else None,
         "scene_advice_given": report.at_scene,
         "by": "IS01",
     }
