@@ -56,3 +56,12 @@ def test_a_step_body_that_is_not_json_says_so() -> None:
     assert result.returncode == 1, result.stderr
     assert "the step's JSON: not valid JSON" in result.stderr and "line 1 column 14" in result.stderr, result.stderr
     assert "Temporal" not in result.stderr
+
+
+@pytest.mark.parametrize("prefix", ["CL1", "x", "lower", "-DASH"])
+def test_a_demo_prefix_that_makes_no_report_numbers_is_refused_up_front(prefix: str) -> None:
+    """`claims demo --prefix CL1` failed with pydantic's raw "report_no: String should match pattern"."""
+    result = claims("demo", f"--prefix={prefix}")
+    assert result.returncode == 2, result.stderr
+    assert "--prefix: a prefix is 4 to 38 capital letters, digits or '-'" in result.stderr, result.stderr
+    assert "pattern" not in result.stderr and "Temporal" not in result.stderr
