@@ -71,7 +71,7 @@ def test_the_token_says_when_it_expires_in_china_time(tmp_path: Path, capsys: py
 
 
 def test_the_surveyor_eta_example_is_in_china_time() -> None:
-    view = TrackView.model_construct(track=Track.INJURY, stage=Stage.AWAITING_SPECIALIST_CALL, documents_missing=())
+    view = TrackView(track=Track.INJURY, workflow_id="claim-EXAMPLE-D", stage=Stage.AWAITING_SPECIALIST_CALL)
     bodies = [body for step, body in next_steps(Track.INJURY, view) if step == "record_specialist_contact"]
     assert bodies and all(b.get("surveyor_eta") for b in bodies), bodies
     assert all(str(b["surveyor_eta"]).endswith("+08:00") for b in bodies), bodies

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -16,10 +17,18 @@ def steps(track: Track) -> list[str]:
     return [step for _, step, _ in steps_for(track, report, photo_sha256="0" * 64)]
 
 
-def left(track: Track, stage: Stage, **view: object) -> list[str]:
+def left(
+    track: Track, stage: Stage, documents_missing: tuple[DocumentType, ...] = (), assessment_amount: Decimal | None = None
+) -> list[str]:
     report = sample_reports("RESUME", datetime(2026, 12, 1, tzinfo=UTC))[track.value]
     all_steps = steps_for(track, report, photo_sha256="0" * 64)
-    at = TrackView.model_construct(track=track, stage=stage, **{"documents_missing": (), "assessment_amount": None, **view})
+    at = TrackView(
+        track=track,
+        workflow_id=f"claim-RESUME-{track.value}-{track.value}",
+        stage=stage,
+        documents_missing=documents_missing,
+        assessment_amount=assessment_amount,
+    )
     return [step for _, step, _ in remaining_steps(all_steps, at)]
 
 
@@ -50,7 +59,9 @@ def test_at_the_documents_stage_what_is_done_is_not_sent_again() -> None:
         "report_back",
         "record_callback",
     ]
-    assert left(Track.AUTHORISATION, Stage.AWAITING_DOCUMENTS, documents_missing=missing, assessment_amount=1) == [
+    assert left(
+        Track.AUTHORISATION, Stage.AWAITING_DOCUMENTS, documents_missing=missing, assessment_amount=Decimal("2650.00")
+    ) == [
         "receive_documents",
         "record_callback",
     ]
