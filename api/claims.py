@@ -8,17 +8,16 @@ and the claim and track views mask personal data for roles that do not need it (
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import AwareDatetime, ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from api.access import allowed, allowed_step, recorder, step_allowed
 from api.connection import Temporal
@@ -28,10 +27,11 @@ from api.views import masked_claim, masked_track
 from client.claims import (
     ReportConflict,
     ReportRefused,
+    TrackUnavailable,
     claim_state,
+    record_step,
     refusal_message,
     report_with_decision,
-    take_step,
     track_state,
 )
 from client.listing import ClaimFilters, ClaimPage, list_claims
@@ -139,7 +139,7 @@ def add_read_routes(router: APIRouter, temporal: Temporal) -> None:
         segment: Segment | None = None,
         branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
         overdue: bool | None = None,
-        payment_due_before: datetime | None = None,
+        payment_due_before: AwareDatetime | None = None,
         report_no_prefix: Annotated[str | None, Query(pattern=REPORT_NO_PREFIX_PATTERN)] = None,
         page_size: Annotated[int, Query(ge=1, le=500)] = 50,
         page_token: str | None = None,
@@ -259,24 +259,13 @@ async def recorded_step(c: Client, report_no: str, track: str, step: str, payloa
         payload = payload.model_copy(update={"by": recorder(principal, payload.by)})
     t = await known_track(c, report_no, track)
     try:
-        view = await take_step(c, report_no, t, step, payload)
+        view = await record_step(c, report_no, t, step, payload)
+    except TrackUnavailable as err:
+        raise ApiError(409 if err.code == "track_closed" else 404, err.code, err.message) from None
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         code = "file_not_in_store" if isinstance(cause, ApplicationError) and cause.type == FILE_NOT_FOUND else "step_refused"
         log.info("api.step_refused", report_no=report_no, track=t.value, step=step, code=code)
         raise ApiError(409, code, refusal_message(cause)) from None
-    except RPCError as err:
-        raise step_rpc_error(err, report_no, t) from None
     log.info("api.step_recorded", report_no=report_no, track=t.value, step=step, by=principal.subject, stage=view.stage.value)
     return view if sees_personal_data(principal) else masked_track(view)
-
-
-def step_rpc_error(err: RPCError, report_no: str, t: Track) -> Exception:
-    """What Temporal's refusal of a step means to the caller: the track ended, or was never taken."""
-    if err.status == RPCStatusCode.NOT_FOUND:
-        if "completed" in err.message.lower():
-            return ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended")
-        return ApiError(404, "track_not_found", f"claim {report_no} runs no track {t.value}")
-    if err.status == RPCStatusCode.FAILED_PRECONDITION:
-        return ApiError(409, "track_closed", f"track {t.value} of {report_no} has ended")
-    return err
