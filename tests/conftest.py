@@ -31,20 +31,24 @@ from config.settings import ClusterSettings, load_settings
 from dev.cluster import Cluster, free_base_port
 from gateway.server import Gateway, GatewayServer
 from tests.helpers.running import Service, running_service
+from tests.helpers.speed import MARKERS
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
 
-# A throwaway key for this run (never a key from the repo), set before any settings are read.
-_KEY_DIR = tempfile.mkdtemp(prefix="premium-claims-test-keys-")
-atexit.register(shutil.rmtree, _KEY_DIR, ignore_errors=True)
-os.environ.update(
-    {
-        "PREMIUM_CLAIMS_CODEC__KEY_DIR": _KEY_DIR,
-        "PREMIUM_CLAIMS_CODEC__PRIMARY_KEY_ID": "test",
-        "PREMIUM_CLAIMS_CODEC__KEYS__TEST": secrets.token_hex(32),
-    }
-)
+# A throwaway key for this run (never a key from the repo), set before any settings are read; once
+# per run: this module imported a second time (as tests.conftest) must not give the workers that
+# the run starts another key than its clients encrypt with.
+if "PREMIUM_CLAIMS_CODEC__KEYS__TEST" not in os.environ:
+    _KEY_DIR = tempfile.mkdtemp(prefix="premium-claims-test-keys-")
+    atexit.register(shutil.rmtree, _KEY_DIR, ignore_errors=True)
+    os.environ.update(
+        {
+            "PREMIUM_CLAIMS_CODEC__KEY_DIR": _KEY_DIR,
+            "PREMIUM_CLAIMS_CODEC__PRIMARY_KEY_ID": "test",
+            "PREMIUM_CLAIMS_CODEC__KEYS__TEST": secrets.token_hex(32),
+        }
+    )
 TEST_CONVERTER = data_converter_for(load_settings())
 
 
@@ -146,7 +150,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
 # `claims run`, a browser, a fault run or a benchmark run is end-to-end; a Temporal test server, the
 # API over one, the gateway or a subprocess of ours is integration; the rest (no server, no
 # process) is unit. `make test-fast` runs unit and integration; `make test` runs everything.
-SPEEDS = ("unit", "integration", "e2e")
+SPEEDS = MARKERS  # tests/helpers/speed.py: the one list (test_speed_markers.py reads it there)
 E2E_FIXTURES = frozenset({"service", "ui_server"})
 E2E_FOLDERS = ("faults",)
 INTEGRATION_FIXTURES = frozenset({"dev_env", "time_env", "api", "bank", "dev_address"})

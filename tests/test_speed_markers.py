@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SPEEDS
+from tests.helpers.speed import MARKERS as SPEEDS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,12 @@ from bench import kill_worker
 async def test_r_x_3_worker_killed_mid_payment_pays_every_claim_exactly_once(
     dev_env: WorkflowEnvironment, dev_address: str, tmp_path: Path
 ) -> None:
-    counts = await kill_worker.run(dev_env.client, dev_address, tmp_path, claims=5, kills=5, seed=3)
+    try:
+        counts = await kill_worker.run(dev_env.client, dev_address, tmp_path, claims=5, kills=5, seed=3, log=True)
+    except Exception:
+        log = tmp_path / "worker.log"
+        print(log.read_text(errors="replace")[-6000:] if log.exists() else "no worker log")  # why, when it fails
+        raise
     print(counts.line())
     assert counts.extra["kills"] == 5
     in_flight = counts.extra["kills_with_payment_in_flight"]
