@@ -70,6 +70,9 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
             # the fuzzer is one caller sending fast: the rate limit would answer most of it with 429
             "PREMIUM_CLAIMS_API_RATE_PER_MINUTE": "600000",
             "PREMIUM_CLAIMS_API_RATE_BURST": "100000",
+            # the dev server admits 100 visibility calls/s (a cluster 10): each fuzzed summary is ~50
+            "PREMIUM_CLAIMS_VISIBILITY_CALLS_PER_SECOND": "100",
+            "PREMIUM_CLAIMS_VISIBILITY_BURST": "100",
         }
         roles = [arg for role in Role for arg in ("--role", role.value)]
         issued = await asyncio.to_thread(
