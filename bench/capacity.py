@@ -523,77 +523,14 @@ async def surge(
         settings = Settings(data_dir=c.data_dir)
         issuer = local_tokens(settings.auth, settings.data_dir)
         tokens = [issuer.issue(f"AG{i:04d}", {Role.AGENT}) for i in range(agents)]
-        (c.work / "no-settings.toml").write_text("")
-        bases = []
-        for n in range(api_processes):  # the reports go round-robin to each, as a proxy in front would send them
-            port = free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")}
-            env.update(
-                PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address,
-                PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
-                PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue,
-                PREMIUM_CLAIMS_API_PORT=str(port),
-                PREMIUM_CLAIMS_API_HOST="127.0.0.1",
-                PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
-                PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"),
-            )
-            mine = load_settings()  # the keyring of this process's clients, as WorkerProcess passes it on
-            env.update(environment_for_child(mine.codec, mine.data_dir))
-            api = subprocess.Popen(
-                [*_cli(), "api"],
-                cwd=ROOT,
-                env=env,
-                stdout=open(c.work / f"api-{n}.log", "ab") if keep else subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
-            )
-            c.procs.append(api)
-            bases.append(f"http://127.0.0.1:{port}")
-            await asyncio.to_thread(wait_http, bases[-1] + "/ready", api, 60)
+        bases = await _start_apis(c, api_processes)
         c.worker(cache)
         await asyncio.sleep(2)  # the worker connects and polls
-        latencies: list[float] = []
-        statuses: Counter[int] = Counter()
-        with_decision = 0
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        headers = {"content-type": "application/json"}
         agent_of = {cl.report.report_no: tokens[i % agents] for i, cl in enumerate(batch)}
         base_of = {cl.report.report_no: bases[i % len(bases)] for i, cl in enumerate(batch)}
-        accepted_nos: set[str] = set()
-        slow: Counter[int] = Counter()
-        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=120) as http:
-
-            async def post(cl: Claim) -> None:
-                nonlocal with_decision
-                t0 = time.monotonic()
-                try:
-                    r = await http.post(
-                        base_of[cl.report.report_no] + "/claims",
-                        content=cl.report.model_dump_json(),
-                        headers={"authorization": f"Bearer {agent_of[cl.report.report_no]}"},
-                    )
-                    statuses[r.status_code] += 1
-                    if r.status_code in (200, 201, 202):
-                        accepted_nos.add(cl.report.report_no)
-                    if r.status_code in (200, 201) and r.json().get("decision") is not None:
-                        with_decision += 1
-                except httpx.HTTPError:
-                    statuses[0] += 1
-                latencies.append(time.monotonic() - t0)
-                if latencies[-1] > 1.0:  # when the slow answers were asked, in 10 s windows of the surge
-                    slow[int((t0 - began) // 10) * 10] += 1
-
-            began = time.monotonic()
-            gate = asyncio.Semaphore(concurrency)
-            progress = Progress(len(batch), "reports posted")  # on a terminal only
-
-            async def paced(i: int, cl: Claim) -> None:
-                if rate:
-                    await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
-                async with gate:
-                    await progress.counted(post(cl))
-
-            await asyncio.gather(*(paced(i, cl) for i, cl in enumerate(batch)))
-            accept_s = time.monotonic() - began
+        answers = await _post_reports(batch, agent_of, base_of, concurrency, rate)
+        latencies, statuses, slow, accept_s = answers.latencies, answers.statuses, answers.slow, answers.seconds
+        with_decision, accepted_nos = answers.with_decision, answers.accepted
         accepted = len(accepted_nos)
         print(f"surge: {dict(statuses)} in {accept_s:.1f} s; waiting for every claim's tracks to be decided", flush=True)
         decided_s = await wait_for(lambda: _all(c.client, decided_query(prefix), accepted), timeout=max(600, reports))
@@ -627,6 +564,90 @@ async def surge(
         lost=max(0, accepted - claims_seen),
         duplicated=max(0, claims_seen - accepted) + max(0, tracks_seen - accepted),
     )
+
+
+async def _start_apis(c: Cluster, count: int) -> list[str]:
+    """`count` API processes (`premium-claims api`) on the cluster, each on a port of its own; their base URLs."""
+    (c.work / "no-settings.toml").write_text("")
+    bases = []
+    mine = load_settings()  # the keyring of this process's clients, as WorkerProcess passes it on
+    for n in range(count):
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")}
+        env.update(
+            PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address,
+            PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
+            PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue,
+            PREMIUM_CLAIMS_API_PORT=str(port),
+            PREMIUM_CLAIMS_API_HOST="127.0.0.1",
+            PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
+            PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"),
+        )
+        env.update(environment_for_child(mine.codec, mine.data_dir))
+        api = subprocess.Popen(
+            [*_cli(), "api"],
+            cwd=ROOT,
+            env=env,
+            stdout=open(c.work / f"api-{n}.log", "ab") if c.log else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        c.procs.append(api)
+        bases.append(f"http://127.0.0.1:{port}")
+        await asyncio.to_thread(wait_http, bases[-1] + "/ready", api, 60)
+    return bases
+
+
+@dataclass
+class SurgeAnswers:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    slow: Counter[int] = field(default_factory=Counter)  # answers over 1 s, by the 10 s window they were asked in
+    accepted: set[str] = field(default_factory=set)  # report numbers answered 200, 201 or 202
+    with_decision: int = 0
+    seconds: float = 0.0
+
+
+async def _post_reports(
+    batch: list[Claim], agent_of: dict[str, str], base_of: dict[str, str], concurrency: int, rate: float | None
+) -> SurgeAnswers:
+    """Every report POSTed by its agent to its API, at most `concurrency` at once and, with `rate`,
+    started at most that many per second; what came back."""
+    answers = SurgeAnswers()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(headers={"content-type": "application/json"}, limits=limits, timeout=120) as http:
+
+        async def post(cl: Claim) -> None:
+            t0 = time.monotonic()
+            try:
+                r = await http.post(
+                    base_of[cl.report.report_no] + "/claims",
+                    content=cl.report.model_dump_json(),
+                    headers={"authorization": f"Bearer {agent_of[cl.report.report_no]}"},
+                )
+                answers.statuses[r.status_code] += 1
+                if r.status_code in (200, 201, 202):
+                    answers.accepted.add(cl.report.report_no)
+                if r.status_code in (200, 201) and r.json().get("decision") is not None:
+                    answers.with_decision += 1
+            except httpx.HTTPError:
+                answers.statuses[0] += 1
+            answers.latencies.append(time.monotonic() - t0)
+            if answers.latencies[-1] > 1.0:
+                answers.slow[int((t0 - began) // 10) * 10] += 1
+
+        began = time.monotonic()
+        gate = asyncio.Semaphore(concurrency)
+        progress = Progress(len(batch), "reports posted")  # on a terminal only
+
+        async def paced(i: int, cl: Claim) -> None:
+            if rate:
+                await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
+            async with gate:
+                await progress.counted(post(cl))
+
+        await asyncio.gather(*(paced(i, cl) for i, cl in enumerate(batch)))
+        answers.seconds = time.monotonic() - began
+    return answers
 
 
 async def _all(client: Client, query: str, wanted: int) -> bool:
