@@ -32,6 +32,7 @@ from api.files import files_router
 from api.guard import Guard, Limits
 from api.health import health_router
 from api.operations import operations_router
+from api.work import add_work_pages
 from config.settings import TASK_QUEUE
 from domain.rules import RuleSettings
 from security.auth import Authenticator
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(files_router(store))
     app.include_router(calendar_router(rules, [Depends(allowed(Action.READ))]))
     app.include_router(operations_router(temporal, authenticator, temporal_ui_url))
+    add_work_pages(app, temporal, authenticator, store)  # the work queue and its pages (issue 24)
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits or Limits(), upload_max_bytes=store.max_bytes)
     return app
