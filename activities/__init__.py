@@ -58,6 +58,7 @@ def build_activities(
     *,
     payment_gateway_url: str | None = None,
     payment_gateway_timeout_seconds: float = 20.0,
+    customer_link: Callable[[str], str] | None = None,
 ) -> list[Callable[..., Any]]:
     """The bound activity methods, over the embedded defaults under data_dir, for Worker(activities=...).
 
@@ -77,6 +78,6 @@ def build_activities(
         core.insured_account,
         StoreActivities(systems.store).check_files,
         payments.pay_indemnity,
-        SmsActivities(systems.sms).send_sms,
+        SmsActivities(systems.sms, customer_link).send_sms,  # customer_link: the customer's SMS (issue 24)
         CallbackActivities(systems.callbacks).record_callback,
     ]

@@ -21,11 +21,13 @@ from collections.abc import Callable
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
+from activities.staff import JsonStaffDirectory
 from activities.store import FileStore
 from api.access import allowed
 from api.calendar import calendar_router
 from api.claims import claims_router
 from api.connection import Temporal, TemporalConnection
+from api.customer import customer_router
 from api.docs import add_offline_docs
 from api.errors import ERRORS, install_error_handlers
 from api.files import files_router
@@ -33,9 +35,11 @@ from api.guard import Guard, Limits
 from api.health import health_router
 from api.operations import operations_router
 from api.work import add_work_pages
+from client.customer import StaffDirectory
 from config.settings import TASK_QUEUE
 from domain.rules import RuleSettings
 from security.auth import Authenticator
+from security.customer_links import CustomerLinks
 from security.permissions import Action
 
 
@@ -50,6 +54,8 @@ def create_app(
     answer_seconds: float = 5.0,
     rules: Callable[[], RuleSettings] = RuleSettings,
     temporal_ui_url: str = "http://localhost:8233",
+    customer_links: CustomerLinks | None = None,
+    staff: StaffDirectory | None = None,
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
     callers are checked by `authenticator` (settings: local tokens or the identity provider).
@@ -72,6 +78,8 @@ def create_app(
     app.include_router(calendar_router(rules, [Depends(allowed(Action.READ))]))
     app.include_router(operations_router(temporal, authenticator, temporal_ui_url))
     add_work_pages(app, temporal, authenticator, store)  # the work queue and its pages (issue 24)
+    # the customer's page (issue 24): none without a link key (it then refuses every link)
+    app.include_router(customer_router(temporal, customer_links, staff or JsonStaffDirectory()))
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits or Limits(), upload_max_bytes=store.max_bytes)
     return app

@@ -37,6 +37,7 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         connect=lambda: connect_with_settings(settings),
         rules=settings.current_rules,  # GET /calendar/due: the overrides file as new claims read it
         temporal_ui_url=temporal_ui_url(settings),
+        customer_links=settings.customer_links(),  # the customer's page checks the links the worker signs
     )
 
 

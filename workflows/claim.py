@@ -19,6 +19,9 @@ with workflow.unsafe.imports_passed_through():
         LoadRulesInput,
         LookupPolicyInput,
         LookupPolicyResult,
+        SendSmsInput,
+        SmsKind,
+        customer_link_sms_key,
     )
     from domain.models import Decision, Report, Track, TrackDecision
     from domain.rules import RuleSettings
@@ -46,7 +49,14 @@ with workflow.unsafe.imports_passed_through():
         track_workflow_id,
     )
     from workflows.publication import TRACK_PROGRESS_SIGNAL
-    from workflows.versioning import DECISION_PATCH, ORDINARY_PATCH, SEARCH_ATTRIBUTES_PATCH, TRACK_INDEX_PATCH, small_history
+    from workflows.versioning import (
+        CUSTOMER_LINK_PATCH,
+        DECISION_PATCH,
+        ORDINARY_PATCH,
+        SEARCH_ATTRIBUTES_PATCH,
+        TRACK_INDEX_PATCH,
+        small_history,
+    )
 
 TRACK_WORKFLOWS = {
     Track.AUTHORISATION: SmallClaimAuthorisationWorkflow,
@@ -196,6 +206,8 @@ class ClaimWorkflow:
             for track_decision in taken:
                 children.append(await start(track_decision))
                 self._note("track_started", detail=f"{track_decision.track.value} {track_decision.track.title}")
+        if workflow.patched(CUSTOMER_LINK_PATCH):
+            await self._send_customer_link(lookup, [t.track for t in taken])
         if small_history(self._current):
             # a track that ends tells the claim by its result, at once, not by one more signal
             async def ended(child: Any) -> None:
@@ -208,6 +220,35 @@ class ClaimWorkflow:
         self._end()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
+
+    async def _send_customer_link(self, lookup: LookupPolicyResult, tracks: list[Track]) -> None:
+        """Issue 24: the customer's one SMS, with the link to their claim's page (the worker signs
+        it). The page is always current, so no later step sends another. Never fails the claim."""
+        report = self._report
+        phone = lookup.customer.mobile or (report.reporter_phone if report.reporter_is_insured else None)
+        if not phone:
+            self._note("customer_link_not_sent", detail="the customer has no mobile number on record")
+            return
+        try:
+            await quick_call(
+                ActivityName.SEND_SMS,
+                SendSmsInput(
+                    idempotency_key=customer_link_sms_key(report.report_no),
+                    kind=SmsKind.CUSTOMER_LINK,
+                    report_no=report.report_no,
+                    recipient_role="customer",
+                    fields={"phone": phone, "tracks": ",".join(t.value for t in tracks)},
+                ),
+                current=self._current,
+                summary="the customer's link to their claim (issue 24)",
+            )
+        except (ActivityError, ApplicationError) as err:
+            cause = err if isinstance(err, ApplicationError) else err.cause
+            self._note(
+                "customer_link_not_sent", detail=cause.message if isinstance(cause, ApplicationError) else "the SMS failed"
+            )
+            return
+        self._note("customer_link_sent")
 
     async def _report_answered(self) -> None:
         """Before the claim ends: the report call that started it has had its answer. Its update may
