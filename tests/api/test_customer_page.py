@@ -115,7 +115,9 @@ async def test_customer_page_at_every_stage_of_every_track(api: ApiEnv) -> None:
                         await wait_for_stage(api.client, no, track, stage, 30, None, (0.05, 0.2))
                     response = await http.get(url)
                     assert response.status_code == 200, response.text
+                    assert "script-src 'none'" in response.headers["content-security-policy"]  # nothing from elsewhere
                     text = page_text(response)
+                    assert "<script" not in text and "http://" not in text and "https://" not in text
                     view = await track_state(api.client, no, track)
                     assert f'data-stage="{view.stage.value}"' in text and STAGE[view.stage][0] in text, (track, stage)
                     seen.append(view.stage.value)

@@ -55,6 +55,10 @@ async def test_queue_take_hand_back_reassign_recorded_on_the_track(api: ApiEnv) 
     assert offer is not None and offer["steps"] == ["accept_offer"] and offer["track"] == "A" and offer["held_by"] is None
     assert offer["tag"] == "钻石(-3)" and "claim_free_3" in offer["segments"] and offer["seconds_left"] > 0
     assert item(await queue_of(api, assessor), no) is None  # not the assessor's step yet
+    # a token that names the staff's branch shows that branch's claims only (the sample policy's: HQ)
+    shanghai = {"Authorization": f"Bearer {api.tokens.issue('AG02', {R.AGENT}, branch='SH')}"}
+    head_office = {"Authorization": f"Bearer {api.tokens.issue('AG03', {R.AGENT}, branch='HQ')}"}
+    assert item(await queue_of(api, shanghai), no) is None and item(await queue_of(api, head_office), no) is not None
 
     await drive(
         api.client, no, Track.AUTHORISATION, [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})]
