@@ -79,7 +79,7 @@ def create_app(
     app.include_router(operations_router(temporal, authenticator, temporal_ui_url))
     add_work_pages(app, temporal, authenticator, store)  # the work queue and its pages (issue 24)
     # the customer's page (issue 24): none without a link key (it then refuses every link)
-    app.include_router(customer_router(temporal, customer_links, staff or JsonStaffDirectory()))
+    app.include_router(customer_router(temporal, customer_links, staff or JsonStaffDirectory(), limits or Limits()))
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits or Limits(), upload_max_bytes=store.max_bytes)
     return app

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.guard import Limits, TokenBuckets
 from api.work import PAGE_HEADERS, TEMPLATES
 from client.customer import CustomerView, Service, StaffDirectory, customer_view
 from domain.models import DocumentChannel, DocumentType, Track
@@ -111,8 +112,15 @@ def promise(service: Service) -> tuple[str, str]:
 REFUSAL = "<p class=zh>链接无效或已过期。请致电95500查询理赔进度。<span class=en>This link is not valid or has expired. Please call 95500.</span></p>"
 
 
-def customer_router(temporal: Callable[[], Awaitable[Client]], links: CustomerLinks | None, staff: StaffDirectory) -> APIRouter:
+def customer_router(
+    temporal: Callable[[], Awaitable[Client]], links: CustomerLinks | None, staff: StaffDirectory, limits: Limits
+) -> APIRouter:
+    """The page's route; each address may open it an eighth as often as a staff caller may call
+    the API (`limits`: by default 30 a minute, 20 at once)."""
     router = APIRouter()
+    # the page takes no staff token, so the guard does not limit it: each address may open it a
+    # few times a minute (a page reads the claim and its tracks), guessing links included
+    buckets = TokenBuckets(rate_per_minute=limits.rate_per_minute / 8, burst=max(1, limits.rate_burst // 3))
 
     def refused() -> HTMLResponse:
         # one answer for a forged, altered, expired or other claim's link: nothing to tell them apart
@@ -124,6 +132,13 @@ def customer_router(temporal: Callable[[], Awaitable[Client]], links: CustomerLi
 
     @router.get(PATH_PREFIX + "{report_no}", response_class=HTMLResponse, include_in_schema=False)
     async def page(request: Request, report_no: str, t: str | None = None) -> HTMLResponse:
+        wait = buckets.take(request.client.host if request.client else "-")
+        if wait:
+            return HTMLResponse(
+                "<!doctype html><meta charset=utf-8><p>请稍后再试。Please try again shortly.</p>",
+                status_code=429,
+                headers={**PAGE_HEADERS, "Retry-After": str(max(1, int(wait) + 1))},
+            )
         if links is None:
             return refused()
         try:

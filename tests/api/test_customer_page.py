@@ -18,6 +18,7 @@ from activities.sms import SmsActivities, SqliteSmsOutbox
 from activities.staff import JsonStaffDirectory
 from api import create_app
 from api.customer import DOCUMENT, STAGE
+from api.guard import Limits
 from cli.scenarios import steps_for
 from client.claims import drive, report_claim, track_state, wait_for_stage
 from domain.contracts import SendSmsInput, SmsKind, customer_link_sms_key
@@ -159,3 +160,12 @@ async def test_customer_page_at_every_stage_of_every_track(api: ApiEnv) -> None:
     customer_sms = [m for m in api.fakes.sms if m.kind == SmsKind.CUSTOMER_LINK]
     assert sorted(m.report_no for m in customer_sms) == sorted(samples[t.value].report_no for t in Track)
     assert all(m.fields["phone"] for m in customer_sms)
+
+
+async def test_the_page_is_rate_limited_per_address(api: ApiEnv) -> None:
+    """Issue 24: the page takes no staff token, so it limits each address itself; guessed links count."""
+    links = CustomerLinks(secrets.token_bytes(32))
+    app = create_app(api.client, store=api.store, authenticator=api.tokens, customer_links=links, limits=Limits())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as http:
+        answers = [(await http.get(f"/customer/R2026{n:06d}?t=1.x")).status_code for n in range(21)]
+    assert answers == [403] * 20 + [429]  # the default limits: 20 at once, then 30 a minute
