@@ -21,3 +21,10 @@ def test_the_work_queue_attributes_are_codes_and_times() -> None:
     assert {sa.HELD_BY.name, sa.PREMIUM_TAG.name, sa.WAIT_SINCE.name, sa.WAIT_DUE.name} <= {k.name for k in sa.ALL}
     assert sa.cli_type(sa.WAIT_SINCE) == sa.cli_type(sa.WAIT_DUE) == "Int"
     assert sa.epoch(None) is None
+
+
+def test_every_type_can_be_registered_on_a_cluster() -> None:
+    """`claims search-attributes --apply` (and the time-skipping server) registers each type of ALL."""
+    from client.search_attributes import _INDEXED
+
+    assert {sa.cli_type(key) for key in sa.ALL} <= set(_INDEXED)
