@@ -9,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from activities.staff import JsonStaffDirectory
 from activities.store import FileStore
 from api.app import create_app
 from api.guard import Limits
@@ -38,6 +39,7 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         rules=settings.current_rules,  # GET /calendar/due: the overrides file as new claims read it
         temporal_ui_url=temporal_ui_url(settings),
         customer_links=settings.customer_links(),  # the customer's page checks the links the worker signs
+        staff=JsonStaffDirectory(settings.staff_directory),  # the customer's contact: name and work phone
     )
 
 

@@ -79,6 +79,7 @@ class Settings(BaseModel):
     customer_link_url: str | None = None
     customer_link_days: int = Field(default=60, ge=1, le=366)
     customer_link_secret_file: Path | None = None  # None: <data_dir>/secrets/customer-link.key
+    staff_directory: Path = PROJECT_ROOT / "data" / "sample" / "staff.json"  # staff names and work phones
 
     @field_validator("dev_server_sqlite_pragmas")
     @classmethod
