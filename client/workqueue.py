@@ -3,14 +3,15 @@ branch, overdue first, then by deadline; and taking, handing back and reassignin
 
 One refresh is ONE visibility call (ListWorkflowExecutions, one page of up to QUEUE_LIMIT rows):
 every field an item shows is a search attribute the track keeps itself (workflows/search_attributes.py:
-ReportNo, ClaimTracks, Segment, PremiumTag, Branch, ClaimStage, Overdue, HeldBy, WaitSince, WaitDue),
+ReportNo, ClaimTracks, Segment, PremiumTag, Branch, ClaimStage, Overdue, HeldBy, WaitHalf, WaitDue),
 so no workflow is opened. The real server allows 10 visibility requests a second per namespace per
 frontend: a page that reloads every REFRESH_SECONDS per member of staff stays far below it.
 
 Who may take which step is security/permissions.py; which steps answer a stage is
-workflows/work.py. The query finds tracks at the stages the caller's roles may work (and, for a
-supervisor, every overdue track: OPEN-3 escalations land in the supervisors' queue); the rows are
-then kept only where a step of that track is the caller's.
+workflows/work.py. The query finds tracks at the stages the caller's other roles may work, and for a
+supervisor the tracks that need one: every overdue track (OPEN-3: escalations land in the
+supervisors' queue) and every track nobody took by half its deadline. A supervisor may take
+almost every step (to move a claim whose holder is away), but their queue is not every open step.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class WorkItem(Frozen):
     tag: str | None = None  # tier and claim-free years, no persona: 钻石(-3)
     branch: str | None = None
     held_by: str | None = None
-    waiting_since: ChinaTime | None = None
+    half_way: ChinaTime | None = None  # half-way to the deadline: untaken by then, it is flagged
     due_at: ChinaTime | None = None
     seconds_left: int | None = None  # negative when overdue
     overdue: bool = False
@@ -74,12 +75,19 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "").replace("\\", "") + "'"
 
 
-def queue_query(roles: frozenset[Role], branch: str | None) -> str:
+def own_roles(roles: frozenset[Role]) -> frozenset[Role]:
+    """The roles whose steps fill the queue: a supervisor's power to take any step does not."""
+    return roles - {Role.SUPERVISOR}
+
+
+def queue_query(roles: frozenset[Role], branch: str | None, now: datetime) -> str:
     types = ", ".join(_quote(t) for t in TRACK_WORKFLOW_TYPES.values())
-    stages = stages_for(roles)
+    stages = stages_for(own_roles(roles))
     wanted = [f"{sa.CLAIM_STAGE.name} IN ({', '.join(_quote(s.value) for s in stages)})"] if stages else []
     if Role.SUPERVISOR in roles:
         wanted.append(f"{sa.OVERDUE.name} = true")  # OPEN-3: escalations reach the supervisors
+        wanted.append(f"{sa.WAIT_DUE.name} <= {int(now.timestamp())}")  # due, the escalation on its way
+        wanted.append(f"({sa.WAIT_HALF.name} <= {int(now.timestamp())} AND {sa.HELD_BY.name} IS NULL)")
     parts = [f"WorkflowType IN ({types})", "ExecutionStatus = 'Running'"]
     if branch:
         parts.append(f"{sa.BRANCH.name} = {_quote(branch)}")
@@ -95,7 +103,7 @@ async def work_queue(client: Client, principal: Principal, branch: str | None = 
     """The caller's queue: overdue first, then by deadline (none last), then by report number."""
     now = now or datetime.now(UTC)
     roles = frozenset(principal.roles)
-    query = queue_query(roles, branch)
+    query = queue_query(roles, branch, now)
     items: list[WorkItem] = []
     async for execution in client.list_workflows(query, limit=QUEUE_LIMIT, page_size=QUEUE_LIMIT):
         attrs = execution.typed_search_attributes
@@ -104,31 +112,30 @@ async def work_queue(client: Client, principal: Principal, branch: str | None = 
             stage = Stage(attrs.get(sa.CLAIM_STAGE) or "")
         except ValueError:
             continue
-        steps = steps_for(roles, track, stage)
-        overdue = bool(attrs.get(sa.OVERDUE))
-        escalated = overdue and Role.SUPERVISOR in roles
-        if not steps and not escalated:
-            continue
-        since, due = _at(attrs.get(sa.WAIT_SINCE)), _at(attrs.get(sa.WAIT_DUE))
+        half, due = _at(attrs.get(sa.WAIT_HALF)), _at(attrs.get(sa.WAIT_DUE))
         held_by = attrs.get(sa.HELD_BY)
-        half = since + (due - since) / 2 if since is not None and due is not None else None
+        overdue = bool(attrs.get(sa.OVERDUE)) or (due is not None and due <= now)
+        untaken = held_by is None and half is not None and now >= half
+        supervising = Role.SUPERVISOR in roles and (overdue or untaken)
+        if not steps_for(own_roles(roles), track, stage) and not supervising:
+            continue
         items.append(
             WorkItem(
                 report_no=attrs.get(sa.REPORT_NO) or "",
                 track=track,
                 workflow_id=execution.id,
                 stage=stage,
-                steps=steps,
+                steps=steps_for(roles, track, stage),
                 segments=tuple(attrs.get(sa.SEGMENT) or ()),
                 tag=attrs.get(sa.PREMIUM_TAG),
                 branch=attrs.get(sa.BRANCH),
                 held_by=held_by,
-                waiting_since=since,
+                half_way=half,
                 due_at=due,
                 seconds_left=int((due - now).total_seconds()) if due is not None else None,
-                overdue=overdue or (due is not None and due < now),
-                escalated=escalated,
-                unclaimed_past_half=held_by is None and half is not None and now >= half,
+                overdue=overdue,
+                escalated=overdue and Role.SUPERVISOR in roles,
+                unclaimed_past_half=untaken,
             )
         )
     far = datetime.max.replace(tzinfo=UTC)

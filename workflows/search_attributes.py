@@ -35,7 +35,7 @@ PAID_IN_TIME = SearchAttributeKey.for_bool("PaidInTime")  # paid by its deadline
 # all taken (3 of 3 on SQL visibility), so the wait's times are Int seconds since the epoch (UTC).
 HELD_BY = SearchAttributeKey.for_keyword("HeldBy")  # the staff code holding the pending step
 PREMIUM_TAG = SearchAttributeKey.for_keyword("PremiumTag")  # the tag without its persona: 钻石(-3)
-WAIT_SINCE = SearchAttributeKey.for_int("WaitSince")  # when the track began to wait for its step
+WAIT_HALF = SearchAttributeKey.for_int("WaitHalf")  # half-way to the step's deadline: untaken by then, flagged
 WAIT_DUE = SearchAttributeKey.for_int("WaitDue")  # when that step is due (OPEN-3)
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
@@ -52,7 +52,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     PAID_IN_TIME,
     HELD_BY,
     PREMIUM_TAG,
-    WAIT_SINCE,
+    WAIT_HALF,
     WAIT_DUE,
 )
 # What SQL visibility on PostgreSQL holds per namespace, by type (Temporal's schema: Keyword 10,
@@ -168,6 +168,10 @@ def at_track_start(claim_indexed: Mapping[str, Any], track: Track, opening: Stag
     return TypedSearchAttributes(pairs)
 
 
+def half_way(since: datetime | None, due: datetime | None) -> datetime | None:
+    return since + (due - since) / 2 if since is not None and due is not None else None
+
+
 def epoch(at: datetime | None) -> int | None:
     return int(at.timestamp()) if at is not None else None
 
@@ -197,7 +201,7 @@ def of_track(
         wanted += [
             (HELD_BY, view.held_by if view.outcome is None else None),
             (PREMIUM_TAG, tag),
-            (WAIT_SINCE, epoch(waiting.since) if waiting else None),
+            (WAIT_HALF, epoch(half_way(waiting.since, waiting.due_at)) if waiting else None),
             (WAIT_DUE, epoch(waiting.due_at) if waiting else None),
         ]
     return wanted

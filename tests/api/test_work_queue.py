@@ -13,6 +13,7 @@ import httpx
 from client.claims import drive, report_claim
 from client.workqueue import queue_query, stages_for, work_queue
 from domain.models import Track
+from domain.rules import Deadlines, RuleSettings
 from security.auth import Principal, Role
 from tests.api.conftest import ApiEnv, error_of, eventually
 from tests.api.operations_seed import SHORT_OFFER
@@ -167,9 +168,25 @@ async def test_untaken_past_half_is_flagged_and_escalations_reach_supervisors(ap
         escalated = item(items, late.report_no)
         assert escalated is not None and escalated["overdue"] and escalated["seconds_left"] <= 0
         assert all(i["overdue"] for i in items[: items.index(escalated)])  # overdue first
-        query = queue_query(frozenset({R.SUPERVISOR}), "HQ")
-        assert "Overdue = true" in query and "Branch = 'HQ'" in query
+        query = queue_query(frozenset({R.SUPERVISOR}), "HQ", datetime.now(UTC))
+        assert "Overdue = true" in query and "Branch = 'HQ'" in query and "ClaimStage IN" not in query
+        # what needs no supervisor is not in their queue: the offer of the first claim, in time and early
+        assert item(items, no) is None
         await late_handle.terminate("test done")
+
+    # an item nobody took by half its deadline reaches the supervisors before it is late
+    soon = reports()["B"]
+    half_minute = RuleSettings(deadlines=Deadlines(offer_response=timedelta(seconds=20)))
+    async with running(api.client, FakeSystems(rules=half_minute).activities()) as tq:
+        soon_handle, _ = await report_claim(api.client, soon, tq)
+        items = await eventually(
+            lambda: queue_of(api, supervisor),
+            lambda items: (item(items, soon.report_no) or {}).get("unclaimed_past_half") is True,
+            what="an untaken item past half its deadline in the supervisors' queue",
+        )
+        at_risk = item(items, soon.report_no)
+        assert at_risk is not None and not at_risk["overdue"] and not at_risk["escalated"] and at_risk["seconds_left"] > 0
+        await soon_handle.terminate("test done")
     await handle.terminate("test done")
 
 

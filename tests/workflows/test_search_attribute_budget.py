@@ -18,8 +18,8 @@ def test_the_attributes_fit_the_sql_visibility_columns() -> None:
 
 
 def test_the_work_queue_attributes_are_codes_and_times() -> None:
-    assert {sa.HELD_BY.name, sa.PREMIUM_TAG.name, sa.WAIT_SINCE.name, sa.WAIT_DUE.name} <= {k.name for k in sa.ALL}
-    assert sa.cli_type(sa.WAIT_SINCE) == sa.cli_type(sa.WAIT_DUE) == "Int"
+    assert {sa.HELD_BY.name, sa.PREMIUM_TAG.name, sa.WAIT_HALF.name, sa.WAIT_DUE.name} <= {k.name for k in sa.ALL}
+    assert sa.cli_type(sa.WAIT_HALF) == sa.cli_type(sa.WAIT_DUE) == "Int"
     assert sa.epoch(None) is None
 
 
