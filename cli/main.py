@@ -13,6 +13,8 @@
     claims demo                     drive one claim of each track from report to callback
     claims sample-policies          fresh copies of the sample policies, each good for a first claim
     claims search-attributes        the commands that register the search attributes on a cluster
+    claims namespace --apply        create the namespace on a cluster (retention) and its search attributes
+    claims cluster up|down|status   the real Temporal cluster on PostgreSQL on this machine
     claims codec-server             the codec server the Temporal UI decodes claims through
     claims token --subject S --role R   a staff token for the HTTP API (local mode)
 
@@ -32,7 +34,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import admin, claims, ops, serve
+from cli import admin, claims, cluster, ops, serve
 from cli.command import Command
 from cli.ports import PortInUse
 from client.claims import ReportConflict, ReportRefused, TrackNotTaken, refusal_message
@@ -58,6 +60,8 @@ TABLE: dict[str, Command] = {
     "demo": claims.DEMO,
     "codec-server": serve.CODEC_SERVER,
     "search-attributes": admin.SEARCH_ATTRIBUTES,
+    "namespace": admin.NAMESPACE,
+    "cluster": cluster.CLUSTER,
     "token": admin.TOKEN,
     "ops": ops.OPS,
 }

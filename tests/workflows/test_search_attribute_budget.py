@@ -28,3 +28,11 @@ def test_every_type_can_be_registered_on_a_cluster() -> None:
     from client.search_attributes import _INDEXED
 
     assert {sa.cli_type(key) for key in sa.ALL} <= set(_INDEXED)
+
+
+def test_every_type_can_be_named_when_the_namespace_is_checked() -> None:
+    """`claims namespace --apply` waits until the frontend knows every attribute, naming each."""
+    from client.namespace import naming_every_attribute
+
+    query = naming_every_attribute()
+    assert all(key.name in query for key in sa.ALL) and f"{sa.WAIT_DUE.name} = 0" in query

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Debian's PostgreSQL server binaries (initdb, pg_ctl, postgres) for the cluster on this machine
+# (dev/cluster.py) and the store tests on PostgreSQL. Idempotent: nothing to do when a server is
+# installed. Only the binaries: the project starts its own server in a folder of its own
+# (dev/postgres.py), never the system's cluster, so the package's own service is left stopped.
+set -eu
+if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends postgresql
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null
