@@ -28,6 +28,7 @@ from config.settings import Settings
 from domain.contracts import PAYMENT_DECLINED, ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import TagReading, Track
 from security.auth import AuthSettings, LocalTokens, OidcTokens, Role, authenticator
+from security.customer_links import CustomerLinks
 from security.masking import mask_account, mask_mobile
 from security.permissions import STEP_ROLES
 from tests.api.conftest import TEST_LIMITS, ApiEnv, bearer, error_of, eventually
@@ -454,3 +455,28 @@ async def test_oidc_tokens_from_the_identity_provider(api: ApiEnv, tmp_path) -> 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as http:
         response = await http.get("/claims", headers=ok)
         assert response.status_code == 503 and error_of(response)["code"] == "auth_unavailable"
+
+
+async def test_customer_links_refuse_other_claims_forgeries_and_expiry(api: ApiEnv) -> None:
+    """Issue 24, the customer's side of the matrix: a link opens its own claim only; another
+    claim's, an altered, an expired or a missing token, or a staff token instead, get the same
+    plain 403 that names no claim (a valid link to a claim that does not exist, too)."""
+    links = CustomerLinks(secrets.token_bytes(32))
+    app = create_app(api.client, store=api.store, authenticator=api.tokens, customer_links=links, limits=TEST_LIMITS)
+    mine, other = "R2026990001", "R2026990002"
+    token = links.token(mine)
+    expires, signature = token.split(".")
+    attempts = {
+        "another claim's link": f"/customer/{other}?t={token}",
+        "a longer expiry": f"/customer/{mine}?t={int(expires) + 3600}.{signature}",
+        "expired": f"/customer/{mine}?t={links.token(mine, datetime.now(UTC) - timedelta(days=61))}",
+        "no token": f"/customer/{mine}",
+        "another key": f"/customer/{mine}?t={CustomerLinks(secrets.token_bytes(32)).token(mine)}",
+        "no such claim": f"/customer/{mine}?t={token}",
+    }
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as http:
+        for label, path in attempts.items():
+            for headers in ({}, api.as_("SU01", R.SUPERVISOR)):
+                response = await http.get(path, headers=headers)
+                assert response.status_code == 403, (label, response.status_code)
+                assert mine not in response.text and other not in response.text and "链接无效或已过期" in response.text
