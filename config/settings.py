@@ -71,6 +71,7 @@ class ClusterSettings(BaseModel):
     num_history_shards: int = Field(default=16, ge=1, le=16384)
     retention_days: int = Field(default=30, ge=1, le=3650)  # closed claims' histories kept this long
     mtls: bool = False  # the frontend asks every client for a certificate signed by the cluster's CA
+    ui: bool = True  # the Web UI server (built from its Go module) at base+20 (7320)
 
 
 class Settings(BaseModel):

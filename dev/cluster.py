@@ -30,7 +30,7 @@ from client.connect import connect_with_settings
 from client.namespace import set_up
 from config.settings import PROJECT_ROOT, ClusterSettings, Settings, TemporalTLS
 from dev import certs as cluster_certs
-from dev.gobuild import TemporalBuild, ensure_built
+from dev.gobuild import TemporalBuild, ensure_built, ensure_ui_built
 from dev.postgres import Postgres, ensure_started, port_free
 
 DEPLOY = PROJECT_ROOT / "deploy" / "temporal"
@@ -68,6 +68,10 @@ class Layout:
     @property
     def postgres(self) -> int:
         return self.base + 32
+
+    @property
+    def ui(self) -> int:
+        return self.base + 20
 
     @property
     def frontend_address(self) -> str:
@@ -140,6 +144,24 @@ def tls_environment(tls: cluster_certs.ClusterCerts) -> dict[str, str]:
     }
 
 
+def ui_config(cluster: Cluster, settings: Settings) -> str:
+    """The UI server's configuration: the frontend (with mTLS, the service's certificate), the
+    codec server staff's browsers decode claims through, and who may call it (CORS)."""
+    certs = cluster.certs
+    tls = ""
+    if certs is not None:
+        tls = (
+            f"tls:\n  caFile: {certs.ca}\n  certFile: {certs.client_cert}\n  keyFile: {certs.client_key}\n"
+            f"  serverName: {cluster_certs.SERVER_NAME}\n  enableHostVerification: true\n"
+        )
+    origins = settings.temporal_ui_url or cluster.ui_url
+    return (
+        f"temporalGrpcAddress: {cluster.address}\nport: {cluster.layout.ui}\nenableUi: true\n"
+        f"defaultNamespace: {settings.namespace}\ncors:\n  allowOrigins:\n    - {origins}\n"
+        f"codec:\n  endpoint: {settings.codec.endpoint()}\n  includeCredentials: true\n{tls}"
+    )
+
+
 def schema_environment(postgres: Postgres, build: TemporalBuild) -> dict[str, str]:
     """What deploy/temporal/setup-schema.sh reads (docker-compose.yml's temporal-schema job sets the same)."""
     return {
@@ -205,7 +227,7 @@ class Cluster:
         except ProcessLookupError:
             return None
         try:  # a reused pid is another program
-            if b"temporal-server" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"/temporal-" not in Path(f"/proc/{pid}/cmdline").read_bytes():  # temporal-server, temporal-ui-server
                 return None
             if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
                 return None
@@ -230,6 +252,8 @@ class Cluster:
         for service in self.layout.services():
             self.start(service.name, build=build, postgres=postgres, tls=tls)
         asyncio.run(self.set_up_namespace(settings))
+        if self.settings.ui:
+            self.start_ui(settings)
         self.say(f"cluster up in {time.monotonic() - started:.1f} s: frontend {self.address}" + (" (mTLS)" if tls else ""))
 
     def set_up_schema(self, postgres: Postgres, build: TemporalBuild) -> None:
@@ -288,13 +312,13 @@ class Cluster:
         self._pid_file(name).write_text(str(process.pid))
         self.say(f"started {name} (pid {process.pid}, membership 127.0.0.1:{service.membership_port})")
         if wait:
-            self.wait_serving(service, process.pid)
+            self.wait_serving(service, process)
         return process.pid
 
-    def wait_serving(self, service: Service, pid: int, timeout: float = 120) -> None:
+    def wait_serving(self, service: Service, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while not _listening(service.membership_port):
-            if self.pid(service.name) != pid:
+            if process.poll() is not None:
                 log = self.log_file(service.name)
                 raise ClusterError(f"{service.name} stopped at start; its log {log}:\n{_tail(log)}")
             if time.monotonic() > deadline:
@@ -336,8 +360,45 @@ class Cluster:
             time.sleep(0.2)
         self._pid_file(name).unlink(missing_ok=True)
 
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.layout.ui}"
+
+    def start_ui(self, settings: Settings) -> int:
+        """The Web UI server (built from its Go module) against the frontend, decoding claims
+        through the settings' codec server, reaching the frontend with the service's certificate."""
+        running = self.pid("ui")
+        if running is not None:
+            return running
+        binary = ensure_ui_built(say=self.say)
+        if not port_free(self.layout.ui):
+            raise ClusterError(
+                f"port {self.layout.ui} (the Web UI) is in use: move the cluster with PREMIUM_CLAIMS_CLUSTER__BASE_PORT"
+            )
+        folder = self.home / "ui" / "config"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "cluster.yaml").write_text(ui_config(self, settings))
+        with open(self.log_file("ui"), "ab") as log:
+            process = subprocess.Popen(
+                [str(binary), "--root", str(self.home / "ui"), "--config", "config", "--env", "cluster", "start"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._pid_file("ui").write_text(str(process.pid))
+        deadline = time.monotonic() + 60
+        while not _listening(self.layout.ui):
+            if process.poll() is not None:
+                raise ClusterError(f"the Web UI stopped at start; its log {self.log_file('ui')}:\n{_tail(self.log_file('ui'))}")
+            if time.monotonic() > deadline:
+                raise ClusterError(f"the Web UI did not listen on {self.layout.ui} within 60 s")
+            time.sleep(0.2)
+        self.say(f"Web UI {self.ui_url} (pid {process.pid})")
+        return process.pid
+
     def down(self) -> None:
-        """Stop the services (the internal worker and frontend first), then PostgreSQL. Data is kept."""
+        """Stop the UI and the services (the internal worker and frontend first), then PostgreSQL. Data is kept."""
+        self.stop("ui")
         for service in reversed(self.layout.services()):
             if self.pid(service.name) is not None:
                 self.say(f"stopping {service.name}")
@@ -356,6 +417,9 @@ class Cluster:
             pid = self.pid(service.name)
             state = f"running (pid {pid}) on 127.0.0.1:{service.grpc_port}" if pid else "stopped"
             rows.append((service.name, state))
+        if self.settings.ui:
+            pid = self.pid("ui")
+            rows.append(("ui", f"running (pid {pid}) at {self.ui_url}" if pid else "stopped"))
         return rows
 
 
