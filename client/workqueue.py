@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client
 
+from client.visibility import VisibilityBudget
 from domain.models import Frozen, Track
 from security.auth import Principal, Role
 from security.permissions import roles_for_step
@@ -99,12 +100,21 @@ def _at(seconds: int | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
-async def work_queue(client: Client, principal: Principal, branch: str | None = None, now: datetime | None = None) -> WorkQueue:
-    """The caller's queue: overdue first, then by deadline (none last), then by report number."""
+async def work_queue(
+    client: Client,
+    principal: Principal,
+    branch: str | None = None,
+    now: datetime | None = None,
+    budget: VisibilityBudget | None = None,
+) -> WorkQueue:
+    """The caller's queue: overdue first, then by deadline (none last), then by report number.
+    One visibility call, which waits its turn in the process's `budget` (client/visibility.py)."""
     now = now or datetime.now(UTC)
     roles = frozenset(principal.roles)
     query = queue_query(roles, branch, now)
     items: list[WorkItem] = []
+    if budget is not None:
+        await budget.take()
     async for execution in client.list_workflows(query, limit=QUEUE_LIMIT, page_size=QUEUE_LIMIT):
         attrs = execution.typed_search_attributes
         try:
