@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages import STAFF_CODE, Stage, Step, TrackView, Waiting
+    from workflows.messages import STAFF_CODE, STEP_REFUSED, Stage, Step, TrackView, Waiting
 
 ASSIGN_UPDATE = "assign"
 
@@ -43,6 +44,11 @@ STAGE_STEPS: dict[Stage, tuple[str, ...]] = {
     Stage.AWAITING_CALLBACK: ("record_callback",),  # R-X-1
 }
 HUMAN_STAGES = frozenset(STAGE_STEPS)
+
+
+def refused(message: str) -> ApplicationError:
+    """A refusal the caller reads (the same type as track_base.StepRefused, which imports this module)."""
+    return ApplicationError(message, type=STEP_REFUSED, non_retryable=True)
 
 
 class WorkAction(StrEnum):
@@ -97,27 +103,25 @@ class WorkAssignment:
 
     @assign.validator
     def _check_assign(self, step: Assign) -> None:
-        from workflows.track_base import StepRefused  # track_base imports this module
-
         if not self._work_queue:
-            raise StepRefused("this track started before the work queue: its steps are taken without taking the item")
+            raise refused("this track started before the work queue: its steps are taken without taking the item")
         if self._outcome is not None or self._stage not in HUMAN_STAGES:
-            raise StepRefused(f"the track waits for no human step now (stage {self._stage.value})")
+            raise refused(f"the track waits for no human step now (stage {self._stage.value})")
         if step.by is None:
-            raise StepRefused("who takes, hands back or reassigns the item is required")
+            raise refused("who takes, hands back or reassigns the item is required")
         if step.action is WorkAction.TAKE:
             if self._held_by == step.by:
-                raise StepRefused(f"you hold this item already (since {self._held_since})")
+                raise refused(f"you hold this item already (since {self._held_since})")
             if self._held_by is not None:
-                raise StepRefused(f"{self._held_by} holds this item; they may hand it back, or a supervisor reassign it")
+                raise refused(f"{self._held_by} holds this item; they may hand it back, or a supervisor reassign it")
         elif step.action is WorkAction.HAND_BACK:
             if self._held_by != step.by:
-                raise StepRefused(f"only the holder hands an item back; it is held by {self._held_by or 'nobody'}")
+                raise refused(f"only the holder hands an item back; it is held by {self._held_by or 'nobody'}")
         else:
             if step.to is None:
-                raise StepRefused("a reassign names who is to hold the item ('to')")
+                raise refused("a reassign names who is to hold the item ('to')")
             if step.to == self._held_by:
-                raise StepRefused(f"{step.to} holds this item already")
+                raise refused(f"{step.to} holds this item already")
 
     def _hold_follows(self, stage: Stage) -> None:
         """The track moved to `stage`: a hold lasts through the holder's own stages (and payment)."""
