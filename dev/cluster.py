@@ -283,16 +283,16 @@ class Cluster:
         running = self.pid(name)
         if running is not None:
             return running
-        build = build or ensure_built(say=self.say)
-        postgres = postgres or self.postgres
-        if tls is None and self.settings.mtls:
-            tls = cluster_certs.ensure(self.home / "tls")
         for port in (service.grpc_port, service.membership_port, service.metrics_port, service.http_port):
             if port is not None and not port_free(port):
                 raise ClusterError(
                     f"port {port} ({service.name}) is in use by another program: stop it, or move the cluster "
                     "with PREMIUM_CLAIMS_CLUSTER__BASE_PORT"
                 )
+        build = build or ensure_built(say=self.say)
+        postgres = postgres or self.postgres
+        if tls is None and self.settings.mtls:
+            tls = cluster_certs.ensure(self.home / "tls")
         env = {**os.environ, **server_environment(postgres, self.settings.num_history_shards, service, tls)}
         command = [
             str(build.server),

@@ -52,8 +52,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "premium-claims")
 
 
+GO_FALLBACK = Path("/usr/local/go/bin/go")  # where Go's own installer puts it, when PATH lacks it
+
+
 def go_binary() -> str:
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    go = shutil.which("go") or (str(GO_FALLBACK) if GO_FALLBACK.exists() else None)
     if not go:
         raise BuildError(
             "Go is not installed: the cluster's Temporal server is built from its Go module "
