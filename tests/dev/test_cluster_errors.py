@@ -37,7 +37,7 @@ def test_a_port_in_use_is_named_with_the_setting_that_moves_it(tmp_path: Path) -
 
 
 def test_an_unknown_service_is_named_with_the_ones_there_are(tmp_path: Path) -> None:
-    with pytest.raises(ClusterError, match="no service 'history-9'.*history-1, history-2"):
+    with pytest.raises(ClusterError, match=r"no service 'history-9'.*history-1, history-2"):
         Cluster(ClusterSettings(home=tmp_path), say=lambda _: None).start("history-9")
 
 
