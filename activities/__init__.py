@@ -16,7 +16,7 @@ from typing import Any
 
 from activities.callbacks import CallbackActivities, SqliteCallbackBook
 from activities.core_system import CoreSystemActivities, SqliteCoreSystem
-from activities.payments import HttpPaymentGateway, PaymentActivities, SqlitePaymentLedger
+from activities.payments import AsyncPaymentGateway, PaymentActivities, PaymentLedger
 from activities.rules import RulesActivities
 from activities.sms import SmsActivities, SqliteSmsOutbox
 from activities.store import FileStore, StoreActivities
@@ -27,11 +27,11 @@ __all__ = ["EmbeddedSystems", "build_activities", "open_embedded"]
 
 @dataclass(frozen=True)
 class EmbeddedSystems:
-    """The embedded defaults of every outside system, for the worker, the API and the CLI."""
+    """The embedded defaults of every outside system but the bank (gateway/), for the worker, the
+    API and the CLI."""
 
     core: SqliteCoreSystem
     store: FileStore
-    ledger: SqlitePaymentLedger
     sms: SqliteSmsOutbox
     callbacks: SqliteCallbackBook
 
@@ -46,7 +46,6 @@ def open_embedded(data_dir: Path) -> EmbeddedSystems:
     return EmbeddedSystems(
         core=SqliteCoreSystem(data_dir / "core.sqlite3"),
         store=FileStore(data_dir / "files"),
-        ledger=SqlitePaymentLedger(data_dir / "payments.sqlite3"),
         sms=sms,
         callbacks=SqliteCallbackBook(data_dir / "callbacks.sqlite3", sms=sms),
     )
@@ -56,21 +55,16 @@ def build_activities(
     data_dir: Path,
     rules: RuleSettings | Callable[[], RuleSettings],
     *,
-    payment_gateway_url: str | None = None,
-    payment_gateway_timeout_seconds: float = 20.0,
+    bank: PaymentLedger | AsyncPaymentGateway,
     customer_link: Callable[[str], str] | None = None,
 ) -> list[Callable[..., Any]]:
     """The bound activity methods, over the embedded defaults under data_dir, for Worker(activities=...).
 
-    With a payment_gateway_url the payment activity calls that gateway over HTTP (the bank's, or
-    `python -m gateway`); without one it books into the embedded ledger in-process.
+    The payment activity reaches the bank only through `bank`, its interface: the worker hands it
+    the gateway's client or the stand-in's ledger in-process (gateway.bank.open_bank).
     """
     systems = open_embedded(data_dir)
-    payments = (
-        PaymentActivities(HttpPaymentGateway(payment_gateway_url, payment_gateway_timeout_seconds))
-        if payment_gateway_url
-        else PaymentActivities(systems.ledger)
-    )
+    payments = PaymentActivities(bank)
     core = CoreSystemActivities(systems.core)
     return [
         RulesActivities(rules).load_rules,

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -34,16 +33,17 @@ from activities.store import FileStore, StoreRefused
 from api.access import allowed, recorder, step_allowed
 from api.errors import ApiError
 from api.guard import BROWSER_COOKIE, WORK_PATH, WORK_SIGN_IN_PATH, WORK_SIGN_OUT_PATH
+from api.sign_in import SignIn, sign_in_router
 from api.step_forms import StepForm, Upload, read_form, show_errors, step_form
 from api.views import masked_track
 from client.claims import refusal_message, take_step, track_state
+from client.visibility import VisibilityBudget
 from client.workqueue import REFRESH_SECONDS, WorkQueue, assign, steps_for, work_queue
 from domain.documents import ALLOWED_CHANNELS
 from domain.models import BRANCH_PATTERN, CODE_PATTERN, Frozen, Track
 from domain.rules import CHINA_TZ
 from security.auth import Authenticator, Principal, Role
 from security.permissions import Action, roles_for, sees_personal_data
-from security.sign_in import SignIn, sign_in_router
 from workflows.messages import STEP_MODELS, TrackView
 from workflows.work import WorkAction
 
@@ -51,7 +51,6 @@ log = structlog.get_logger("premium_claims.api")
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
-STATIC_DIR = HERE / "static"
 # Nothing from another host, no script at all; forms post to this server only.
 CSP = (
     "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -105,15 +104,15 @@ SIGN_IN = SignIn(
 )
 
 
-def add_work_pages(
-    app: FastAPI, temporal: Callable[[], Awaitable[Client]], authenticator: Authenticator, store: FileStore
-) -> None:
-    """The work routes, the sign-in, and the pages' stylesheet under /static."""
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(work_router(temporal, authenticator, store))
-
-
-def work_router(temporal: Callable[[], Awaitable[Client]], authenticator: Authenticator, store: FileStore) -> APIRouter:
+def work_router(
+    temporal: Callable[[], Awaitable[Client]],
+    authenticator: Authenticator,
+    store: FileStore,
+    budget: VisibilityBudget | None = None,
+) -> APIRouter:
+    """The work routes and their sign-in; the queue's visibility call is taken from `budget`, the
+    process's (client/visibility.py), shared with the operations view. The pages' stylesheet is
+    api/static/people.css, served with the others at /static (api/app.py)."""
     router = APIRouter(tags=["work"])
     staff = allowed(Action.WORK)
     supervisors = allowed(Action.REASSIGN)
@@ -182,7 +181,7 @@ def work_router(temporal: Callable[[], Awaitable[Client]], authenticator: Authen
         branch (the token's; else `branch`, else every branch), overdue first, then by deadline.
         Supervisors also get every overdue item (OPEN-3). One visibility call per refresh."""
         client = await temporal()
-        found = await work_queue(client, principal, principal.branch or branch)
+        found = await work_queue(client, principal, principal.branch or branch, budget=budget)
         if wants_page(request):
             return page(request, "work.html", {"principal": principal, "queue": found, "refresh": REFRESH_SECONDS})  # type: ignore[return-value]  # the page for browsers, documented in `responses`
         return found

@@ -94,6 +94,21 @@ class Layout:
         raise ClusterError(f"no service {name!r}: the cluster runs {', '.join(s.name for s in self.services())}")
 
 
+def free_base_port(first: int = 7500, last: int = 9900, history_hosts: int = 2) -> int:
+    """A base port (in hundreds) whose every port of a cluster is free on this machine: for the
+    test lane and the benchmarks, which must not meet a cluster or a server left running."""
+    for base in range(first, last, 100):
+        layout = Layout(base, history_hosts)
+        ports = [
+            layout.postgres,
+            layout.ui,
+            *(p for s in layout.services() for p in (s.grpc_port, s.membership_port, s.metrics_port)),
+        ]
+        if all(port_free(p) for p in ports):
+            return base
+    raise ClusterError(f"no free ports for a cluster between {first} and {last}")
+
+
 def server_environment(
     postgres: Postgres,
     shards: int,

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/record_histories.py v1
 
-runs the sample claims (cli/scenarios.py) from report to callback against a fresh dev server
+runs the sample claims (dev/scenarios.py) from report to callback against a fresh dev server
 with the embedded outside systems in a temporary folder, and writes each workflow's history to
 tests/histories/<WorkflowType>/<version>-<scenario>.json. Record a new version before changing a
 workflow; the replay test then proves the change still replays every recorded claim.
@@ -29,11 +29,12 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities, open_embedded
-from cli.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from client.claims import drive, report_for_decision, wait_for_stage
 from client.workqueue import assign
+from dev.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
+from gateway.bank import open_bank
 from security.auth import Principal, Role
 from security.codec import EncryptionCodec, data_converter, decode_json_history
 from security.customer_links import CustomerLinks
@@ -82,7 +83,10 @@ async def record(version: str) -> list[Path]:
             task_queue = "record-histories"
             links = CustomerLinks(secrets.token_bytes(32))  # the customer's SMS (issue 24) under a throwaway key
             activities = build_activities(
-                data_dir, RuleSettings(), customer_link=lambda no: "http://localhost:8000" + links.path(no)
+                data_dir,
+                RuleSettings(),
+                bank=open_bank(data_dir),
+                customer_link=lambda no: "http://localhost:8000" + links.path(no),
             )
             async with build_worker(env.client, task_queue, activities):
                 for name, (report, tracks) in scenarios.items():

@@ -19,8 +19,8 @@ from activities.staff import JsonStaffDirectory
 from api import create_app
 from api.customer import DOCUMENT, STAGE
 from api.guard import Limits
-from cli.scenarios import steps_for
 from client.claims import drive, report_claim, track_state, wait_for_stage
+from dev.scenarios import steps_for
 from domain.contracts import SendSmsInput, SmsKind, customer_link_sms_key
 from domain.models import Policy, Report, Track
 from security.customer_links import CustomerLinks, LinkRefused

@@ -26,13 +26,14 @@ from temporalio.testing import WorkflowEnvironment
 from activities.staff import JsonStaffDirectory
 from activities.store import FileStore
 from api import create_app
-from cli.scenarios import DEMO_PHOTO
 from client.claims import report_claim, track_state
+from dev.scenarios import DEMO_PHOTO
 from domain.models import Track
 from security.auth import LocalTokens, Role
 from security.customer_links import CustomerLinks
 from tests.api.conftest import TEST_LIMITS
-from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page, free_port
+from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page
+from tests.helpers import free_port
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, running
 from workflows.messages import Stage

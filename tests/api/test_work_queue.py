@@ -15,8 +15,9 @@ from client.workqueue import queue_query, stages_for, work_queue
 from domain.models import Track
 from domain.rules import Deadlines, RuleSettings
 from security.auth import Principal, Role
-from tests.api.conftest import ApiEnv, error_of, eventually
+from tests.api.conftest import ApiEnv, error_of
 from tests.api.operations_seed import SHORT_OFFER
+from tests.helpers import eventually
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, running
 from workflows.messages import Stage

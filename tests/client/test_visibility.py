@@ -65,7 +65,7 @@ async def test_twenty_viewers_share_one_computation() -> None:
 
 
 async def test_a_failed_computation_is_not_kept() -> None:
-    outcomes: list[Exception | int] = [RuntimeError("refused"), 7]
+    outcomes: list[int | Exception] = [RuntimeError("refused"), 7]
 
     async def compute() -> int:
         outcome = outcomes.pop(0)

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.service import RPCError, RPCStatusCode
+
+from client.search_attributes import register
 from workflows import search_attributes as sa
 
 
@@ -23,11 +28,29 @@ def test_the_work_queue_attributes_are_codes_and_times() -> None:
     assert sa.epoch(None) is None
 
 
-def test_every_type_can_be_registered_on_a_cluster() -> None:
-    """`claims search-attributes --apply` (and the time-skipping server) registers each type of ALL."""
-    from client.search_attributes import _INDEXED
+async def test_every_type_can_be_registered_on_a_cluster() -> None:
+    """`claims search-attributes --apply` (and the time-skipping server) registers each of ALL with
+    its own type: the Int ones of the work queue included."""
 
-    assert {sa.cli_type(key) for key in sa.ALL} <= set(_INDEXED)
+    class Operator:
+        def __init__(self) -> None:
+            self.added: dict[str, int] = {}
+
+        async def list_search_attributes(self, request: object) -> object:
+            raise RPCError("the test server cannot list them", RPCStatusCode.UNIMPLEMENTED, b"")
+
+        async def add_search_attributes(self, request: AddSearchAttributesRequest) -> None:
+            self.added = dict(request.search_attributes)
+
+    operator = Operator()
+
+    class FakeClient:
+        operator_service = operator
+
+    names = await register(FakeClient(), "default")  # type: ignore[arg-type]  # only its operator service is used
+    assert names == [key.name for key in sa.ALL] and set(operator.added) == set(names)
+    assert operator.added[sa.WAIT_DUE.name] == IndexedValueType.INDEXED_VALUE_TYPE_INT
+    assert operator.added[sa.HELD_BY.name] == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
 
 def test_every_type_can_be_named_when_the_namespace_is_checked() -> None:
