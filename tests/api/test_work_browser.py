@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 import uvicorn
 from playwright.async_api import FilePayload, Page
 from temporalio.testing import WorkflowEnvironment
@@ -38,6 +39,7 @@ from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, running
 from workflows.messages import Stage
 
+pytestmark = pytest.mark.e2e  # a browser over the real API
 R = Role
 
 
