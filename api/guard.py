@@ -36,7 +36,8 @@ SIGN_OUT_PATH = "/operations/sign-out"
 WORK_PATH = "/work"
 WORK_SIGN_IN_PATH = "/work/sign-in"
 WORK_SIGN_OUT_PATH = "/work/sign-out"
-# Open without a token: liveness and readiness probes, the API's own documentation, the sign-in.
+# Open without a token: liveness and readiness probes, the API's own documentation, the sign-ins,
+# and the icon every browser asks for (a plain 404, not an `api.unauthenticated` line per page view).
 PUBLIC_PATHS = frozenset(
     {
         "/health",
@@ -49,6 +50,7 @@ PUBLIC_PATHS = frozenset(
         SIGN_OUT_PATH,
         WORK_SIGN_IN_PATH,
         WORK_SIGN_OUT_PATH,
+        "/favicon.ico",
     }
 )
 STATIC_PATH = "/static"  # the pages' own stylesheets (api/static/, served by api/app.py)

@@ -36,7 +36,7 @@ from api.guard import BROWSER_COOKIE, WORK_PATH, WORK_SIGN_IN_PATH, WORK_SIGN_OU
 from api.sign_in import SignIn, sign_in_router
 from api.step_forms import StepForm, Upload, read_form, show_errors, step_form
 from api.views import masked_track
-from client.claims import refusal_message, take_step, track_state
+from client.claims import TrackUnavailable, record_step, refusal_message, track_state
 from client.visibility import VisibilityBudget
 from client.workqueue import REFRESH_SECONDS, WorkQueue, assign, steps_for, work_queue
 from domain.documents import ALLOWED_CHANNELS
@@ -294,10 +294,13 @@ def work_router(
                     return item_page(request, report_no, view, principal, forms=[form], status=422)
         client = await temporal()
         try:
-            await take_step(client, report_no, t, step, payload)
+            await record_step(client, report_no, t, step, payload)
         except WorkflowUpdateFailedError as err:
             log.info("api.step_refused", report_no=report_no, track=t.value, step=step, code="step_refused")
             return item_page(request, report_no, view, principal, forms=[form], refusal=refusal_message(err.cause), status=409)
+        except TrackUnavailable as err:  # the track ended (or went) since the form was shown
+            log.info("api.step_refused", report_no=report_no, track=t.value, step=step, code=err.code)
+            return item_page(request, report_no, view, principal, refusal=err.message, status=409)
         log.info("api.step_recorded", report_no=report_no, track=t.value, step=step, by=principal.subject, via="form")
         return RedirectResponse(f"{WORK_PATH}/{report_no}/{t.value}?done={step}", status_code=303)
 

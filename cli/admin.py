@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from activities import open_embedded
-from cli.command import Command
+from activities.core_system import CoreData
+from cli.command import Command, read_json_file
+from cli.show import china
 from client.connect import connect_with_settings
 from client.namespace import set_up
 from client.search_attributes import operator_commands, register
@@ -21,7 +23,8 @@ from security.auth import Role, local_tokens
 
 
 def load_core(settings: Settings, path: Path) -> None:
-    stats = open_embedded(settings.data_dir).core.load_file(path)
+    records = CoreData.model_validate_json(read_json_file(path))  # checked before the store is opened
+    stats = open_embedded(settings.data_dir).core.load(records)
     print(f"loaded {path}: {stats.model_dump()}")
 
 
@@ -80,7 +83,7 @@ def cmd_token(settings: Settings, subject: str, roles: list[Role], ttl_minutes: 
     if branch is not None and not re.fullmatch(BRANCH_PATTERN, branch):
         raise ValueError("--branch must be a branch code: letters, digits, _ . -, up to 20")
     token = local_tokens(settings.auth, settings.data_dir).issue(subject, set(roles), ttl, branch=branch)
-    expires = (datetime.now(UTC) + ttl).isoformat(timespec="seconds")
+    expires = f"{china(datetime.now(UTC) + ttl)} China time"  # as `claims show` reads its times
     print(f"token for {subject} ({', '.join(sorted(r.value for r in roles))}), expires {expires}", file=sys.stderr)
     print(token)
 
