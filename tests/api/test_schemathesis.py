@@ -70,6 +70,11 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
             # the fuzzer is one caller sending fast: the rate limit would answer most of it with 429
             "PREMIUM_CLAIMS_API_RATE_PER_MINUTE": "600000",
             "PREMIUM_CLAIMS_API_RATE_BURST": "100000",
+            # likewise the visibility budget: paced at 8 calls/s, every fuzzed operations summary
+            # (some 80 counts) takes 10 s, and the run outlasts its 240 s; the dev server has no
+            # visibility limit, and tests/client/test_visibility.py tests the pacing itself
+            "PREMIUM_CLAIMS_VISIBILITY_CALLS_PER_SECOND": "1000",
+            "PREMIUM_CLAIMS_VISIBILITY_BURST": "1000",
         }
         roles = [arg for role in Role for arg in ("--role", role.value)]
         issued = await asyncio.to_thread(
