@@ -56,6 +56,7 @@ def build_activities(
     rules: RuleSettings | Callable[[], RuleSettings],
     *,
     bank: PaymentLedger | AsyncPaymentGateway,
+    customer_link: Callable[[str], str] | None = None,
 ) -> list[Callable[..., Any]]:
     """The bound activity methods, over the embedded defaults under data_dir, for Worker(activities=...).
 
@@ -71,6 +72,6 @@ def build_activities(
         core.insured_account,
         StoreActivities(systems.store).check_files,
         payments.pay_indemnity,
-        SmsActivities(systems.sms).send_sms,
+        SmsActivities(systems.sms, customer_link).send_sms,  # customer_link: the customer's SMS (issue 24)
         CallbackActivities(systems.callbacks).record_callback,
     ]

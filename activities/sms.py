@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -35,6 +36,9 @@ TRACK_NAMES_ZH = {
 }
 
 
+_TRACK_SERVICE = {t.value: f"“{name}”服务" for t, name in TRACK_NAMES_ZH.items()}
+
+
 class BadSms(ValueError):
     """The message cannot be rendered: unknown kind or a required field missing."""
 
@@ -52,6 +56,7 @@ class OutboxMessage(Frozen):
     report_no: str
     recipient_role: str
     body: str
+    recipient_phone: str | None = None  # a customer's message only
     created_at: datetime
     sent_at: datetime | None = None
 
@@ -89,6 +94,15 @@ def render_sms(input: SendSmsInput) -> str:
             f"【理赔督办】报案号{input.report_no}，{_track(f['track'])}环节“{f['step']}”"
             f"应于{f['due_at']}前完成，现已超时，请督办。"
         )
+    if input.kind == SmsKind.CUSTOMER_LINK:
+        # issue 24: the customer's one message, with the signed link to their claim's page.
+        f = _require(input, "link", "phone")
+        tracks = [_TRACK_SERVICE.get(code.strip(), "") for code in (input.fields.get("tracks") or "").split(",")]
+        service = "、".join(t for t in tracks if t) or "专项理赔服务"
+        return (
+            f"【车险理赔】您的报案（报案号{input.report_no}）已受理，您享有{service}。"
+            f"理赔进度、尚缺单证、联系人和赔款情况请查看：{f['link']} （本链接仅限本案，请勿转发）"
+        )
     if input.kind == SmsKind.SUPERVISOR_FOLLOW_UP:
         # R-X-1: a poor satisfaction score.
         f = _require(input, "track", "score")
@@ -103,6 +117,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     kind            TEXT NOT NULL,
     report_no       TEXT NOT NULL,
     recipient_role  TEXT NOT NULL,
+    recipient_phone TEXT,                -- a customer's message: their mobile (personal data, never logged)
     body            TEXT NOT NULL,       -- may hold personal data: never logged
     created_at      TEXT NOT NULL,       -- UTC
     sent_at         TEXT                 -- set by the relay that hands it to the SMS gateway
@@ -115,6 +130,10 @@ class SqliteSmsOutbox:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         create_database(self.path, _SCHEMA)
+        with write_transaction(self.path) as conn:  # an outbox made before customers' messages
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(outbox)")}
+            if "recipient_phone" not in columns:
+                conn.execute("ALTER TABLE outbox ADD COLUMN recipient_phone TEXT")
 
     def send(self, input: SendSmsInput) -> SendSmsResult:
         body = render_sms(input)  # before the transaction: a bad message writes nothing
@@ -125,14 +144,15 @@ class SqliteSmsOutbox:
                 return SendSmsResult(message_id=earlier["id"], duplicate=True)
             message_id = "SMS-" + uuid.uuid4().hex[:16]
             conn.execute(
-                "INSERT INTO outbox (id, idempotency_key, kind, report_no, recipient_role, body, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (id, idempotency_key, kind, report_no, recipient_role, recipient_phone, body, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message_id,
                     input.idempotency_key,
                     input.kind,
                     input.report_no,
                     input.recipient_role,
+                    input.fields.get("phone") if input.kind == SmsKind.CUSTOMER_LINK else None,
                     body,
                     to_utc_text(utc_now()),
                 ),
@@ -161,6 +181,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         kind=row["kind"],
         report_no=row["report_no"],
         recipient_role=row["recipient_role"],
+        recipient_phone=row["recipient_phone"],
         body=row["body"],
         created_at=from_utc_text(row["created_at"]),
         sent_at=from_utc_text(row["sent_at"]) if row["sent_at"] else None,
@@ -168,11 +189,19 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
 
 
 class SmsActivities:
-    def __init__(self, outbox: SmsOutbox) -> None:
+    """`customer_link(report_no)` makes the customer's signed link (security/customer_links.py,
+    handed in by the worker's set-up): the history holds the request, never the link."""
+
+    def __init__(self, outbox: SmsOutbox, customer_link: Callable[[str], str] | None = None) -> None:
         self._outbox = outbox
+        self._customer_link = customer_link
 
     @activity.defn(name=ActivityName.SEND_SMS)
     async def send_sms(self, input: SendSmsInput) -> SendSmsResult:
+        if input.kind == SmsKind.CUSTOMER_LINK:
+            if self._customer_link is None:
+                raise refusal(f"no customer link can be made for report {input.report_no}: the worker has no link key", BAD_SMS)
+            input = input.model_copy(update={"fields": {**input.fields, "link": self._customer_link(input.report_no)}})
         try:
             return await asyncio.to_thread(self._outbox.send, input)
         except BadSms as exc:

@@ -22,6 +22,8 @@ ACTION_WORDS = {
     Action.REPORT: "report a claim",
     Action.UPLOAD: "upload files",
     Action.OPERATIONS: "read the operations view",
+    Action.WORK: "work from the work queue",
+    Action.REASSIGN: "reassign a work queue item",
 }
 
 bearer = HTTPBearer(

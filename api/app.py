@@ -23,21 +23,26 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
+from activities.staff import JsonStaffDirectory
 from activities.store import FileStore
 from api.access import allowed
 from api.calendar import calendar_router
 from api.claims import claims_router
 from api.connection import Temporal, TemporalConnection
+from api.customer import customer_router
 from api.docs import add_offline_docs
 from api.errors import ERRORS, install_error_handlers
 from api.files import files_router
 from api.guard import STATIC_PATH, Guard, Limits
 from api.health import health_router
 from api.operations import STATIC_DIR, operations_router
+from api.work import work_router
+from client.customer import StaffDirectory
 from client.visibility import VisibilityBudget
 from config.settings import TASK_QUEUE
 from domain.rules import RuleSettings
 from security.auth import Authenticator
+from security.customer_links import CustomerLinks
 from security.permissions import Action
 
 
@@ -54,6 +59,8 @@ def create_app(
     temporal_ui_url: str = "http://localhost:8233",
     visibility_budget: VisibilityBudget | None = None,
     operations_share_seconds: float = 0,
+    customer_links: CustomerLinks | None = None,
+    staff: StaffDirectory | None = None,
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
     callers are checked by `authenticator` (settings: local tokens or the identity provider).
@@ -79,6 +86,10 @@ def create_app(
             temporal, authenticator, temporal_ui_url, budget=visibility_budget, share_seconds=operations_share_seconds
         )
     )
+    # the work queue and its pages (issue 24): its visibility call from the same budget
+    app.include_router(work_router(temporal, authenticator, store, budget=visibility_budget))
+    # the customer's page (issue 24): none without a link key (it then refuses every link)
+    app.include_router(customer_router(temporal, customer_links, staff or JsonStaffDirectory(), limits or Limits()))
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits or Limits(), upload_max_bytes=store.max_bytes)

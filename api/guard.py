@@ -31,7 +31,12 @@ BROWSER_PATHS = frozenset({"/operations"})
 BROWSER_COOKIE = "premium_claims_staff"
 SIGN_IN_PATH = "/operations/sign-in"
 SIGN_OUT_PATH = "/operations/sign-out"
-# Open without a token: liveness and readiness probes, the API's own documentation, the sign-in,
+# The work queue's pages (api/work.py) take the same cookie on GET, and on POST (a step's form)
+# only from the server's own pages (the Origin header): a form on another site cannot act.
+WORK_PATH = "/work"
+WORK_SIGN_IN_PATH = "/work/sign-in"
+WORK_SIGN_OUT_PATH = "/work/sign-out"
+# Open without a token: liveness and readiness probes, the API's own documentation, the sign-ins,
 # and the icon every browser asks for (a plain 404, not an `api.unauthenticated` line per page view).
 PUBLIC_PATHS = frozenset(
     {
@@ -43,12 +48,15 @@ PUBLIC_PATHS = frozenset(
         "/openapi.json",
         SIGN_IN_PATH,
         SIGN_OUT_PATH,
+        WORK_SIGN_IN_PATH,
+        WORK_SIGN_OUT_PATH,
         "/favicon.ico",
     }
 )
 STATIC_PATH = "/static"  # the pages' own stylesheets (api/static/, served by api/app.py)
-# the docs pages' scripts and styles (api/docs.py) and the pages' stylesheets: nothing secret
-PUBLIC_PREFIXES = ("/docs-assets/", f"{STATIC_PATH}/")
+# the docs pages' scripts and styles (api/docs.py) and the pages' stylesheets: nothing secret; the
+# customer's page, which its signed link admits (api/customer.py: no staff token)
+PUBLIC_PREFIXES = ("/docs-assets/", f"{STATIC_PATH}/", "/customer/")
 UPLOAD_PATH = "/files"
 MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the file in a multipart body
 
@@ -114,18 +122,23 @@ class Guard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         authorization = headers.get("authorization")
-        browser = not authorization and scope["path"] in BROWSER_PATHS and scope["method"] in ("GET", "HEAD")
+        work_page = scope["path"] == WORK_PATH or scope["path"].startswith(WORK_PATH + "/")
+        browser = not authorization and (
+            (scope["path"] in BROWSER_PATHS and scope["method"] in ("GET", "HEAD"))
+            or (work_page and scope["method"] in ("GET", "HEAD"))
+            or (work_page and scope["method"] == "POST" and same_origin(headers, scope))
+        )
         if browser:
             cookie = cookie_value(headers.get("cookie"), BROWSER_COOKIE)
             if cookie is None:
-                await see_other(send, SIGN_IN_PATH)
+                await see_other(send, WORK_SIGN_IN_PATH if work_page else SIGN_IN_PATH)
                 return
             authorization = f"Bearer {cookie}"
         try:
             principal = await authenticate_off_loop(self.authenticator, authorization)
         except Unauthenticated as err:
             if browser:  # an expired or revoked sign-in: sign in again
-                await see_other(send, SIGN_IN_PATH)
+                await see_other(send, WORK_SIGN_IN_PATH if work_page else SIGN_IN_PATH)
                 return
             client = scope.get("client")
             # failed attempts count against the caller's address, so guessing tokens is slow too
@@ -185,6 +198,16 @@ class Guard:
             await respond(send, 413, "file_too_large", f"file is larger than {self.upload_max_bytes} bytes")
         else:
             await respond(send, 413, "body_too_large", f"the request body is larger than {limit} bytes")
+
+
+def same_origin(headers: dict[str, str], scope: Scope) -> bool:
+    """A form posted from this server's own page: its Origin is this server (browsers send Origin
+    on every POST; a request without one is no browser's form, and gets no cookie)."""
+    origin = headers.get("origin")
+    host = headers.get("host")
+    if not origin or not host:
+        return False
+    return origin.rstrip("/") == f"{scope.get('scheme', 'http')}://{host}"
 
 
 async def read_at_most(receive: Receive, limit: int) -> tuple[bytes, bool]:

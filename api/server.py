@@ -9,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from activities.staff import JsonStaffDirectory
 from activities.store import FileStore
 from api.app import create_app
 from api.guard import Limits
@@ -41,6 +42,8 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         # within the cluster's visibility limit: one budget for this process, one summary for all viewers
         visibility_budget=VisibilityBudget(settings.visibility_calls_per_second, settings.visibility_burst),
         operations_share_seconds=settings.operations_share_seconds,
+        customer_links=settings.customer_links(),  # the customer's page checks the links the worker signs
+        staff=JsonStaffDirectory(settings.staff_directory),  # the customer's contact: name and work phone
     )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from client.namespace import set_up
 from client.search_attributes import operator_commands, register
 from config.settings import Settings
 from dev import scenarios
-from domain.models import CODE_RULE, Track, is_code
+from domain.models import BRANCH_PATTERN, CODE_RULE, Track, is_code
 from security.auth import Role, local_tokens
 
 
@@ -67,7 +68,7 @@ async def cmd_namespace(settings: Settings, retention_days: int) -> None:
     print(f"search attributes added: {', '.join(done.added)}" if done.added else "search attributes: all were already registered")
 
 
-def cmd_token(settings: Settings, subject: str, roles: list[Role], ttl_minutes: int | None) -> None:
+def cmd_token(settings: Settings, subject: str, roles: list[Role], ttl_minutes: int | None, branch: str | None = None) -> None:
     """Print a signed staff token (stdout: the token alone, for TOKEN=$(claims token …))."""
     if settings.auth.mode != "local":
         raise ValueError(
@@ -79,7 +80,9 @@ def cmd_token(settings: Settings, subject: str, roles: list[Role], ttl_minutes: 
     if ttl_minutes is not None and not 0 < ttl_minutes <= 7 * 24 * 60:
         raise ValueError("--ttl-minutes must be between 1 and 10080 (7 days)")
     ttl = timedelta(minutes=ttl_minutes or settings.auth.token_ttl_minutes)
-    token = local_tokens(settings.auth, settings.data_dir).issue(subject, set(roles), ttl)
+    if branch is not None and not re.fullmatch(BRANCH_PATTERN, branch):
+        raise ValueError("--branch must be a branch code: letters, digits, _ . -, up to 20")
+    token = local_tokens(settings.auth, settings.data_dir).issue(subject, set(roles), ttl, branch=branch)
     expires = f"{china(datetime.now(UTC) + ttl)} China time"  # as `claims show` reads its times
     print(f"token for {subject} ({', '.join(sorted(r.value for r in roles))}), expires {expires}", file=sys.stderr)
     print(token)
@@ -168,10 +171,11 @@ def token_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"repeat for several: {', '.join(r.value for r in Role)}",
     )
     parser.add_argument("--ttl-minutes", type=int, help="lifetime (default: auth.token_ttl_minutes)")
+    parser.add_argument("--branch", help="the staff's branch: their work queue shows its claims only (default: every branch)")
 
 
 async def run_token(args: argparse.Namespace, settings: Settings) -> None:
-    cmd_token(settings, args.subject, [Role(r) for r in args.role], args.ttl_minutes)
+    cmd_token(settings, args.subject, [Role(r) for r in args.role], args.ttl_minutes, args.branch)
 
 
 TOKEN = Command(help="a staff token for the HTTP API (local mode)", run=run_token, arguments=token_arguments)

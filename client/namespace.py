@@ -64,7 +64,7 @@ async def ensure_namespace(client: Client, namespace: str, retention: timedelta)
     return False, True
 
 
-_SAMPLE_VALUE = {"Keyword": "''", "KeywordList": "''", "Bool": "true", "Datetime": "'2000-01-01T00:00:00Z'"}
+_SAMPLE_VALUE = {"Keyword": "''", "KeywordList": "''", "Bool": "true", "Datetime": "'2000-01-01T00:00:00Z'", "Int": "0"}
 
 
 def naming_every_attribute() -> str:

@@ -22,6 +22,7 @@ _INDEXED = {
     "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
     "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
     "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,  # the work queue's wait times (Datetime columns are all taken)
 }
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ from domain.models import CODE_PATTERN
 from domain.rules import CalendarSettings, RuleSettings
 from security.auth import AuthSettings
 from security.codec import CodecSettings
+from security.customer_links import CustomerLinks, customer_links
 
 ENV_PREFIX = "PREMIUM_CLAIMS_"
 TASK_QUEUE = "premium-claims"  # the default task queue of the worker and of the clients that start claims
@@ -115,6 +117,12 @@ class Settings(BaseModel):
     metrics_bind: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
     auth: AuthSettings = AuthSettings()  # who may call the API and the codec server
     codec: CodecSettings = CodecSettings()  # payload encryption keys and the UI's codec server
+    # the customer's link to their claim (issue 24, security/customer_links.py): the API's address
+    # as customers' phones reach it (None: http://<api_host>:<api_port>), how long a link works, its key
+    customer_link_url: str | None = None
+    customer_link_days: int = Field(default=60, ge=1, le=366)
+    customer_link_secret_file: Path | None = None  # None: <data_dir>/secrets/customer-link.key
+    staff_directory: Path = PROJECT_ROOT / "data" / "sample" / "staff.json"  # staff names and work phones
     cluster: ClusterSettings = ClusterSettings()
     # `claims run --cluster` starts this many of each, as separate processes (APIs on api_port, +1, …)
     # Each process's share of the cluster's visibility limit (frontend.namespaceRPS.visibility,
@@ -148,6 +156,15 @@ class Settings(BaseModel):
         if "temporal_address" not in self.model_fields_set and "dev_server_port" in self.model_fields_set:
             self.temporal_address = f"localhost:{self.dev_server_port}"
         return self
+
+    def customer_links(self) -> CustomerLinks:
+        return customer_links(self.data_dir, self.customer_link_secret_file, timedelta(days=self.customer_link_days))
+
+    def customer_link_maker(self) -> Callable[[str], str]:
+        """The whole link the customer's SMS carries, for a report number (the worker's SMS activity)."""
+        links = self.customer_links()
+        base = (self.customer_link_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+        return lambda report_no: base + links.path(report_no)
 
     def current_rules(self) -> RuleSettings:
         """The business rules with today's calendar overrides file applied."""

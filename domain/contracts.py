@@ -48,6 +48,10 @@ def specialist_sms_key(report_no: str) -> str:
     return f"{report_no}:{Track.INJURY.value}:specialist_sms"  # R-D-1
 
 
+def customer_link_sms_key(report_no: str) -> str:
+    return f"{report_no}:customer-link"  # issue 24: one SMS per claim; later steps send none
+
+
 def follow_up_sms_key(report_no: str, track: Track) -> str:
     return f"{report_no}:{track.value}:callback-follow-up"  # R-X-1
 
@@ -128,6 +132,7 @@ class SmsKind:
     INJURY_SPECIALIST = "injury_specialist"  # R-D-1
     SUPERVISOR_ESCALATION = "supervisor_escalation"  # OPEN-3
     SUPERVISOR_FOLLOW_UP = "supervisor_follow_up"  # R-X-1 poor score
+    CUSTOMER_LINK = "customer_link"  # issue 24: the customer's link to their own claim's page, once, on report
 
 
 class SendSmsInput(Frozen):

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Debian's chromium for the browser test (tests/api/test_temporal_ui_browser.py). Idempotent:
-# nothing to do when /usr/bin/chromium is there. Fails (non-zero) when it cannot be installed,
-# so the browser test fails rather than skips.
+# Debian's chromium for the browser tests (tests/api/test_temporal_ui_browser.py, test_work_browser.py),
+# and a Chinese font, so the customer's page (simplified Chinese) is legible in the screenshots.
+# Idempotent: nothing to do when both are there. Fails (non-zero) when chromium cannot be
+# installed, so the browser tests fail rather than skip; a missing font only warns (the tests
+# read the page's text, not its pixels).
 set -eu
-if [ -x /usr/bin/chromium ]; then
+FONT_DIR=/usr/share/fonts/truetype/wqy
+if [ -x /usr/bin/chromium ] && [ -d "$FONT_DIR" ]; then
     exit 0
 fi
 SUDO=""
@@ -11,6 +14,11 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
-$SUDO apt-get install -y chromium
-test -x /usr/bin/chromium
+if [ ! -x /usr/bin/chromium ]; then
+    $SUDO apt-get update
+    $SUDO apt-get install -y chromium
+    test -x /usr/bin/chromium
+fi
+if [ ! -d "$FONT_DIR" ]; then
+    $SUDO apt-get install -y fonts-wqy-zenhei || echo "warning: no Chinese font; screenshots of the customer's page show boxes" >&2
+fi

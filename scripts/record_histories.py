@@ -29,15 +29,19 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities, open_embedded
-from client.claims import drive, report_for_decision
+from client.claims import drive, report_for_decision, wait_for_stage
+from client.workqueue import assign
 from dev.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
 from gateway.bank import open_bank
+from security.auth import Principal, Role
 from security.codec import EncryptionCodec, data_converter, decode_json_history
+from security.customer_links import CustomerLinks
 from worker.main import build_worker
 from workflows.messages import Stage, track_workflow_id
 from workflows.search_attributes import ALL as ALL_SEARCH_ATTRIBUTES
+from workflows.work import WorkAction
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = ROOT / "tests" / "histories"
@@ -77,11 +81,25 @@ async def record(version: str) -> list[Path]:
         )
         async with env:
             task_queue = "record-histories"
-            async with build_worker(env.client, task_queue, build_activities(data_dir, RuleSettings(), bank=open_bank(data_dir))):
+            links = CustomerLinks(secrets.token_bytes(32))  # the customer's SMS (issue 24) under a throwaway key
+            activities = build_activities(
+                data_dir,
+                RuleSettings(),
+                bank=open_bank(data_dir),
+                customer_link=lambda no: "http://localhost:8000" + links.path(no),
+            )
+            async with build_worker(env.client, task_queue, activities):
                 for name, (report, tracks) in scenarios.items():
                     # as the API reports: update-with-start, answered with the decision
                     answer, handle = await report_for_decision(env.client, report, task_queue, 30)
                     assert answer is not None and answer.created, report.report_no
+                    if name == "A":  # the work queue (issue 24): an assessor takes the item, then does its steps
+                        steps = steps_for(Track.AUTHORISATION, report, photo_sha256=photo)
+                        await drive(env.client, report.report_no, Track.AUTHORISATION, steps[:2])
+                        await wait_for_stage(env.client, report.report_no, Track.AUTHORISATION, Stage.AWAITING_CAR_AT_SHOP, 30)
+                        taker = Principal(subject="AS01", roles=frozenset({Role.ASSESSOR}), expires_at=datetime.now(UTC))
+                        await assign(env.client, report.report_no, Track.AUTHORISATION, WorkAction.TAKE, taker)
+                        own_steps["A"] = steps[2:]
                     await asyncio.gather(
                         *[
                             drive(

@@ -46,6 +46,7 @@ class Principal(BaseModel):
     subject: str = Field(min_length=1, max_length=64)  # the staff code, recorded as `by` on steps
     roles: frozenset[Role]
     expires_at: datetime
+    branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,20}$")  # the staff's branch (分公司), if the token says
 
     def has_any(self, roles: frozenset[Role] | set[Role]) -> bool:
         return bool(self.roles & roles)
@@ -103,7 +104,8 @@ def _principal(claims: dict, roles_claim: str, subject_claim: str) -> Principal:
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated(f"token has no {subject_claim!r}")
     try:
-        return Principal(subject=subject, roles=roles, expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+        branch = claims.get("branch") if isinstance(claims.get("branch"), str) else None
+        return Principal(subject=subject, roles=roles, expires_at=datetime.fromtimestamp(claims["exp"], UTC), branch=branch)
     except (ValueError, OverflowError) as exc:  # a subject over 64 characters, an absurd exp: refused, not a 500
         raise Unauthenticated(f"token's {subject_claim!r} or 'exp' is not usable") from exc
 
@@ -118,10 +120,16 @@ class LocalTokens:
         self._ttl = ttl
 
     def issue(
-        self, subject: str, roles: set[Role] | frozenset[Role], ttl: timedelta | None = None, now: datetime | None = None
+        self,
+        subject: str,
+        roles: set[Role] | frozenset[Role],
+        ttl: timedelta | None = None,
+        now: datetime | None = None,
+        branch: str | None = None,
     ) -> str:
         now = now or datetime.now(UTC)
-        claims = {
+        claims: dict[str, object] = {"branch": branch} if branch else {}
+        claims |= {
             "iss": ISSUER,
             "aud": AUDIENCE,
             "sub": subject,

@@ -30,6 +30,8 @@ class Action(StrEnum):
     REPORT = "report"  # POST /claims
     UPLOAD = "upload"  # POST /files
     OPERATIONS = "operations"  # GET /operations, /operations/summary: counts over all claims
+    WORK = "work"  # GET /work and its pages: the pending steps one's roles may take (issue 24)
+    REASSIGN = "reassign"  # POST /work/{no}/{track}/reassign: give a queue item to someone else
 
 
 ALL_ROLES = frozenset(Role)
@@ -109,6 +111,12 @@ STEP_ROLES_BY_TRACK: dict[tuple[str, Track], frozenset[Role]] = {
 FULL_PERSONAL_DATA: frozenset[Role] = frozenset(
     {R.AGENT, R.SURVEYOR, R.INJURY_SPECIALIST, R.EXPERT_LEAD, R.SERVICE_CENTRE, R.SUPERVISOR}
 )
+
+
+# The work queue (issue 24) is for whoever takes a human step: every role of STEP_ROLES.
+ACTION_ROLES[Action.WORK] = frozenset().union(*STEP_ROLES.values(), *STEP_ROLES_BY_TRACK.values())
+# OPEN-3: deadlines escalate to a supervisor, who moves an item whose holder is away.
+ACTION_ROLES[Action.REASSIGN] = frozenset({R.SUPERVISOR})
 
 
 def roles_for(action: Action) -> frozenset[Role]:

@@ -85,13 +85,33 @@ def test_the_decision_update_and_a_declined_track_are_recorded() -> None:
     assert "handed-to-ordinary" in patches(Path(__file__).parent / "histories" / "Claim" / "v5-C-declined.json")
 
 
+def test_the_work_queue_and_the_customer_link_are_recorded_on_both_sides() -> None:
+    """Issue 24: v6 is the code before the work queue and the customer's SMS (neither patch), v7
+    the code with them: every track carries the work-queue marker, every claim the
+    customer-link-sms one, and v7-A holds an assessor's `assign` update (take) replayed above."""
+    issue_24 = {"work-queue", "customer-link-sms"}
+    for path in HISTORIES:
+        if path.stem.startswith("v6-"):
+            assert not patches(path) & issue_24, path
+        if path.stem.startswith("v7-"):
+            assert ("customer-link-sms" if path.parent.name == "Claim" else "work-queue") in patches(path), path
+    assert {p.parent.name for p in HISTORIES if p.stem.startswith("v7-")} == {p.parent.name for p in HISTORIES}
+    track_a = json.loads((Path(__file__).parent / "histories" / "SmallClaimAuthorisation" / "v7-A.json").read_text())
+    updates = [
+        e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
+        for e in track_a["events"]
+        if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"
+    ]
+    assert "assign" in updates
+
+
 def test_current_histories_stay_within_100_events() -> None:
-    """Issue 6's history target: a claim's workflows, recorded on the current code (v5, and v3) from report
+    """Issue 6's history target: a claim's workflows, recorded on the current code (v7, v5, v3) from report
     to callback, hold at most 100 events each (Temporal warns at 10,240)."""
     sizes = {
         f"{p.parent.name}/{p.stem}": len(json.loads(p.read_text())["events"])
         for p in HISTORIES
-        if p.stem.startswith(("v3-", "v5-"))
+        if p.stem.startswith(("v3-", "v5-", "v7-"))
     }
     assert len(sizes) >= 5
     assert {k: n for k, n in sizes.items() if n > 100} == {}

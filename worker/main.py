@@ -72,6 +72,7 @@ def worker_from_settings(settings: Settings, client: Client) -> Worker:
         settings.data_dir,
         settings.current_rules,
         bank=open_bank(settings.data_dir, settings.payment_gateway_url, settings.payment_gateway_timeout_seconds),
+        customer_link=settings.customer_link_maker(),
     )
     return build_worker(
         client,

@@ -19,6 +19,9 @@ with workflow.unsafe.imports_passed_through():
         LoadRulesInput,
         LookupPolicyInput,
         LookupPolicyResult,
+        SendSmsInput,
+        SmsKind,
+        customer_link_sms_key,
     )
     from domain.models import Decision, Report, Track, TrackDecision
     from domain.rules import RuleSettings
@@ -46,7 +49,14 @@ with workflow.unsafe.imports_passed_through():
         track_workflow_id,
     )
     from workflows.publication import TRACK_PROGRESS_SIGNAL
-    from workflows.versioning import DECISION_PATCH, ORDINARY_PATCH, SEARCH_ATTRIBUTES_PATCH, TRACK_INDEX_PATCH, small_history
+    from workflows.versioning import (
+        CUSTOMER_LINK_PATCH,
+        DECISION_PATCH,
+        ORDINARY_PATCH,
+        SEARCH_ATTRIBUTES_PATCH,
+        TRACK_INDEX_PATCH,
+        small_history,
+    )
 
 TRACK_WORKFLOWS = {
     Track.AUTHORISATION: SmallClaimAuthorisationWorkflow,
@@ -122,6 +132,8 @@ class ClaimWorkflow:
             self._holding_index = False
             self._index()  # one upsert: stage, segments, tracks, band, branch
         children = await self._start_tracks(report, lookup, rules, taken)
+        if workflow.patched(CUSTOMER_LINK_PATCH):  # issue 24: the customer's one SMS, with their link
+            await self._send_customer_link(lookup, [t.track for t in taken])
         await self._follow(children)
         self._end()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -243,6 +255,35 @@ class ClaimWorkflow:
         else:
             for view in await asyncio.gather(*children):
                 self._tracks[view.track] = view
+
+    async def _send_customer_link(self, lookup: LookupPolicyResult, tracks: list[Track]) -> None:
+        """Issue 24: the customer's one SMS, with the link to their claim's page (the worker signs
+        it). The page is always current, so no later step sends another. Never fails the claim."""
+        report = self._report
+        phone = lookup.customer.mobile or (report.reporter_phone if report.reporter_is_insured else None)
+        if not phone:
+            self._note("customer_link_not_sent", detail="the customer has no mobile number on record")
+            return
+        try:
+            await quick_call(
+                ActivityName.SEND_SMS,
+                SendSmsInput(
+                    idempotency_key=customer_link_sms_key(report.report_no),
+                    kind=SmsKind.CUSTOMER_LINK,
+                    report_no=report.report_no,
+                    recipient_role="customer",
+                    fields={"phone": phone, "tracks": ",".join(t.value for t in tracks)},
+                ),
+                current=self._current,
+                summary="the customer's link to their claim (issue 24)",
+            )
+        except (ActivityError, ApplicationError) as err:
+            cause = err if isinstance(err, ApplicationError) else err.cause
+            self._note(
+                "customer_link_not_sent", detail=cause.message if isinstance(cause, ApplicationError) else "the SMS failed"
+            )
+            return
+        self._note("customer_link_sent")
 
     async def _report_answered(self) -> None:
         """Before the claim ends: the report call that started it has had its answer. Its update may

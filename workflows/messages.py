@@ -320,6 +320,7 @@ class Waiting(Frozen):
     due_at: ChinaTime | None
     rule: str
     overdue: bool = False
+    since: ChinaTime | None = None  # when the track began to wait for it (the work queue's half-deadline flag)
 
 
 class PaymentView(Frozen):
@@ -347,6 +348,8 @@ class TrackView(Frozen):
     follow_up_opened: bool = False
     outcome: str | None = None
     handed_to_ordinary: str | None = None  # the track left the program unpaid: why the ordinary process takes it
+    held_by: str | None = None  # the staff code who took the pending step from the work queue (workflows/work.py)
+    held_since: ChinaTime | None = None
     timeline: tuple[TimelineEntry, ...] = ()
 
 

@@ -13,6 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Report
+    from domain.tags import read_tag
     from workflows import metrics
     from workflows import search_attributes as sa
     from workflows.messages import TrackInput, TrackView
@@ -24,7 +25,7 @@ TRACK_PROGRESS_SIGNAL = "track_progress"
 def progress_of(view: TrackView) -> tuple[object, ...]:
     """What the claim uses of a track between steps: its stage and details in the UI, its search
     attributes (ClaimStage, Overdue, PaymentDueAt) and the payment and SLA metrics."""
-    return (view.stage, view.waiting, view.overdue, view.payment, view.outcome)
+    return (view.stage, view.waiting, view.overdue, view.payment, view.outcome, view.held_by)
 
 
 class TrackPublication:
@@ -35,6 +36,7 @@ class TrackPublication:
         _current: bool
         _publishing: bool
         _operations_index: bool
+        _work_queue: bool
         _outcome: str | None
 
         @property
@@ -43,6 +45,13 @@ class TrackPublication:
         def view(self) -> TrackView: ...
 
         def _input_or_fail(self) -> TrackInput: ...
+
+    def _queue_tag(self) -> str | None:
+        """The customer's premium tag as the work queue shows it: tier and claim-free years, no persona."""
+        reading = read_tag(self._input_or_fail().lookup.customer.premium_tag)
+        if reading.tag is None:
+            return None
+        return f"{reading.tag.tier or ''}(-{reading.tag.claim_free_years})"
 
     def _publish(self) -> None:
         self._dirty = True
@@ -85,5 +94,5 @@ class TrackPublication:
                 continue
             metrics.track_changed(shown, view)
             shown = view
-            sa.upsert_changed(indexed, sa.of_track(view, self._operations_index))
+            sa.upsert_changed(indexed, sa.of_track(view, self._operations_index, self._work_queue, self._queue_tag()))
             workflow.set_current_details(sa.track_details(self.report.report_no, view))

@@ -31,6 +31,12 @@ OVERDUE = SearchAttributeKey.for_bool("Overdue")
 DEADLINE_MISSED_AT = SearchAttributeKey.for_datetime("DeadlineMissedAt")  # the track's latest missed deadline
 PAID_AT = SearchAttributeKey.for_datetime("PaidAt")  # when the track's indemnity was paid
 PAID_IN_TIME = SearchAttributeKey.for_bool("PaidInTime")  # paid by its deadline (R-A-6, R-B-5, R-X-4)
+# The work queue (client/workqueue.py), set by tracks behind WORK_QUEUE_PATCH. Datetime columns are
+# all taken (3 of 3 on SQL visibility), so the wait's times are Int seconds since the epoch (UTC).
+HELD_BY = SearchAttributeKey.for_keyword("HeldBy")  # the staff code holding the pending step
+PREMIUM_TAG = SearchAttributeKey.for_keyword("PremiumTag")  # the tag without its persona: 钻石(-3)
+WAIT_HALF = SearchAttributeKey.for_int("WaitHalf")  # half-way to the step's deadline: untaken by then, flagged
+WAIT_DUE = SearchAttributeKey.for_int("WaitDue")  # when that step is due (OPEN-3)
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     REPORT_NO,
@@ -44,7 +50,14 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     DEADLINE_MISSED_AT,
     PAID_AT,
     PAID_IN_TIME,
+    HELD_BY,
+    PREMIUM_TAG,
+    WAIT_HALF,
+    WAIT_DUE,
 )
+# What SQL visibility on PostgreSQL holds per namespace, by type (Temporal's schema: Keyword 10,
+# Bool/Datetime/Int/Double 3 each, Text 3, KeywordList 3); tests/workflows check ALL fits.
+SQL_VISIBILITY_COLUMNS = {"Keyword": 10, "Bool": 3, "Datetime": 3, "Int": 3, "Double": 3, "Text": 3, "KeywordList": 3}
 
 
 # SQL visibility on PostgreSQL has a fixed set of custom columns per type and namespace (the server
@@ -169,9 +182,20 @@ def at_track_start(claim_indexed: Mapping[str, Any], track: Track, opening: Stag
     return TypedSearchAttributes(pairs)
 
 
-def of_track(view: TrackView, operations: bool = False) -> list[tuple[SearchAttributeKey[Any], Any]]:
+def half_way(since: datetime | None, due: datetime | None) -> datetime | None:
+    return since + (due - since) / 2 if since is not None and due is not None else None
+
+
+def epoch(at: datetime | None) -> int | None:
+    return int(at.timestamp()) if at is not None else None
+
+
+def of_track(
+    view: TrackView, operations: bool = False, work: bool = False, tag: str | None = None
+) -> list[tuple[SearchAttributeKey[Any], Any]]:
     """What a track that indexes itself keeps current: its stage, Overdue, PaymentDueAt, and on
-    runs with the operations index (`operations`) when it last missed a deadline and its payment."""
+    runs with the operations index (`operations`) when it last missed a deadline and its payment;
+    on runs with the work queue (`work`) who holds its pending step, that wait's times and `tag`."""
     tracks = {view.track: view}
     wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
         (CLAIM_STAGE, view.stage.value),
@@ -185,6 +209,14 @@ def of_track(view: TrackView, operations: bool = False) -> list[tuple[SearchAttr
             (DEADLINE_MISSED_AT, missed[-1] if missed else None),
             (PAID_AT, paid.paid_at if paid else None),
             (PAID_IN_TIME, paid.deadline_met if paid else None),
+        ]
+    if work:
+        waiting = view.waiting if view.outcome is None else None
+        wanted += [
+            (HELD_BY, view.held_by if view.outcome is None else None),
+            (PREMIUM_TAG, tag),
+            (WAIT_HALF, epoch(half_way(waiting.since, waiting.due_at)) if waiting else None),
+            (WAIT_DUE, epoch(waiting.due_at) if waiting else None),
         ]
     return wanted
 

@@ -58,7 +58,14 @@ with workflow.unsafe.imports_passed_through():
         Waiting,
     )
     from workflows.publication import TrackPublication
-    from workflows.versioning import OPERATIONS_INDEX_PATCH, ORDINARY_PATCH, PAYEE_FROM_CORE_PATCH, TRACK_INDEX_PATCH
+    from workflows.versioning import (
+        OPERATIONS_INDEX_PATCH,
+        ORDINARY_PATCH,
+        PAYEE_FROM_CORE_PATCH,
+        TRACK_INDEX_PATCH,
+        WORK_QUEUE_PATCH,
+    )
+    from workflows.work import WorkAssignment
 
 # Stages in which the documents and the assessment may arrive (they may come early).
 SETTLEMENT_OPEN = frozenset(
@@ -87,7 +94,7 @@ class StepRefused(ApplicationError):
         super().__init__(message, type=STEP_REFUSED, non_retryable=True)
 
 
-class TrackWorkflow(TrackPublication):
+class TrackWorkflow(TrackPublication, WorkAssignment):
     track: Track
     opening_stage: Stage  # what the track's own service waits for first, once any offer is accepted
     # the rule behind each stage's deadline, for the view
@@ -132,9 +139,11 @@ class TrackWorkflow(TrackPublication):
 
     # --- the shape of every track ---------------------------------------------------------------
     async def _run(self, input: TrackInput) -> TrackView:
-        # New runs record one marker (OPERATIONS_INDEX_PATCH holds TRACK_INDEX_PATCH's path, as each
+        # New runs record one marker (WORK_QUEUE_PATCH holds OPERATIONS_INDEX_PATCH's path, which holds
+        # TRACK_INDEX_PATCH's, as each
         # marker costs two history events and a visibility write); runs from before it replay theirs.
-        self._operations_index = workflow.patched(OPERATIONS_INDEX_PATCH)
+        self._work_queue = workflow.patched(WORK_QUEUE_PATCH)
+        self._operations_index = self._work_queue or workflow.patched(OPERATIONS_INDEX_PATCH)
         self._current = self._operations_index or workflow.patched(TRACK_INDEX_PATCH)
         self._input = input
         self._calendar = WorkingCalendar(input.rules.calendar)
@@ -397,6 +406,8 @@ class TrackWorkflow(TrackPublication):
             follow_up_opened=self._follow_up,
             outcome=self._outcome,
             handed_to_ordinary=self._handed_to_ordinary,
+            held_by=self._held_by,
+            held_since=self._held_since,
             timeline=tuple(self._timeline),
         )
 
@@ -455,7 +466,9 @@ class TrackWorkflow(TrackPublication):
             from_whom=WAITING_ON.get(stage, ""),
             due_at=due_at,
             rule=rule or self.stage_rules.get(stage, ""),
+            since=self.now,
         )
+        self._hold_follows(stage)
         self._publish()
 
     async def _wait(self, stage: Stage, done: Callable[[], bool], due_at: datetime | None, rule: str | None = None) -> None:

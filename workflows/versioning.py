@@ -59,3 +59,15 @@ def small_history(current: bool) -> bool:
     """Whether this run takes the small-history path: runs that keep their own index (`current`,
     the TRACK_INDEX_PATCH) do, without a marker of their own."""
     return current or workflow.patched(SMALL_HISTORY_PATCH)
+
+
+# The work queue (issue 24), made after the v6 histories were recorded: a track takes the `assign`
+# update (take, hand back, reassign: workflows/work.py) and keeps who holds its pending step, when
+# its wait began and is due, and the customer's tag without its persona, in its own search
+# attributes, in the same upsert as its stage. Holds OPERATIONS_INDEX_PATCH's path (one marker).
+WORK_QUEUE_PATCH = "work-queue"
+# The customer's link (issue 24), made after the v6 histories were recorded: once its tracks are
+# started, a claim that a dedicated track took sends the customer one SMS through the outbox with a
+# link to their claim's page (the worker signs it; the history holds no link). A failed SMS is
+# noted on the timeline and never fails the claim.
+CUSTOMER_LINK_PATCH = "customer-link-sms"

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.store import FileStore
 from api import create_app
-from api.guard import PUBLIC_PATHS, Limits, TokenBuckets
+from api.guard import PUBLIC_PATHS, PUBLIC_PREFIXES, Limits, TokenBuckets
 from api.views import masked_tag
 from cli.admin import cmd_token
 from client.claims import drive, report_claim
@@ -28,6 +28,7 @@ from dev.scenarios import DEMO_PHOTO, steps_for
 from domain.contracts import PAYMENT_DECLINED, ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import TagReading, Track
 from security.auth import AuthSettings, LocalTokens, OidcTokens, Role, authenticator
+from security.customer_links import CustomerLinks
 from security.masking import mask_account, mask_mobile
 from security.permissions import STEP_ROLES
 from tests.api.conftest import TEST_LIMITS, ApiEnv, bearer, error_of
@@ -38,6 +39,10 @@ from workflows.messages import STEP_MODELS
 R = Role
 EVERYONE = frozenset(Role)
 UPLOADERS = frozenset({R.AGENT, R.SURVEYOR, R.ASSESSOR, R.INJURY_SPECIALIST, R.EXPERT_LEAD, R.SUPERVISOR})
+# issue 24: the work queue is for everyone who takes a human step (not operations, not admin)
+WORKERS = frozenset({R.AGENT, R.SURVEYOR, R.ASSESSOR, R.INJURY_SPECIALIST, R.EXPERT_LEAD, R.SERVICE_CENTRE, R.SUPERVISOR})
+# browser pages: without a token (and without a sign-in cookie) a GET is sent to sign in
+SIGN_IN_FIRST = {"operations page": "/operations/sign-in", "work queue": "/work/sign-in", "work item page": "/work/sign-in"}
 
 
 def steps(*roles: Role) -> frozenset[Role]:
@@ -87,6 +92,21 @@ def endpoints(no: str, report: dict[str, Any]) -> list[tuple[str, str, str, dict
         # issue 13: the operations lead's view, and the supervisor's whom deadlines reach (OPEN-3)
         ("operations summary", "GET", "/operations/summary?report_no_prefix=NOSUCH", {}, frozenset({R.OPERATIONS, R.SUPERVISOR})),
         ("operations page", "GET", "/operations?report_no_prefix=NOSUCH", {}, frozenset({R.OPERATIONS, R.SUPERVISOR})),
+        # issue 24: the work queue, an item's page, taking, handing back; reassigning is the
+        # supervisor's (OPEN-3); a step's form is the step's own roles
+        ("work queue", "GET", "/work", {}, WORKERS),
+        ("work item page", "GET", f"/work/{no}/B", {}, WORKERS),
+        ("take", "POST", f"/work/{no}/B/take", {}, WORKERS),
+        ("hand back", "POST", f"/work/{no}/B/hand-back", {}, WORKERS),
+        ("reassign", "POST", f"/work/{no}/B/reassign", {"json": {"to": "AS02"}}, frozenset({R.SUPERVISOR})),
+        (
+            "accept_offer form",
+            "POST",
+            f"/work/{no}/B/steps/accept_offer",
+            {"data": {"accepted": "true"}},
+            steps(R.AGENT, R.SUPERVISOR),
+        ),
+        ("callback form", "POST", f"/work/{no}/B/steps/record_callback", {"data": {"score": "5"}}, steps(R.SERVICE_CENTRE)),
     ]
     for step, track, body, allowed in STEP_MATRIX:
         rows.append((f"{step} on {track}", "POST", f"/claims/{no}/tracks/{track}/steps/{step}", {"json": body}, allowed))
@@ -114,8 +134,18 @@ def test_every_route_but_the_public_ones_checks_permissions(api: ApiEnv) -> None
             included = getattr(route, "original_router", None)
             yield from flat(included.routes) if included is not None else [route]
 
-    routes = [r for r in flat(app.routes) if isinstance(r, APIRoute)]
-    assert {r.path for r in routes if r.path not in PUBLIC_PATHS} >= {"/claims", "/files", "/operations", "/operations/summary"}
+    # the customer's page is admitted by its signed link alone (tests/api/test_customer_page.py)
+    routes = [r for r in flat(app.routes) if isinstance(r, APIRoute) and not r.path.startswith(PUBLIC_PREFIXES)]
+    assert {r.path for r in routes if r.path not in PUBLIC_PATHS} >= {
+        "/claims",
+        "/files",
+        "/operations",
+        "/operations/summary",
+        "/work",
+        "/work/{report_no}/{track}/take",
+        "/work/{report_no}/{track}/reassign",
+        "/work/{report_no}/{track}/steps/{step}",
+    }
     for route in routes:
         if route.path in PUBLIC_PATHS:
             continue
@@ -146,9 +176,9 @@ async def test_permission_matrix_every_role_against_every_endpoint(api: ApiEnv) 
     for label, headers in unauthenticated.items():
         for name, method, path, kwargs, _ in rows:
             response = await api.raw.request(method, path, headers=headers, **kwargs)
-            if label == "no token" and name == "operations page":
+            if label == "no token" and name in SIGN_IN_FIRST:
                 # a browser (no Authorization header, no sign-in cookie) is sent to sign in
-                if (response.status_code, response.headers.get("location")) != (303, "/operations/sign-in"):
+                if (response.status_code, response.headers.get("location")) != (303, SIGN_IN_FIRST[name]):
                     wrong.append(f"{label} {name}: {response.status_code}, not sent to the sign-in page")
                 continue
             if response.status_code != 401 or error_of(response)["code"] != "unauthenticated":
@@ -178,6 +208,14 @@ async def test_permission_matrix_every_role_against_every_endpoint(api: ApiEnv) 
     # an unknown route says nothing to a caller without a token; to staff it is a 404
     assert (await api.raw.get("/nowhere")).status_code == 401
     assert (await api.raw.get("/nowhere", headers=api.as_("OP01", R.OPERATIONS))).status_code == 404
+    # issue 24: the customer's page takes no staff token: without its signed link it refuses, to
+    # every role alike, and says nothing of the claim
+    for headers in ({}, api.as_("SU01", R.SUPERVISOR)):
+        for path in (f"/customer/{no}", f"/customer/{no}?t=1999999999.forged"):
+            response = await api.raw.get(path, headers=headers)
+            if response.status_code != 403 or no in response.text:
+                wrong.append(f"customer page {path} with {headers or 'no token'}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
     # roles add up: an assessor who also works the service centre may record the callback
     both = api.as_("AS09", R.ASSESSOR, R.SERVICE_CENTRE)
     response = await api.raw.post(f"/claims/{no}/tracks/B/steps/record_callback", json={"score": 4}, headers=both)
@@ -418,3 +456,28 @@ async def test_oidc_tokens_from_the_identity_provider(api: ApiEnv, tmp_path) -> 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as http:
         response = await http.get("/claims", headers=ok)
         assert response.status_code == 503 and error_of(response)["code"] == "auth_unavailable"
+
+
+async def test_customer_links_refuse_other_claims_forgeries_and_expiry(api: ApiEnv) -> None:
+    """Issue 24, the customer's side of the matrix: a link opens its own claim only; another
+    claim's, an altered, an expired or a missing token, or a staff token instead, get the same
+    plain 403 that names no claim (a valid link to a claim that does not exist, too)."""
+    links = CustomerLinks(secrets.token_bytes(32))
+    app = create_app(api.client, store=api.store, authenticator=api.tokens, customer_links=links, limits=TEST_LIMITS)
+    mine, other = "R2026990001", "R2026990002"
+    token = links.token(mine)
+    expires, signature = token.split(".")
+    attempts = {
+        "another claim's link": f"/customer/{other}?t={token}",
+        "a longer expiry": f"/customer/{mine}?t={int(expires) + 3600}.{signature}",
+        "expired": f"/customer/{mine}?t={links.token(mine, datetime.now(UTC) - timedelta(days=61))}",
+        "no token": f"/customer/{mine}",
+        "another key": f"/customer/{mine}?t={CustomerLinks(secrets.token_bytes(32)).token(mine)}",
+        "no such claim": f"/customer/{mine}?t={token}",
+    }
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as http:
+        for label, path in attempts.items():
+            for headers in ({}, api.as_("SU01", R.SUPERVISOR)):
+                response = await http.get(path, headers=headers)
+                assert response.status_code == 403, (label, response.status_code)
+                assert mine not in response.text and other not in response.text and "链接无效或已过期" in response.text

@@ -1,0 +1,255 @@
+"""The people around a claim, as they would do it (issue 24): headless chromium signs in at
+/work/sign-in as each member of staff in turn and does every human step of a track-A and a
+track-B claim from the work queue's pages, from the offer to payment and the callback: the
+assessor takes the track-A item from the queue, does the car at the shop (by keyboard), the photos
+(a file), the assessment (a wrong amount first: the error by its field, nothing recorded) and the
+documents, and sees the item leave their queue once it is paid. The customer opens their link
+after every step and sees what changed. Screenshots in tests/artifacts/ (work-queue.png,
+work-step.png, customer-page.png and customer-page-paid.png are docs/'s pictures).
+
+Against the dev server of the test session and a worker on fakes; chromium from
+scripts/ensure-chromium.sh (run by `make test`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.async_api import FilePayload, Page
+from temporalio.testing import WorkflowEnvironment
+
+from activities.staff import JsonStaffDirectory
+from activities.store import FileStore
+from api import create_app
+from client.claims import report_claim, track_state
+from dev.scenarios import DEMO_PHOTO
+from domain.models import Track
+from security.auth import LocalTokens, Role
+from security.customer_links import CustomerLinks
+from tests.api.conftest import TEST_LIMITS
+from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page
+from tests.helpers import free_port
+from tests.workflows.fakes import FakeSystems
+from tests.workflows.helpers import reports, running
+from workflows.messages import Stage
+
+pytestmark = pytest.mark.e2e  # a browser over the real API
+R = Role
+
+
+@asynccontextmanager
+async def serving(app: object) -> AsyncIterator[str]:
+    port = free_port()
+    # log_config=None: uvicorn leaves the logging set-up of the test process alone
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))  # type: ignore[arg-type]  # a FastAPI app is an ASGI app
+    task = asyncio.ensure_future(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+class Staff:
+    """One browser tab that signs in as one member of staff after another."""
+
+    def __init__(self, page: Page, base: str, tokens: LocalTokens) -> None:
+        self.page, self.base, self.tokens = page, base, tokens
+
+    async def sign_in(self, code: str, role: Role) -> None:
+        await self.page.goto(f"{self.base}/work/sign-in")
+        await self.page.fill("textarea[name=token]", self.tokens.issue(code, frozenset({role})))
+        await self.page.get_by_role("button", name="Sign in").click()
+        await self.page.get_by_text(f"Signed in as {code}").wait_for(timeout=10_000)
+
+    async def queue_row(self, report_no: str, track: str, present: bool = True) -> None:
+        """Open the queue until the item's row is there (or gone): visibility lags a step a little."""
+        row = self.page.locator(f'tr[data-item="{report_no}-{track}"]')
+        for _ in range(150):
+            await self.page.goto(f"{self.base}/work")
+            if (await row.count() > 0) == present:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{report_no}-{track} {'never came to' if present else 'never left'} the queue")
+
+    async def take(self, report_no: str, track: str) -> None:
+        await self.queue_row(report_no, track)
+        await self.page.get_by_role("button", name=f"Take {report_no} track {track}").click()
+        await self.page.locator("#held-by").get_by_text("since").wait_for(timeout=10_000)
+
+    async def record(self, step: str, fill: Callable[[Page], Awaitable[None]] | None = None) -> str:
+        """Fill and send a step's form; the page after it: the next stage."""
+        form = self.page.locator(f"#step-{step}")
+        await form.wait_for(timeout=15_000)
+        if fill is not None:
+            await fill(self.page)
+        await form.get_by_role("button", name=f"Record {step}").click()
+        await self.page.locator("#recorded").wait_for(timeout=15_000)
+        return await self.page.locator("#stage").inner_text()
+
+    async def open_item(self, report_no: str, track: str, step: str) -> None:
+        for _ in range(150):  # the track may still be on its way to the step
+            await self.page.goto(f"{self.base}/work/{report_no}/{track}")
+            if await self.page.locator(f"#step-{step}").count():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{step} never offered on {report_no}-{track}")
+
+
+async def test_track_a_and_b_from_report_to_payment_from_the_pages(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    """R-A-1..R-A-6, R-B-1, R-B-4, R-B-5, R-X-1 and issue 24: every human step from the pages."""
+    assert CHROMIUM.exists(), "chromium is missing: run scripts/ensure-chromium.sh (make test does)"
+    client = dev_env.client
+    tokens = LocalTokens(secrets.token_bytes(32))
+    links = CustomerLinks(secrets.token_bytes(32))
+    samples = reports()
+    a, b = samples["A"], samples["B"]
+    async with running(client, FakeSystems().activities()) as tq:
+        app = create_app(
+            client,
+            task_queue=tq,
+            store=FileStore(tmp_path / "files"),
+            authenticator=tokens,
+            limits=TEST_LIMITS,
+            customer_links=links,
+            staff=JsonStaffDirectory(),
+        )
+        async with serving(app) as base, chromium_page(1280, 860) as page:
+            staff = Staff(page, base, tokens)
+            browser = page.context.browser
+            assert browser is not None
+            customer = await browser.new_page(viewport={"width": 480, "height": 900})  # a phone, no staff cookie
+            seen: dict[str, list[str]] = {"A": [], "B": []}
+
+            async def customer_sees(report_no: str, track: str) -> str:
+                """The customer's page shows the track's stage as the track has it now."""
+                now = (await track_state(client, report_no, Track(track))).stage.value
+                await customer.goto(f"{base}{links.path(report_no)}")
+                section = customer.locator(f"#service-{track}")
+                assert await section.get_attribute("data-stage") == now
+                seen[track].append(now)
+                return await section.inner_text()
+
+            for report in (a, b):
+                await report_claim(client, report, tq)
+
+            # R-A-1 / R-B-1: the agent records each customer's acceptance from the queue
+            await staff.sign_in("AG01", R.AGENT)
+            for report, track in ((a, "A"), (b, "B")):
+                assert "等待您确认" in await customer_sees(report.report_no, track)
+                await staff.take(report.report_no, track)
+
+                async def accept(p: Page) -> None:
+                    await p.check("#accept_offer-accepted")
+
+                await staff.record("accept_offer", accept)
+
+            # R-A-2: the surveyor's scene estimate
+            await staff.sign_in("SV01", R.SURVEYOR)
+            assert "拍照估损" in await customer_sees(a.report_no, "A")
+            await staff.take(a.report_no, "A")
+
+            async def estimate(p: Page) -> None:
+                await p.fill("#record_scene_estimate-own_loss", "2800.00")
+
+            assert await staff.record("record_scene_estimate", estimate) == "awaiting_car_at_shop"
+
+            # R-A-3..R-A-5: the assessor takes the track-A claim from the queue and does the rest
+            await staff.sign_in("AS01", R.ASSESSOR)
+            assert "修理厂" in await customer_sees(a.report_no, "A")
+            await staff.queue_row(a.report_no, "A")
+            await page.screenshot(path=str(ARTIFACTS / "work-queue.png"), full_page=True)
+            html = await page.content()
+            assert "<script" not in html and "http://" not in html.replace(base, "")  # nothing from another host
+            await staff.take(a.report_no, "A")
+            await page.locator("#step-car_at_shop").wait_for()
+            await page.keyboard.type("SHOP-17")  # the first field has the focus: the keyboard is enough
+            await page.keyboard.press("Enter")
+            await page.locator("#recorded").wait_for(timeout=15_000)
+            assert await page.locator("#stage").inner_text() == "awaiting_photos"
+            assert "AS01" in await page.locator("#held-by").inner_text()  # the hold follows the assessor's steps
+
+            async def photos(p: Page) -> None:
+                photo: FilePayload = {"name": "shop.png", "mimeType": "image/png", "buffer": DEMO_PHOTO}
+                await p.set_input_files("#upload_photos-sha256", files=[photo])
+
+            assert await staff.record("upload_photos", photos) == "awaiting_documents"
+            assert "尚缺单证" in await customer_sees(a.report_no, "A")
+
+            # a wrong amount: the error by its field, nothing recorded (R-A-4)
+            await page.fill("#issue_assessment-sheet_no", "DS-A-1")
+            await page.fill("#issue_assessment-amount", "0")
+            await page.locator("#step-issue_assessment").get_by_role("button", name="Record issue_assessment").click()
+            error = page.locator("#issue_assessment-amount-error")
+            await error.wait_for(timeout=10_000)
+            assert "more than zero" in await error.inner_text()
+            await page.screenshot(path=str(ARTIFACTS / "work-step.png"), full_page=True)
+            assert (await track_state(client, a.report_no, Track.AUTHORISATION)).assessment_amount is None
+
+            async def assessment(p: Page) -> None:
+                await p.fill("#issue_assessment-sheet_no", "DS-A-1")
+                await p.fill("#issue_assessment-amount", "2650.00")
+
+            assert await staff.record("issue_assessment", assessment) == "awaiting_documents"
+
+            def all_documents(channel: str) -> Callable[[Page], Awaitable[None]]:
+                async def fill(p: Page) -> None:
+                    form = p.locator("#step-receive_documents")
+                    for box in await form.locator("input[type=checkbox]").all():
+                        await box.check()
+                    for choice in await form.locator("select").all():
+                        await choice.select_option(channel)
+
+                return fill
+
+            await staff.record("receive_documents", all_documents("assessor_at_shop"))
+            # R-A-6: paid; the item leaves the assessor's queue (the callback is the service centre's)
+            await staff.queue_row(a.report_no, "A", present=False)
+            for _ in range(100):
+                if (await track_state(client, a.report_no, Track.AUTHORISATION)).stage is Stage.AWAITING_CALLBACK:
+                    break
+                await asyncio.sleep(0.1)
+            paid = await customer_sees(a.report_no, "A")
+            assert "已于" in paid and "2650.00" in paid and "account ending" in paid
+            await customer.screenshot(path=str(ARTIFACTS / "customer-page-paid.png"), full_page=True)
+
+            # R-B-4: the customer's documents reach the agent (door pickup); R-A-4's assessor assesses
+            await staff.sign_in("AG01", R.AGENT)
+            await staff.open_item(b.report_no, "B", "receive_documents")
+            assert "上门收单" in await customer_sees(b.report_no, "B")
+            await customer.screenshot(path=str(ARTIFACTS / "customer-page.png"), full_page=True)
+            await staff.record("receive_documents", all_documents("door_pickup"))
+            # the agent held B since the offer (the documents are the agent's too): hand it back
+            await page.get_by_role("button", name="Hand back to the queue").click()
+            await staff.queue_row(b.report_no, "B")
+            await staff.sign_in("AS01", R.ASSESSOR)
+            await staff.take(b.report_no, "B")
+
+            async def assessment_b(p: Page) -> None:
+                await p.fill("#issue_assessment-sheet_no", "DS-B-1")
+                await p.fill("#issue_assessment-amount", "1200.00")
+
+            await staff.record("issue_assessment", assessment_b)
+            await staff.queue_row(b.report_no, "B", present=False)  # R-B-5: paid the same day
+
+            # R-X-1: the service centre's callbacks close both claims
+            await staff.sign_in("CS01", R.SERVICE_CENTRE)
+            for report, track in ((a, "A"), (b, "B")):
+                await staff.take(report.report_no, track)
+
+                async def score(p: Page) -> None:
+                    await p.fill("#record_callback-score", "5")
+
+                assert await staff.record("record_callback", score) in ("closed", "awaiting_callback")
+                await client.get_workflow_handle(f"claim-{report.report_no}").result()
+                assert "已完成，感谢您的评价" in await customer_sees(report.report_no, track)
+            assert seen["A"][0] == "awaiting_acceptance" and seen["A"][-1] == "closed" and "awaiting_documents" in seen["A"]
+            assert seen["B"][-1] == "closed"
