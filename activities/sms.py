@@ -1,7 +1,8 @@
 """SMS to staff (R-D-1 injury specialist, OPEN-3 escalations, R-X-1 follow-ups) through an outbox.
 
-`SmsOutbox` is the interface; `SqliteSmsOutbox` the embedded default: a message is "sent" when it
-is in the outbox table, once per idempotency key. Handing the rows to the SMS gateway is the
+`SmsOutbox` is the interface; `SqlSmsOutbox` the implementation over either engine (a SQLite file
+by default, PostgreSQL with `PREMIUM_CLAIMS_DATABASE_URL`): a message is "sent" when it is in the
+outbox table, once per idempotency key. Handing the rows to the SMS gateway is the
 relay's (outside this project: it reads the unsent rows, sends each to the phone of the recipient
 role at the branch, and sets sent_at); `outbox()` is what it and the tests read. The body
 holds personal data (R-D-1 requires the insured's name and a phone): it is stored, never logged.
@@ -10,17 +11,17 @@ holds personal data (R-D-1 requires the insured's name and a phone): it is store
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 import structlog
+from sqlalchemy import Connection, RowMapping, text
 from temporalio import activity
 
+from activities.database import Database
 from activities.errors import BAD_SMS, refusal
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.sqlite import from_utc_text, to_utc_text, utc_now
 from domain.contracts import ActivityName, SendSmsInput, SendSmsResult, SmsKind
 from domain.models import Frozen, Track
 
@@ -96,65 +97,63 @@ def render_sms(input: SendSmsInput) -> str:
     raise BadSms(f"unknown SMS kind {input.kind!r} for report {input.report_no}")
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    id              TEXT PRIMARY KEY,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    kind            TEXT NOT NULL,
-    report_no       TEXT NOT NULL,
-    recipient_role  TEXT NOT NULL,
-    body            TEXT NOT NULL,       -- may hold personal data: never logged
-    created_at      TEXT NOT NULL,       -- UTC
-    sent_at         TEXT                 -- set by the relay that hands it to the SMS gateway
-);
-CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at, created_at);
-"""
+class SqlSmsOutbox:
+    """The outbox in a database (activities/database.py): a SQLite file, or PostgreSQL shared by
+    every host. Its schema: activities/migrations/sms/."""
 
-
-class SqliteSmsOutbox:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        create_database(self.path, _SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("sms")
 
     def send(self, input: SendSmsInput) -> SendSmsResult:
         body = render_sms(input)  # before the transaction: a bad message writes nothing
-        with write_transaction(self.path) as conn:
-            earlier = conn.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (input.idempotency_key,)).fetchone()
+
+        def queue(conn: Connection) -> SendSmsResult:
+            earlier = conn.execute(
+                text("SELECT id FROM outbox WHERE idempotency_key = :key"), {"key": input.idempotency_key}
+            ).first()
             if earlier is not None:
-                log.info("sms.duplicate", report_no=input.report_no, kind=input.kind, message_id=earlier["id"])
-                return SendSmsResult(message_id=earlier["id"], duplicate=True)
+                return SendSmsResult(message_id=earlier.id, duplicate=True)
             message_id = "SMS-" + uuid.uuid4().hex[:16]
             conn.execute(
-                "INSERT INTO outbox (id, idempotency_key, kind, report_no, recipient_role, body, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    message_id,
-                    input.idempotency_key,
-                    input.kind,
-                    input.report_no,
-                    input.recipient_role,
-                    body,
-                    to_utc_text(utc_now()),
+                text(
+                    "INSERT INTO outbox (id, idempotency_key, kind, report_no, recipient_role, body, created_at) "
+                    "VALUES (:id, :key, :kind, :report_no, :role, :body, :created_at)"
                 ),
+                {
+                    "id": message_id,
+                    "key": input.idempotency_key,
+                    "kind": input.kind,
+                    "report_no": input.report_no,
+                    "role": input.recipient_role,
+                    "body": body,
+                    "created_at": to_utc_text(utc_now()),
+                },
             )
-        log.info(
-            "sms.queued",
-            report_no=input.report_no,
-            kind=input.kind,
-            recipient_role=input.recipient_role,
-            message_id=message_id,
-        )
-        return SendSmsResult(message_id=message_id)
+            return SendSmsResult(message_id=message_id)
+
+        result = self.db.write(queue)
+        if result.duplicate:
+            log.info("sms.duplicate", report_no=input.report_no, kind=input.kind, message_id=result.message_id)
+        else:
+            log.info(
+                "sms.queued",
+                report_no=input.report_no,
+                kind=input.kind,
+                recipient_role=input.recipient_role,
+                message_id=result.message_id,
+            )
+        return result
 
     # --- reading the outbox (the relay, the tests) ------------------------------------------------------------
     def outbox(self, *, unsent_only: bool = False) -> list[OutboxMessage]:
         query = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if unsent_only else "") + " ORDER BY created_at, id"
-        with connection(self.path) as conn:
-            rows = conn.execute(query).fetchall()
+        with self.db.reading() as conn:
+            rows = conn.execute(text(query)).mappings().all()
         return [_message(row) for row in rows]
 
 
-def _message(row: sqlite3.Row) -> OutboxMessage:
+def _message(row: RowMapping) -> OutboxMessage:
     return OutboxMessage(
         message_id=row["id"],
         idempotency_key=row["idempotency_key"],

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from activities import open_embedded
+from activities import open_stores
 from cli.admin import load_sample_core
 from cli.command import Command, with_client
 from cli.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
@@ -57,7 +57,7 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
 
     Each claim is on its own fresh copy of its track's sample policy (`<prefix>-P00000N`), so a
     new prefix always finds first claims (R-EL-1.2) and the sample policies stay unused."""
-    systems = open_embedded(settings.data_dir)
+    systems = open_stores(settings)
     stored = systems.store.put(DEMO_PHOTO, "image/png")
     tracks = list(Track)
     core = fresh_policies(load_sample_core(settings), tracks, f"{prefix}-", datetime.now(UTC).date())
@@ -95,7 +95,7 @@ def upload_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def run_upload(args: argparse.Namespace, settings: Settings) -> None:
     content_type = args.type or mimetypes.guess_type(args.file.name)[0] or "application/octet-stream"
-    stored = open_embedded(settings.data_dir).store.put(args.file.read_bytes(), content_type)
+    stored = open_stores(settings).store.put(args.file.read_bytes(), content_type)
     print(stored.sha256)
 
 

@@ -47,6 +47,7 @@ TABLE: dict[str, Command] = {
     "run": serve.RUN,
     "worker": serve.WORKER,
     "api": serve.API,
+    "migrate": admin.MIGRATE,
     "load-policies": admin.LOAD_POLICIES,
     "load-core": admin.LOAD_POLICIES,
     "sample-policies": admin.SAMPLE_POLICIES,

@@ -60,6 +60,14 @@ class Settings(BaseModel):
     activity_task_pollers: int = Field(default=5, ge=1, le=100)
     graceful_shutdown_seconds: float = Field(default=20, ge=0)
     rules: RuleSettings = RuleSettings()
+    # Where the service's records live (docs/stores.md): unset, SQLite files under data_dir (one
+    # host); postgresql://user:password@host:port/db, PostgreSQL shared by every worker and API
+    # process (the core-system stand-in, the SMS outbox, the callback book). `claims migrate`
+    # brings its tables to this version; each process keeps a pool of this many connections
+    # (and max_overflow more at a peak).
+    database_url: str | None = Field(default=None, pattern=r"^postgresql(\+psycopg)?://")
+    database_pool_size: int = Field(default=5, ge=1, le=100)
+    database_max_overflow: int = Field(default=5, ge=0, le=100)
     payment_gateway_url: str | None = None  # None: the embedded ledger, in-process
     payment_gateway_timeout_seconds: float = Field(default=20, gt=0)
     api_host: str = "127.0.0.1"
@@ -72,6 +80,11 @@ class Settings(BaseModel):
     metrics_bind: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
     auth: AuthSettings = AuthSettings()  # who may call the API and the codec server
     codec: CodecSettings = CodecSettings()  # payload encryption keys and the UI's codec server
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, url: object) -> object:
+        return None if url == "" else url  # PREMIUM_CLAIMS_DATABASE_URL= (compose's empty default): SQLite
 
     @field_validator("dev_server_sqlite_pragmas")
     @classmethod

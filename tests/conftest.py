@@ -28,6 +28,7 @@ from client.connect import data_converter_for
 from client.search_attributes import register
 from config.settings import load_settings
 from gateway.server import Gateway, GatewayServer
+from tests.databases import database_url, databases, engine, postgres_admin_url  # noqa: F401  (fixtures)
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent

