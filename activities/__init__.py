@@ -15,16 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic import SecretStr
+
 from activities.callbacks import CallbackActivities, SqlCallbackBook
 from activities.core_system import CoreSystemActivities, SqlCoreSystem
 from activities.database import Database
+from activities.object_store import ObjectStore
 from activities.payments import HttpPaymentGateway, PaymentActivities, SqlitePaymentLedger
 from activities.rules import RulesActivities
 from activities.sms import SmsActivities, SqlSmsOutbox
-from activities.store import FileStore, StoreActivities
+from activities.store import Documents, FileStore, StoreActivities
 from domain.rules import RuleSettings
 
-__all__ = ["EmbeddedSystems", "StoreSettings", "build_activities", "migrate", "open_embedded", "open_stores"]
+__all__ = ["EmbeddedSystems", "StoreSettings", "build_activities", "migrate", "open_documents", "open_embedded", "open_stores"]
 
 SERVICE_STORES = ("core", "sms", "callbacks")  # the tables in the service's database (its migrations)
 
@@ -36,6 +39,34 @@ class StoreSettings(Protocol):
     database_url: str | None
     database_pool_size: int
     database_max_overflow: int
+    object_store_endpoint: str | None
+    object_store_bucket: str
+    object_store_prefix: str
+    object_store_region: str
+    object_store_access_key_id: str | None
+    object_store_secret_access_key: SecretStr | None
+    object_store_create_bucket: bool
+
+    def payload_keyring(self) -> tuple[str, dict[str, bytes]]: ...
+
+
+def open_documents(settings: StoreSettings) -> Documents:
+    """The photo and document store the settings name: the object store, else the local folder."""
+    if not settings.object_store_endpoint:
+        return FileStore(Path(settings.data_dir) / "files")
+    primary, keys = settings.payload_keyring()
+    secret = settings.object_store_secret_access_key
+    return ObjectStore(
+        settings.object_store_endpoint,
+        settings.object_store_bucket,
+        keys=keys,
+        primary_key_id=primary,
+        access_key_id=settings.object_store_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+        region=settings.object_store_region,
+        prefix=settings.object_store_prefix,
+        create_bucket=settings.object_store_create_bucket,
+    )
 
 
 @dataclass(frozen=True)
@@ -43,14 +74,19 @@ class EmbeddedSystems:
     """The embedded defaults of every outside system, for the worker, the API and the CLI."""
 
     core: SqlCoreSystem
-    store: FileStore
+    store: Documents
     ledger: SqlitePaymentLedger
     sms: SqlSmsOutbox
     callbacks: SqlCallbackBook
 
 
 def open_embedded(
-    data_dir: Path, *, database_url: str | None = None, pool_size: int = 5, max_overflow: int = 5
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    documents: Documents | None = None,
 ) -> EmbeddedSystems:
     """Open (creating and migrating if need be) every system: without a database URL each store is
     a SQLite file under data_dir, as `make run` has it; with a `postgresql://…` URL the core system,
@@ -69,7 +105,7 @@ def open_embedded(
     sms = SqlSmsOutbox(sms_db)
     return EmbeddedSystems(
         core=SqlCoreSystem(core_db),
-        store=FileStore(data_dir / "files"),
+        store=documents if documents is not None else FileStore(data_dir / "files"),
         ledger=SqlitePaymentLedger(data_dir / "payments.sqlite3"),
         sms=sms,
         callbacks=SqlCallbackBook(callbacks_db, sms=sms),
@@ -83,6 +119,7 @@ def open_stores(settings: StoreSettings) -> EmbeddedSystems:
         database_url=settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
+        documents=open_documents(settings),
     )
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 import structlog
-from sqlalchemy import Connection, RowMapping, text
+from sqlalchemy import Connection, RowMapping, bindparam, text
 from temporalio import activity
 
 from activities.database import Database
@@ -46,8 +47,14 @@ class SmsOutbox(Protocol):
         ...
 
 
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"  # waiting for the relay (or for its next attempt)
+    SENT = "sent"  # the provider took it: provider_message_id
+    FAILED = "failed"  # given up after the relay's last attempt, or refused by the provider
+
+
 class OutboxMessage(Frozen):
-    message_id: str
+    message_id: str  # also the delivery key the provider deduplicates by: never sent twice
     idempotency_key: str
     kind: str
     report_no: str
@@ -55,6 +62,11 @@ class OutboxMessage(Frozen):
     body: str
     created_at: datetime
     sent_at: datetime | None = None
+    status: DeliveryStatus = DeliveryStatus.QUEUED
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    provider_message_id: str | None = None
+    last_error: str | None = None
 
 
 def _require(input: SendSmsInput, *names: str) -> dict[str, str]:
@@ -147,10 +159,82 @@ class SqlSmsOutbox:
 
     # --- reading the outbox (the relay, the tests) ------------------------------------------------------------
     def outbox(self, *, unsent_only: bool = False) -> list[OutboxMessage]:
-        query = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if unsent_only else "") + " ORDER BY created_at, id"
+        query = "SELECT * FROM outbox" + (" WHERE status <> 'sent'" if unsent_only else "") + " ORDER BY created_at, id"
         with self.db.reading() as conn:
             rows = conn.execute(text(query)).mappings().all()
         return [_message(row) for row in rows]
+
+    def for_report(self, report_no: str) -> list[OutboxMessage]:
+        """The messages about one claim, oldest first (its timeline shows their delivery)."""
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                text("SELECT * FROM outbox WHERE report_no = :no ORDER BY created_at, id"), {"no": report_no}
+            ).mappings()
+            return [_message(row) for row in rows]
+
+    # --- the relay's side -------------------------------------------------------------------------------------
+    def claim_due(self, relay: str, limit: int, lease: timedelta) -> list[OutboxMessage]:
+        """Lease up to `limit` queued messages whose attempt is due and that no live lease holds.
+        A relay that dies holding a lease lets go when it runs out: the messages go to the next."""
+        now = utc_now()
+
+        def lease_rows(conn: Connection) -> list[str]:
+            ids = list(
+                conn.execute(
+                    text(
+                        "SELECT id FROM outbox WHERE status = 'queued' "
+                        "AND (next_attempt_at IS NULL OR next_attempt_at <= :now) "
+                        "AND (leased_until IS NULL OR leased_until <= :now) ORDER BY created_at, id LIMIT :limit"
+                    ),
+                    {"now": to_utc_text(now), "limit": limit},
+                ).scalars()
+            )
+            for message_id in ids:
+                conn.execute(
+                    text("UPDATE outbox SET leased_by = :relay, leased_until = :until WHERE id = :id"),
+                    {"relay": relay, "until": to_utc_text(now + lease), "id": message_id},
+                )
+            return ids
+
+        ids = self.db.write(lease_rows)
+        if not ids:
+            return []
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                text("SELECT * FROM outbox WHERE id IN :ids ORDER BY created_at, id").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": ids},
+            ).mappings()
+            return [_message(row) for row in rows]
+
+    def mark_sent(self, message_id: str, provider_message_id: str) -> None:
+        self.db.write(
+            lambda conn: conn.execute(
+                text(
+                    "UPDATE outbox SET status = 'sent', sent_at = :now, provider_message_id = :pid, attempts = attempts + 1, "
+                    "leased_by = NULL, leased_until = NULL, last_error = NULL WHERE id = :id"
+                ),
+                {"now": to_utc_text(utc_now()), "pid": provider_message_id, "id": message_id},
+            )
+        )
+
+    def mark_attempt_failed(self, message_id: str, error: str, retry_at: datetime | None) -> None:
+        """One more failed attempt: try again at retry_at, or give up (status failed) when None."""
+        self.db.write(
+            lambda conn: conn.execute(
+                text(
+                    "UPDATE outbox SET status = :status, attempts = attempts + 1, next_attempt_at = :retry, "
+                    "last_error = :error, leased_by = NULL, leased_until = NULL WHERE id = :id"
+                ),
+                {
+                    "status": DeliveryStatus.QUEUED.value if retry_at else DeliveryStatus.FAILED.value,
+                    "retry": to_utc_text(retry_at) if retry_at else None,
+                    "error": error[:500],
+                    "id": message_id,
+                },
+            )
+        )
 
 
 def _message(row: RowMapping) -> OutboxMessage:
@@ -163,6 +247,11 @@ def _message(row: RowMapping) -> OutboxMessage:
         body=row["body"],
         created_at=from_utc_text(row["created_at"]),
         sent_at=from_utc_text(row["sent_at"]) if row["sent_at"] else None,
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=from_utc_text(row["next_attempt_at"]) if row["next_attempt_at"] else None,
+        provider_message_id=row["provider_message_id"],
+        last_error=row["last_error"],
     )
 
 

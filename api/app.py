@@ -21,7 +21,7 @@ from collections.abc import Callable
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from activities.store import FileStore
+from activities.store import Documents
 from api.access import allowed
 from api.calendar import calendar_router
 from api.claims import claims_router
@@ -42,7 +42,7 @@ def create_app(
     client: Client | None = None,
     *,
     task_queue: str = TASK_QUEUE,
-    store: FileStore,
+    store: Documents,
     authenticator: Authenticator,
     limits: Limits | None = None,
     connect: Temporal | None = None,

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import admin, claims, ops, serve
+from cli import admin, claims, ops, relay, serve
 from cli.command import Command
 from cli.ports import PortInUse
 from client.claims import ReportConflict, ReportRefused, TrackNotTaken, refusal_message
@@ -48,6 +48,7 @@ TABLE: dict[str, Command] = {
     "worker": serve.WORKER,
     "api": serve.API,
     "migrate": admin.MIGRATE,
+    "sms-relay": relay.SMS_RELAY,
     "load-policies": admin.LOAD_POLICIES,
     "load-core": admin.LOAD_POLICIES,
     "sample-policies": admin.SAMPLE_POLICIES,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,11 @@ import pytest
 from activities import migrate
 from activities.database import Database, newest_version
 from activities.sms import SqlSmsOutbox
-from config.settings import SettingsError, load_settings
-
-
-@dataclass
-class StoreSettings:
-    data_dir: Path
-    database_url: str | None
-    database_pool_size: int = 2
-    database_max_overflow: int = 0
+from config.settings import Settings, SettingsError, load_settings
 
 
 def test_migrate_brings_every_store_to_its_newest_version_and_is_idempotent(tmp_path: Path, database_url: str | None) -> None:
-    settings = StoreSettings(tmp_path / "data", database_url)
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, database_pool_size=2)
     first = migrate(settings)
     assert first == {store: newest_version(store) for store in ("core", "sms", "callbacks")}
     assert all(first.values())
