@@ -26,6 +26,7 @@ from api.access import allowed
 from api.calendar import calendar_router
 from api.claims import claims_router
 from api.connection import Temporal, TemporalConnection
+from api.deliveries import SmsDeliveries
 from api.docs import add_offline_docs
 from api.errors import ERRORS, install_error_handlers
 from api.files import files_router
@@ -49,6 +50,7 @@ def create_app(
     answer_seconds: float = 5.0,
     rules: Callable[[], RuleSettings] = RuleSettings,
     temporal_ui_url: str = "http://localhost:8233",
+    sms_deliveries: SmsDeliveries | None = None,
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
     callers are checked by `authenticator` (settings: local tokens or the identity provider).
@@ -66,7 +68,7 @@ def create_app(
     add_offline_docs(app)
     install_error_handlers(app)
     app.include_router(health_router(temporal))
-    app.include_router(claims_router(temporal, task_queue, answer_seconds))
+    app.include_router(claims_router(temporal, task_queue, answer_seconds, sms_deliveries))
     app.include_router(files_router(store))
     app.include_router(calendar_router(rules, [Depends(allowed(Action.READ))]))
     app.include_router(operations_router(temporal, authenticator, temporal_ui_url))

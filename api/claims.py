@@ -13,6 +13,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import allowed, allowed_step, recorder, step_allowed
 from api.connection import Temporal
+from api.deliveries import SmsDeliveries, with_deliveries
 from api.errors import UNREACHABLE, ApiError, ErrorBody, describe, not_found
 from api.steps import step_endpoint, step_summary
 from api.views import masked_claim, masked_track
@@ -62,8 +64,11 @@ class ReportDecision(ReportAnswer):
 REPORT_REFUSALS = {POLICY_NOT_FOUND: (422, "policy_not_found"), REPORT_CONFLICT: (409, "report_on_other_policy")}
 
 
-def claims_router(temporal: Temporal, task_queue: str, answer_seconds: float) -> APIRouter:
-    """The routes over the app's Temporal client; a report waits up to `answer_seconds` for its decision."""
+def claims_router(
+    temporal: Temporal, task_queue: str, answer_seconds: float, sms_deliveries: SmsDeliveries | None = None
+) -> APIRouter:
+    """The routes over the app's Temporal client; a report waits up to `answer_seconds` for its decision;
+    a claim's SMS deliveries (the outbox) join its timeline when `sms_deliveries` is given."""
     router = APIRouter()
 
     @router.post(
@@ -158,6 +163,8 @@ def claims_router(temporal: Temporal, task_queue: str, answer_seconds: float) ->
             view = await claim_state(c, report_no)
         except RPCError as err:
             raise not_found(err, "claim_not_found", f"no claim for report {report_no}") from None
+        if sms_deliveries is not None:
+            view = with_deliveries(view, await run_in_threadpool(sms_deliveries, report_no))
         return view if sees_personal_data(principal) else masked_claim(view)
 
     @router.get("/claims/{report_no}/tracks/{track}", tags=["claims"])

@@ -9,7 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from activities import open_documents
+from activities import open_documents, open_stores
 from api.app import create_app
 from api.guard import Limits
 from client.connect import connect_with_settings
@@ -26,6 +26,7 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         client,
         task_queue=settings.task_queue,
         store=open_documents(settings),  # the local folder, or the object store every host shares
+        sms_deliveries=open_stores(settings).sms.for_report,  # the relay's status on each claim's timeline
         authenticator=authenticator(settings.auth, settings.data_dir),
         limits=Limits(
             max_body_bytes=settings.api_max_body_bytes,
