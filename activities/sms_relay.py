@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -97,12 +98,14 @@ class SmsRelay:
         recipients: Mapping[str, str],
         policy: RelayPolicy | None = None,
         relay_id: str | None = None,
+        heartbeat_file: Path | None = None,
     ) -> None:
         self.outbox = outbox
         self.provider = provider
         self.recipients = dict(recipients)  # recipient role → the phone on duty (settings: sms_recipients)
         self.policy = policy or RelayPolicy()
         self.relay_id = relay_id or "relay-" + uuid.uuid4().hex[:8]
+        self.heartbeat_file = heartbeat_file
 
     def run_once(self) -> RelayStats:
         """One batch: lease the due messages and deliver each."""
@@ -121,6 +124,8 @@ class SmsRelay:
                 log.warning("sms_relay.round_failed", relay=self.relay_id, error=type(err).__name__)
                 stop.wait(self.policy.idle_poll_seconds)
                 continue
+            if self.heartbeat_file is not None:
+                self.heartbeat_file.touch()
             total.sent, total.retried, total.failed = (
                 total.sent + stats.sent,
                 total.retried + stats.retried,

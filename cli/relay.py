@@ -32,6 +32,7 @@ def relay_from_settings(settings: Settings) -> SmsRelay:
             max_backoff=timedelta(seconds=settings.sms_relay_max_backoff_seconds),
             idle_poll_seconds=0.5,
         ),
+        heartbeat_file=settings.sms_relay_heartbeat_file,
     )
 
 

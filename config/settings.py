@@ -89,6 +89,7 @@ class Settings(BaseModel):
     sms_relay_max_attempts: int = Field(default=10, ge=1)
     sms_relay_first_backoff_seconds: float = Field(default=2, gt=0)
     sms_relay_max_backoff_seconds: float = Field(default=600, gt=0)
+    sms_relay_heartbeat_file: Path | None = None  # touched after every round: a container's health check
     payment_gateway_url: str | None = None  # None: the embedded ledger, in-process
     payment_gateway_timeout_seconds: float = Field(default=20, gt=0)
     api_host: str = "127.0.0.1"

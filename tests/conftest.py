@@ -29,6 +29,7 @@ from client.search_attributes import register
 from config.settings import load_settings
 from gateway.server import Gateway, GatewayServer
 from tests.databases import database_url, databases, engine, postgres_admin_url  # noqa: F401  (fixtures)
+from tests.objectstore import seaweedfs  # noqa: F401  (a fixture)
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
