@@ -46,6 +46,7 @@ class StoreSettings(Protocol):
     object_store_access_key_id: str | None
     object_store_secret_access_key: SecretStr | None
     object_store_create_bucket: bool
+    payment_gateway_url: str | None
 
     def payload_keyring(self) -> tuple[str, dict[str, bytes]]: ...
 
@@ -75,9 +76,10 @@ class EmbeddedSystems:
 
     core: SqlCoreSystem
     store: Documents
-    ledger: SqlitePaymentLedger
+    ledger: SqlitePaymentLedger | None  # None when payments go through a gateway: nothing kept here
     sms: SqlSmsOutbox
     callbacks: SqlCallbackBook
+    data_dir: Path
 
 
 def open_embedded(
@@ -87,6 +89,7 @@ def open_embedded(
     pool_size: int = 5,
     max_overflow: int = 5,
     documents: Documents | None = None,
+    embedded_ledger: bool = True,
 ) -> EmbeddedSystems:
     """Open (creating and migrating if need be) every system: without a database URL each store is
     a SQLite file under data_dir, as `make run` has it; with a `postgresql://…` URL the core system,
@@ -106,9 +109,10 @@ def open_embedded(
     return EmbeddedSystems(
         core=SqlCoreSystem(core_db),
         store=documents if documents is not None else FileStore(data_dir / "files"),
-        ledger=SqlitePaymentLedger(data_dir / "payments.sqlite3"),
+        ledger=SqlitePaymentLedger(data_dir / "payments.sqlite3") if embedded_ledger else None,
         sms=sms,
         callbacks=SqlCallbackBook(callbacks_db, sms=sms),
+        data_dir=data_dir,
     )
 
 
@@ -120,6 +124,7 @@ def open_stores(settings: StoreSettings) -> EmbeddedSystems:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         documents=open_documents(settings),
+        embedded_ledger=not settings.payment_gateway_url,
     )
 
 
@@ -153,7 +158,7 @@ def build_activities(
     payments = (
         PaymentActivities(HttpPaymentGateway(payment_gateway_url, payment_gateway_timeout_seconds))
         if payment_gateway_url
-        else PaymentActivities(systems.ledger)
+        else PaymentActivities(systems.ledger or SqlitePaymentLedger(Path(systems.data_dir) / "payments.sqlite3"))
     )
     core = CoreSystemActivities(systems.core)
     return [
