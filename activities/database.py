@@ -150,28 +150,29 @@ class Database:
         raise AssertionError("unreachable")
 
     # --- schema ---------------------------------------------------------------------------------
-    def migrate(self, store: str) -> str | None:
-        """Bring `store`'s tables to the newest version of its history (idempotent); the version."""
+    def migrate(self, store: str, migrations: Path = MIGRATIONS) -> str | None:
+        """Bring `store`'s tables to the newest version of its history (`migrations/<store>/`,
+        activities/migrations by default; the payment gateway keeps its own); the version."""
         if store in self._migrated:
-            return newest_version(store)
+            return newest_version(store, migrations)
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("path_separator", "os")
-        config.set_main_option("version_locations", str(MIGRATIONS / store))
+        config.set_main_option("version_locations", str(migrations / store))
         config.attributes["version_table"] = f"{store}_schema_version"
 
         def upgrade(conn: Connection) -> None:
             if self.is_postgres:
                 # Workers starting together: one migrates, the others wait and then find it done.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(store)})
-            if _current(conn, store) == newest_version(store):
+            if _current(conn, store) == newest_version(store, migrations):
                 return
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
-            log.info("database.migrated", database=self.name, store=store, version=newest_version(store))
+            log.info("database.migrated", database=self.name, store=store, version=newest_version(store, migrations))
 
         if self.is_postgres:
             with self.engine.begin() as conn:
@@ -180,7 +181,7 @@ class Database:
             with self.engine.connect().execution_options(write=True) as conn, conn.begin():
                 upgrade(conn)
         self._migrated.add(store)
-        return newest_version(store)
+        return newest_version(store, migrations)
 
     def version(self, store: str) -> str | None:
         with self.reading() as conn:
@@ -195,10 +196,10 @@ def _current(conn: Connection, store: str) -> str | None:
 
 
 @cache
-def newest_version(store: str) -> str | None:
+def newest_version(store: str, migrations: Path = MIGRATIONS) -> str | None:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory(str(MIGRATIONS), version_locations=[str(MIGRATIONS / store)]).get_current_head()
+    return ScriptDirectory(str(MIGRATIONS), version_locations=[str(migrations / store)]).get_current_head()
 
 
 def _lock_key(store: str) -> int:
