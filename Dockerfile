@@ -15,6 +15,7 @@ COPY worker ./worker
 COPY api ./api
 COPY cli ./cli
 COPY gateway ./gateway
+COPY dev ./dev
 COPY data/sample ./data/sample
 COPY data/calendar_overrides.toml ./data/calendar_overrides.toml
 RUN pip install . && useradd --create-home --uid 10001 claims && mkdir /data && chown claims /data

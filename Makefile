@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-run run test check demo clean
+.PHONY: install install-run run run-cluster test test-cluster cluster check demo clean
 
 # What running needs (`make run`, `make demo`): the package and its runtime dependencies only.
 $(BIN)/.installed-run: pyproject.toml
@@ -37,6 +37,29 @@ check: install
 test: check
 	sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-cluster
+
+# The cluster lane: the tests that say the product works (every track to payment through the API,
+# the report's decision, listing and the operations counts, the permission matrix) run again on
+# the real Temporal cluster on PostgreSQL with mTLS (dev/cluster.py: built the first time, then
+# cached), plus the cluster's own tests (mTLS refusals, personal data in PostgreSQL, faults).
+CLUSTER_LANE := tests/cluster tests/api/test_api_claims.py tests/api/test_report_decision.py \
+	tests/api/test_api_listing.py tests/api/test_operations.py tests/api/test_permissions.py \
+	tests/workflows/test_tracks_dev_server.py
+
+test-cluster: install
+	sh scripts/ensure-postgres.sh
+	$(BIN)/python -m pytest -q --engine cluster $(CLUSTER_LANE)
+
+# The service on the real cluster (the cluster is started first and left running).
+run-cluster: install-run
+	sh scripts/ensure-postgres.sh
+	$(BIN)/claims run --cluster
+
+# The real cluster on this machine, left running (`claims cluster down` stops it).
+cluster: install-run
+	sh scripts/ensure-postgres.sh
+	$(BIN)/claims cluster up
 
 clean:
 	rm -rf data/run

@@ -30,7 +30,7 @@ from cli.devserver import start_dev_server, wait_until_ready
 from cli.scenarios import steps_for
 from client.claims import report_claim, take_step, wait_for_stage
 from client.connect import connect
-from config.settings import load_settings
+from config.settings import TemporalTLS, load_settings
 from domain.identifiers import luhn_check_digit
 from domain.models import AccidentKind, Report, Track
 from gateway.server import attempts_by_key
@@ -248,6 +248,7 @@ class WorkerProcess:
         gateway_timeout: float = 20,
         graceful_seconds: float = 20,
         log: Path | None = None,
+        tls: TemporalTLS | None = None,
     ) -> None:
         codec_settings = load_settings()
         self.env = {
@@ -263,6 +264,9 @@ class WorkerProcess:
             # the keyring of this process's clients (connect's default), so the worker reads their claims
             **environment_for_child(codec_settings.codec, codec_settings.data_dir),
         }
+        if tls is not None:  # a secured cluster: the same settings a deployment sets
+            for key, value in tls.model_dump(exclude_none=True, exclude_defaults=True).items():
+                self.env[f"PREMIUM_CLAIMS_TEMPORAL_TLS__{key.upper()}"] = str(value)
         (data_dir / "no-settings.toml").write_text("")
         if gateway_url:
             self.env["PREMIUM_CLAIMS_PAYMENT_GATEWAY_URL"] = gateway_url

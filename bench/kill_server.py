@@ -27,6 +27,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -39,6 +40,7 @@ from cli.devserver import start_dev_server, wait_until_ready
 from cli.scenarios import steps_for
 from client.claims import take_step, track_state
 from client.connect import connect
+from config.settings import TemporalTLS
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
 from workflows.messages import ClaimView
@@ -47,8 +49,24 @@ from workflows.search_attributes import ENDED
 ACKNOWLEDGED = (200, 201, 202)
 
 
+class Target(Protocol):
+    """What a fault run strikes: the engine the claims run on, or a part of it."""
+
+    address: str
+    tls: TemporalTLS | None  # how the worker and the API reach it
+    starts: int
+
+    def start(self) -> None: ...  # the first start, and recovery after each strike
+
+    def kill(self) -> None: ...  # the strike
+
+    def stop(self) -> None: ...
+
+
 class Server:
     """The dev server on one SQLite file and port, killed and started again on them."""
+
+    tls: TemporalTLS | None = None
 
     def __init__(self, folder: Path, pragmas: Mapping[str, str] | None) -> None:
         self.folder, self.pragmas = folder, pragmas
@@ -110,18 +128,28 @@ async def _advance(client: Client, report: Report, deadline: float) -> ClaimView
 
 
 async def _killer(
-    server: Server, kills: int, rng: random.Random, progress: Callable[[], int], total: int, log: list[float]
+    server: Target, kills: int, rng: random.Random, progress: Callable[[], int], total: int, log: list[float]
 ) -> None:
-    """Kill the server `kills` times, spread over the run: the k-th kill once k/(kills+1) of the
-    work (reports acknowledged plus claims closed, `total` in all) is done, a little later."""
+    """Strike `kills` times, spread over the run: the k-th once k/(kills+1) of the work (reports
+    acknowledged plus claims closed, `total` in all) is done, a little later; then recover."""
     for k in range(1, kills + 1):
         while progress() < total * k // (kills + 1):
             await asyncio.sleep(0.05)
         await asyncio.sleep(rng.uniform(0.0, 0.5))
-        server.kill()
+        await asyncio.to_thread(server.kill)
         log.append(time.monotonic())
         await asyncio.sleep(rng.uniform(0.2, 1.5))
-        server.start()
+        await asyncio.to_thread(server.start)
+
+
+def pauses(kill_times: list[float], progress_times: list[float]) -> list[float]:
+    """For each strike, how long until the next claim made progress (an answer or a close)."""
+    found = []
+    for at in kill_times:
+        later = [t for t in progress_times if t > at]
+        if later:
+            found.append(round(min(later) - at, 1))
+    return found
 
 
 async def _supervise(worker: WorkerProcess, until: asyncio.Event) -> None:
@@ -145,21 +173,27 @@ async def run(
     pragmas: Mapping[str, str] | None = None,
     log: bool = False,
     timeout: float = 600,
+    target: Target | None = None,
 ) -> Counts:
+    """Report `claims` track-B claims through the API and drive them to the callback while
+    `target` (default: a dev server of its own, SIGKILLed and restarted) is struck `kills` times."""
     rng = random.Random(seed)
     data_dir = work / "data"
     prefix = "KS" + uuid.uuid4().hex[:6].upper()
     reports, accounts = credit_claims(data_dir, claims, prefix)
     task_queue = f"kill-server-{prefix}"
-    server = Server(work / "temporal", pragmas)
+    server: Target = target or Server(work / "temporal", pragmas)
     server.start()
     gateway = GatewayProcess(work / "payments.sqlite3", log=work / "gateway.log" if log else None)
-    worker = WorkerProcess(server.address, data_dir, task_queue, gateway.url, log=work / "worker.log" if log else None)
+    worker = WorkerProcess(
+        server.address, data_dir, task_queue, gateway.url, log=work / "worker.log" if log else None, tls=server.tls
+    )
     began = time.monotonic()
     deadline = began + timeout
     kill_times: list[float] = []
+    progress_times: list[float] = []
     try:
-        client = await wait_until_ready(lambda: connect(server.address))
+        client = await wait_until_ready(lambda: connect(server.address, tls=server.tls))
         worker.start()
         tokens = LocalTokens(secrets.token_bytes(32))
         app = create_app(
@@ -180,6 +214,7 @@ async def run(
                 async with limit:
                     await _report(http, report, statuses, deadline)
                     acknowledged[report.report_no] = time.monotonic()
+                    progress_times.append(time.monotonic())
                     await asyncio.sleep(rng.uniform(0.0, 0.3))
 
             done = asyncio.Event()
@@ -195,6 +230,7 @@ async def run(
                 async with limit:
                     view = await _advance(client, report, deadline)
                     closed_count[0] += 1
+                    progress_times.append(time.monotonic())
                     return view
 
             closed = await asyncio.gather(*(close(r) for r in reports))
@@ -210,6 +246,7 @@ async def run(
             worker_starts=worker.starts,
             acknowledged=len(acknowledged),
             acknowledged_before_a_kill=before_a_kill,
+            pause_seconds=pauses(kill_times, progress_times),
             answers={str(k): v for k, v in sorted(statuses.items())},
             seconds=round(time.monotonic() - began, 1),
         )

@@ -35,6 +35,7 @@ from bench.harness import (
 )
 from bench.progress import Progress
 from client.claims import report_claim, take_step
+from config.settings import TemporalTLS
 from domain.models import Report, Track
 
 
@@ -54,7 +55,16 @@ async def _assess(client: Client, report: Report) -> None:
 
 
 async def run(
-    client: Client, address: str, work: Path, *, claims: int, kills: int, seed: int, latency: str = "0.4,2.0", log: bool = False
+    client: Client,
+    address: str,
+    work: Path,
+    *,
+    claims: int,
+    kills: int,
+    seed: int,
+    latency: str = "0.4,2.0",
+    log: bool = False,
+    tls: TemporalTLS | None = None,
 ) -> Counts:
     rng = random.Random(seed)
     data_dir = work / "data"
@@ -62,7 +72,7 @@ async def run(
     reports, accounts = credit_claims(data_dir, claims, prefix)
     task_queue = f"kill-{prefix}"
     gateway = GatewayProcess(work / "payments.sqlite3", "--latency", latency, log=work / "gateway.log" if log else None)
-    worker = WorkerProcess(address, data_dir, task_queue, gateway.url, log=work / "worker.log" if log else None)
+    worker = WorkerProcess(address, data_dir, task_queue, gateway.url, log=work / "worker.log" if log else None, tls=tls)
     began = time.monotonic()
     try:
         worker.start()

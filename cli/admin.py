@@ -13,6 +13,7 @@ from activities.core_system import CoreData
 from cli import scenarios
 from cli.command import Command
 from client.connect import connect_with_settings
+from client.namespace import set_up
 from client.search_attributes import operator_commands, register
 from config.settings import Settings
 from domain.models import CODE_RULE, Track, is_code
@@ -53,6 +54,17 @@ async def cmd_search_attributes(settings: Settings, apply: bool) -> None:
     client = await connect_with_settings(settings)
     added = await register(client, settings.namespace)
     print(f"added: {', '.join(added)}" if added else "all search attributes were already registered")
+
+
+async def cmd_namespace(settings: Settings, retention_days: int) -> None:
+    """The namespace with its retention and the claim's search attributes (client/namespace.py)."""
+    if not 1 <= retention_days <= 3650:
+        raise ValueError("--retention-days must be between 1 and 3650")
+    client = await connect_with_settings(settings)
+    done = await set_up(client, settings.namespace, timedelta(days=retention_days))
+    state = "created" if done.created else ("retention changed" if done.retention_changed else "already there")
+    print(f"namespace {settings.namespace} ({retention_days} days' retention): {state}")
+    print(f"search attributes added: {', '.join(done.added)}" if done.added else "search attributes: all were already registered")
 
 
 def cmd_token(settings: Settings, subject: str, roles: list[Role], ttl_minutes: int | None) -> None:
@@ -137,6 +149,24 @@ MIGRATE = Command(
     help="bring the stores' tables to this version (PREMIUM_CLAIMS_DATABASE_URL, else the SQLite files)",
     run=run_migrate,
     epilog="Run it once before a new version's workers and API processes start (they also check at start).",
+)
+
+
+def namespace_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--apply", action="store_true", required=True, help="create or update it now")
+    parser.add_argument(
+        "--retention-days", type=int, help="how long closed claims' histories are kept (default: cluster.retention_days)"
+    )
+
+
+async def run_namespace(args: argparse.Namespace, settings: Settings) -> None:
+    await cmd_namespace(settings, args.retention_days or settings.cluster.retention_days)
+
+
+NAMESPACE = Command(
+    help="create the namespace on a cluster with its retention, and register the search attributes",
+    run=run_namespace,
+    arguments=namespace_arguments,
 )
 
 

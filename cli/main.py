@@ -3,7 +3,9 @@
     claims run                      dev server + UI + worker + HTTP API (what `make run` starts)
     claims worker                   the worker alone, against PREMIUM_CLAIMS_TEMPORAL_ADDRESS
     claims api                      the HTTP API alone (docs at /docs)
-    claims load-policies FILE       load customers and policies into the embedded core system
+    claims migrate                  bring the stores' tables to this version (SQLite files or PostgreSQL)
+    claims sms-relay                deliver the SMS outbox through the provider (any number, any host)
+    claims load-policies FILE       load customers and policies into the core-system stand-in
     claims upload FILE              put a photo or document in the store, print its sha256
     claims report FILE              report a claim from a JSON report
     claims show REPORT_NO           the claim's state (tracks, waits, documents, payments)
@@ -13,6 +15,8 @@
     claims demo                     drive one claim of each track from report to callback
     claims sample-policies          fresh copies of the sample policies, each good for a first claim
     claims search-attributes        the commands that register the search attributes on a cluster
+    claims namespace --apply        create the namespace on a cluster (retention) and its search attributes
+    claims cluster up|down|status   the real Temporal cluster on PostgreSQL on this machine
     claims codec-server             the codec server the Temporal UI decodes claims through
     claims token --subject S --role R   a staff token for the HTTP API (local mode)
 
@@ -32,7 +36,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import admin, claims, ops, relay, serve
+from cli import admin, claims, cluster, ops, relay, serve
 from cli.command import Command
 from cli.ports import PortInUse
 from client.claims import ReportConflict, ReportRefused, TrackNotTaken, refusal_message
@@ -60,6 +64,8 @@ TABLE: dict[str, Command] = {
     "demo": claims.DEMO,
     "codec-server": serve.CODEC_SERVER,
     "search-attributes": admin.SEARCH_ATTRIBUTES,
+    "namespace": admin.NAMESPACE,
+    "cluster": cluster.CLUSTER,
     "token": admin.TOKEN,
     "ops": ops.OPS,
 }

@@ -16,6 +16,7 @@ from api.codec_server import codec_app_from_settings, serve_codec_server
 from api.operations import PAGE_PATH as OPERATIONS_PATH
 from api.server import api_urls, app_from_settings, serve
 from cli.admin import load_core
+from cli.cluster import run_on_cluster
 from cli.command import Command
 from cli.devserver import start_dev_server, wait_until_ready
 from cli.ports import check_free
@@ -129,8 +130,20 @@ def ui_codec_steps(settings: Settings) -> list[str]:
 
 
 # --- the commands -------------------------------------------------------------------------------
+def run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="on the real Temporal cluster on PostgreSQL (claims cluster up) instead of the dev server; "
+        "PREMIUM_CLAIMS_RUN_WORKERS and PREMIUM_CLAIMS_RUN_API_PROCESSES say how many of each",
+    )
+
+
 async def run_all(args: argparse.Namespace, settings: Settings) -> None:
-    await cmd_run(settings)
+    if args.cluster:
+        await run_on_cluster(settings)
+    else:
+        await cmd_run(settings)
 
 
 async def run_worker(args: argparse.Namespace, settings: Settings) -> None:
@@ -149,7 +162,7 @@ async def run_codec_server(args: argparse.Namespace, settings: Settings) -> None
     await serve_codec_server(settings.codec, codec_app(settings))
 
 
-RUN = Command(help="dev server + UI + worker + API", run=run_all)
+RUN = Command(help="dev server + UI + worker + API (--cluster: on the real cluster)", run=run_all, arguments=run_arguments)
 WORKER = Command(help="the worker alone", run=run_worker)
 API = Command(help="the HTTP API alone", run=run_api)
 CODEC_SERVER = Command(help="the codec server alone (the Temporal UI decodes claims through it)", run=run_codec_server)

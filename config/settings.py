@@ -31,10 +31,52 @@ SQLITE_PRAGMAS = frozenset({"journal_mode", "synchronous", "busy_timeout", "cach
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class TemporalTLS(BaseModel):
+    """How the connection to the Temporal frontend is secured: TLS (a CA), mTLS (a client
+    certificate and key besides), as a secured self-hosted frontend or Temporal Cloud asks.
+    Any file set turns TLS on; `enabled` alone trusts the system's roots."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    ca_file: Path | None = None  # the CA that signed the frontend's certificate; None: the system's roots
+    cert_file: Path | None = None  # this client's certificate (mTLS)
+    key_file: Path | None = None  # its private key
+    server_name: str | None = None  # the name in the frontend's certificate, when the address says another
+
+    @model_validator(mode="after")
+    def _pair(self) -> TemporalTLS:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("a client certificate needs its key and a key its certificate: set both cert_file and key_file")
+        return self
+
+    @property
+    def on(self) -> bool:
+        return self.enabled or any(f is not None for f in (self.ca_file, self.cert_file, self.key_file))
+
+
+class ClusterSettings(BaseModel):
+    """The real Temporal cluster on this machine (`claims cluster up`, dev/cluster.py): PostgreSQL
+    and the server's services as separate processes, on loopback ports counted from `base_port`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    home: Path = PROJECT_ROOT / "data" / "cluster"  # PostgreSQL's folder, the services' logs and pids, certificates
+    base_port: int = Field(default=7300, ge=1024, le=65000)  # frontend gRPC at base+33 (7333), PostgreSQL at base+32
+    history_hosts: int = Field(default=2, ge=1, le=8)
+    # Fixed when the cluster is first created (the history database keeps it): 16 shards spread
+    # over up to 16 history hosts, far more than a branch's claims need on two.
+    num_history_shards: int = Field(default=16, ge=1, le=16384)
+    retention_days: int = Field(default=30, ge=1, le=3650)  # closed claims' histories kept this long
+    mtls: bool = False  # the frontend asks every client for a certificate signed by the cluster's CA
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     temporal_address: str = "localhost:7233"
+    temporal_tls: TemporalTLS = TemporalTLS()
+    temporal_api_key: str | None = None  # sent as a bearer token (Temporal Cloud, a frontend with an authorizer)
     namespace: str = "default"
     task_queue: str = TASK_QUEUE
     data_dir: Path = PROJECT_ROOT / "data" / "run"
@@ -102,6 +144,10 @@ class Settings(BaseModel):
     metrics_bind: str | None = "127.0.0.1:9464"  # the worker's Prometheus /metrics; empty: off
     auth: AuthSettings = AuthSettings()  # who may call the API and the codec server
     codec: CodecSettings = CodecSettings()  # payload encryption keys and the UI's codec server
+    cluster: ClusterSettings = ClusterSettings()
+    # `claims run --cluster` starts this many of each, as separate processes (APIs on api_port, +1, …)
+    run_workers: int = Field(default=1, ge=1, le=16)
+    run_api_processes: int = Field(default=1, ge=1, le=16)
 
     @field_validator("database_url", "object_store_endpoint", "sms_provider_url", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ by one test, waiting for a worker that has gone, would stop time from skipping i
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 import secrets
@@ -24,11 +25,13 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from client.connect import data_converter_for
+from client.connect import connect, data_converter_for
 from client.search_attributes import register
-from config.settings import load_settings
+from config.settings import ClusterSettings, load_settings
+from dev.cluster import Cluster, Layout
+from dev.postgres import port_free
 from gateway.server import Gateway, GatewayServer
-from tests.databases import database_url, databases, engine, postgres_admin_url  # noqa: F401  (fixtures)
+from tests.databases import database_url, databases, postgres_admin_url, store_engine  # noqa: F401  (fixtures)
 from tests.objectstore import seaweedfs  # noqa: F401  (a fixture)
 from workflows import search_attributes
 
@@ -47,8 +50,70 @@ os.environ.update(
 TEST_CONVERTER = data_converter_for(load_settings())
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engine",
+        choices=["dev", "cluster"],
+        default="dev",
+        help="where `dev_env` runs the claims: the CLI's dev server (default) or the real cluster on "
+        "PostgreSQL with mTLS (dev/cluster.py, started for the session; the cluster lane of make test)",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/cluster/ needs the real cluster: it runs in the cluster lane (--engine cluster) only."""
+    if config.getoption("--engine") != "cluster" and "cluster" in collection_path.relative_to(Path(__file__).parent).parts[:1]:
+        return True
+    return None
+
+
+def free_base_port(first: int = 7500, last: int = 9900) -> int:
+    """A base port (in hundreds) whose every cluster port is free on this machine."""
+    for base in range(first, last, 100):
+        layout = Layout(base, 2)
+        ports = [layout.postgres, *(p for s in layout.services() for p in (s.grpc_port, s.membership_port, s.metrics_port))]
+        if all(port_free(p) for p in ports):
+            return base
+    raise RuntimeError(f"no free ports for a cluster between {first} and {last}")
+
+
+@pytest.fixture(scope="session")
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--engine"))
+
+
 @pytest_asyncio.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+async def cluster(engine: str) -> AsyncIterator[Cluster | None]:
+    """The real cluster (frontend, two history hosts, matching, worker on PostgreSQL, mTLS on),
+    in a folder of its own, for the session. CLAIMS_TEST_CLUSTER_HOME reuses a folder
+    (a warm cluster stays up between runs); else a new one is made and taken down at the end.
+    None on the dev-server engine."""
+    if engine != "cluster":
+        yield None
+        return
+    home_env = os.environ.get("CLAIMS_TEST_CLUSTER_HOME")
+    home = Path(home_env) if home_env else Path(tempfile.mkdtemp(prefix="premium-claims-cluster-"))
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o711)  # PostgreSQL runs as its own account under root and must reach its folder
+    base_port = int(os.environ.get("CLAIMS_TEST_CLUSTER_BASE_PORT") or free_base_port())
+    settings = ClusterSettings(home=home, base_port=base_port, mtls=True, retention_days=1)
+    running = Cluster(settings, say=lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        await asyncio.to_thread(running.up, load_settings())  # up() runs the namespace job in a loop of its own
+        yield running
+    finally:
+        if not home_env:
+            await asyncio.to_thread(running.down)
+            shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env(cluster: Cluster | None) -> AsyncIterator[WorkflowEnvironment]:
+    if cluster is not None:
+        on = cluster
+        client = await connect(on.address, "default", data_converter=TEST_CONVERTER, tls=on.client_tls())
+        yield WorkflowEnvironment.from_client(client)
+        return
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         data_converter=TEST_CONVERTER,

@@ -61,14 +61,14 @@ def drop_postgres_database(admin_url: str, url: str) -> None:
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> str:
+def store_engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
-def database_url(engine: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+def database_url(store_engine: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
     """None on SQLite (the stores' files under the data folder); a fresh database's URL on PostgreSQL."""
-    if engine == "sqlite":
+    if store_engine == "sqlite":
         yield None
         return
     admin = request.getfixturevalue("postgres_admin_url")

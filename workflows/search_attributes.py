@@ -47,6 +47,20 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
 )
 
 
+# SQL visibility on PostgreSQL has a fixed set of custom columns per type and namespace (the server
+# release's schema/postgresql/v12/visibility/schema.sql: Keyword01…Keyword10, Bool01…Bool03, …);
+# an attribute beyond them cannot be registered there. Counted by tests/workflows/test_search_attribute_room.py.
+SQL_VISIBILITY_COLUMNS = {"Bool": 3, "Datetime": 3, "Double": 3, "Int": 3, "Keyword": 10, "KeywordList": 3, "Text": 3}
+
+
+def columns_left(keys: Iterable[SearchAttributeKey[Any]] = ALL) -> dict[str, int]:
+    """The custom columns each type has left on PostgreSQL after `keys`; negative: too many."""
+    left = dict(SQL_VISIBILITY_COLUMNS)
+    for key in keys:
+        left[cli_type(key)] -= 1
+    return left
+
+
 def cli_type(key: SearchAttributeKey[Any]) -> str:
     """The type name `temporal server start-dev --search-attribute` and
     `temporal operator search-attribute create --type` take (Keyword, KeywordList, Datetime, Bool)."""

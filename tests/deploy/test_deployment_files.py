@@ -71,7 +71,7 @@ def test_services_are_wired_and_workers_scale() -> None:
     # --scale worker=N needs no fixed name and no host port
     assert "container_name" not in worker and "ports" not in worker
     for name, service in services.items():
-        one_shot = name in {"temporal-schema", "search-attributes", "claims-migrate"}
+        one_shot = name in {"temporal-schema", "namespace", "claims-migrate"}
         assert service.get("restart") == ("no" if one_shot else "unless-stopped"), name
         assert "healthcheck" in service or one_shot or name == "temporal-ui", name
     assert {"postgres-data", "claims-data"} <= set(compose()["volumes"])
@@ -112,7 +112,7 @@ def test_workers_pay_through_the_gateway_service() -> None:
     assert f"127.0.0.1:{port}/health" in " ".join(gateway["healthcheck"]["test"])
     assert worker["environment"]["PREMIUM_CLAIMS_PAYMENT_GATEWAY_URL"] == f"http://gateway:{port}"
     assert worker["depends_on"]["gateway"]["condition"] == "service_healthy"
-    assert worker["depends_on"]["temporal"]["condition"] == "service_healthy"
+    assert worker["depends_on"]["namespace"]["condition"] == "service_completed_successfully"
     # the worker's own environment replaces the shared one: it must still reach Temporal and its data
     assert worker["environment"]["PREMIUM_CLAIMS_TEMPORAL_ADDRESS"] == "temporal:7233"
     assert worker["environment"]["PREMIUM_CLAIMS_DATA_DIR"] == "/tmp/premium-claims"  # scratch: no volume (issue 22)
@@ -187,7 +187,7 @@ def test_ui_decodes_through_the_codec_server_service() -> None:
     codec, ui = services["codec-server"], services["temporal-ui"]
     assert codec["command"] == ["codec-server"]
     assert codec["environment"]["PREMIUM_CLAIMS_CODEC__HOST"] == "0.0.0.0"
-    assert codec["environment"]["PREMIUM_CLAIMS_CODEC__UI_ORIGINS"] == "http://localhost:8080"
+    assert codec["environment"]["PREMIUM_CLAIMS_CODEC__UI_ORIGINS"] == ui["environment"]["TEMPORAL_CORS_ORIGINS"]
     assert ui["environment"]["TEMPORAL_CODEC_ENDPOINT"] == codec["environment"]["PREMIUM_CLAIMS_CODEC__PUBLIC_URL"]
     assert ui["environment"]["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
     example = (ROOT / ".env.example").read_text()
