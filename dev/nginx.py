@@ -50,7 +50,8 @@ pid {home}/nginx.pid;
 error_log {home}/error.log warn;
 events {{ worker_connections 512; }}
 http {{
-    access_log {home}/access.log;
+    log_format upstream '$request $status $upstream_addr';
+    access_log {home}/access.log upstream;
     client_body_temp_path {home}/tmp/body;
     proxy_temp_path {home}/tmp/proxy;
     fastcgi_temp_path {home}/tmp/fastcgi;
