@@ -77,14 +77,19 @@ async def run_on_cluster(settings: Settings) -> None:
     try:
         for i in range(settings.run_workers):
             metrics = _shift_port(settings.metrics_bind, i) if settings.metrics_bind else ""
-            children.append((f"worker {i + 1}", subprocess.Popen([*claims, "worker"], env={**env, f"{ENV_PREFIX}METRICS_BIND": metrics})))
+            children.append(
+                (f"worker {i + 1}", subprocess.Popen([*claims, "worker"], env={**env, f"{ENV_PREFIX}METRICS_BIND": metrics}))
+            )
         for i in range(settings.run_api_processes):
             port = settings.api_port + i
             children.append((f"API :{port}", subprocess.Popen([*claims, "api"], env={**env, f"{ENV_PREFIX}API_PORT": str(port)})))
             print(f"API:           http://{settings.api_host}:{port}/docs")
         children.append(("codec server", subprocess.Popen([*claims, "codec-server"], env=env)))
         print(f"Temporal:      {target.temporal_address} (the cluster; `claims cluster status`)")
-        print(f"Service:       {settings.run_workers} worker(s), {settings.run_api_processes} API process(es); Ctrl-C stops them", flush=True)
+        print(
+            f"Service:       {settings.run_workers} worker(s), {settings.run_api_processes} API process(es); Ctrl-C stops them",
+            flush=True,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 # Where a host is: addresses and ports differ between a machine's loopback and a compose network.
-PER_HOST = re.compile(r"^(BIND_ON_IP|TEMPORAL_BROADCAST_ADDRESS|POSTGRES_SEEDS|DB_PORT|VISIBILITY_DB_PORT|PROMETHEUS_ENDPOINT|DYNAMIC_CONFIG_FILE_PATH|\w+_(GRPC|MEMBERSHIP|HTTP)_PORT|POSTGRES_PWD|TEMPORAL_TLS_\w+)$")
+PER_HOST = re.compile(
+    r"^(BIND_ON_IP|TEMPORAL_BROADCAST_ADDRESS|POSTGRES_SEEDS|DB_PORT|VISIBILITY_DB_PORT|PROMETHEUS_ENDPOINT|DYNAMIC_CONFIG_FILE_PATH|\w+_(GRPC|MEMBERSHIP|HTTP)_PORT|POSTGRES_PWD|TEMPORAL_TLS_\w+)$"
+)
 
 
 class _FakePostgres(Postgres):
@@ -48,7 +50,11 @@ def _default(image: str) -> str:
 def test_the_same_release() -> None:
     assert _default(SERVICES["temporal"]["image"]) == TEMPORAL_SERVER_VERSION.removeprefix("v")
     assert _default(SERVICES["temporal-schema"]["image"]) == TEMPORAL_SERVER_VERSION.removeprefix("v")
-    example = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines() if "=" in line and not line.startswith("#"))
+    example = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     assert example["TEMPORAL_VERSION"] == TEMPORAL_SERVER_VERSION.removeprefix("v")
 
 
