@@ -70,6 +70,7 @@ class Database:
     engine: Engine
     name: str  # for logs: the file, or the URL without its password
     _migrated: set[str] = field(default_factory=set)
+    retries: int = 0  # write transactions run again after losing a race (benchmarks read it)
 
     @classmethod
     def sqlite(cls, path: Path) -> Database:
@@ -145,6 +146,7 @@ class Database:
                 code = getattr(err.orig, "sqlstate", None)
                 if code not in _RETRY_CODES or attempt == WRITE_ATTEMPTS:
                     raise
+                self.retries += 1
                 log.debug("database.write_retried", database=self.name, sqlstate=code, attempt=attempt)
                 time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # jittered backoff: up to 0.32 s
         raise AssertionError("unreachable")
