@@ -31,7 +31,7 @@ from config.settings import ClusterSettings, load_settings
 from dev.cluster import Cluster, Layout
 from dev.postgres import port_free
 from gateway.server import Gateway, GatewayServer
-from tests.databases import database_url, databases, postgres_admin_url, store_engine  # noqa: F401  (fixtures)
+from tests.databases import database_url, databases, postgres_admin_url, postgres_server, store_engine  # noqa: F401  (fixtures)
 from tests.objectstore import seaweedfs  # noqa: F401  (a fixture)
 from workflows import search_attributes
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from activities.database import Database
-from dev.postgres import ensure_started, port_free
+from dev.postgres import Postgres, ensure_started, port_free
 
 ENGINES = ("sqlite", "postgresql")
 PORTS = range(17400, 17450)
@@ -28,10 +28,10 @@ Databases = Callable[[str], Database]  # a store's name → its database in this
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
-    given = os.environ.get("PREMIUM_CLAIMS_TEST_DATABASE_URL")
-    if given:
-        yield given
+def postgres_server() -> Iterator[Postgres | None]:
+    """The PostgreSQL started here for the session, or None when PREMIUM_CLAIMS_TEST_DATABASE_URL names one."""
+    if os.environ.get("PREMIUM_CLAIMS_TEST_DATABASE_URL"):
+        yield None
         return
     home = Path(tempfile.mkdtemp(prefix="premium-claims-pg-"))
     home.chmod(0o711)  # the server runs as `postgres` under root: it must pass through
@@ -40,10 +40,15 @@ def postgres_admin_url() -> Iterator[str]:
         pytest.fail(f"no free port in {PORTS.start}-{PORTS.stop - 1} for the test PostgreSQL")
     server = ensure_started(home / "pg", port)
     try:
-        yield server.url("postgres")
+        yield server
     finally:
         server.stop("immediate")
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(postgres_server: Postgres | None) -> str:
+    return postgres_server.url("postgres") if postgres_server else os.environ["PREMIUM_CLAIMS_TEST_DATABASE_URL"]
 
 
 def fresh_postgres_database(admin_url: str, prefix: str = "t") -> str:

@@ -14,6 +14,8 @@ from activities import migrate
 from activities.database import Database, newest_version
 from activities.sms import SqlSmsOutbox
 from config.settings import Settings, SettingsError, load_settings
+from dev.postgres import Postgres
+from domain.contracts import SendSmsInput, SmsKind
 
 
 def test_migrate_brings_every_store_to_its_newest_version_and_is_idempotent(tmp_path: Path, database_url: str | None) -> None:
@@ -62,3 +64,37 @@ def test_database_url_setting_is_postgresql_or_unset() -> None:
     assert load_settings(environ={"PREMIUM_CLAIMS_DATABASE_URL": url}).database_url == url
     with pytest.raises(SettingsError, match="PREMIUM_CLAIMS_DATABASE_URL"):
         load_settings(environ={"PREMIUM_CLAIMS_DATABASE_URL": "mysql://db/claims"})
+
+
+def test_stores_on_postgresql_carry_on_after_the_server_crashes(
+    postgres_server: Postgres | None, postgres_admin_url: str
+) -> None:
+    """A PostgreSQL crash (restart -m immediate: no checkpoint, recovery at start) under a store's
+    pool: what was committed is there after recovery, and the next call reconnects (pre-ping)
+    instead of failing on a dead connection."""
+    if postgres_server is None:
+        pytest.skip("the PostgreSQL at PREMIUM_CLAIMS_TEST_DATABASE_URL is not this run's to crash")
+    from tests.databases import drop_postgres_database, fresh_postgres_database
+
+    url = fresh_postgres_database(postgres_admin_url)
+    db = Database.postgres(url, pool_size=2)
+    try:
+        outbox = SqlSmsOutbox(db)
+        first = outbox.send(injury(1))
+        postgres_server.restart("immediate")
+        assert outbox.send(injury(1)).message_id == first.message_id  # committed before the crash
+        outbox.send(injury(2))
+        assert len(outbox.outbox()) == 2
+    finally:
+        db.dispose()
+        drop_postgres_database(postgres_admin_url, url)
+
+
+def injury(n: int) -> SendSmsInput:
+    return SendSmsInput(
+        idempotency_key=f"R2026{n:06d}:D:specialist-sms",
+        kind=SmsKind.INJURY_SPECIALIST,
+        report_no=f"R2026{n:06d}",
+        recipient_role="injury_specialist",
+        fields={"insured_name": "测试客户一", "contact_phone": "13800000001"},
+    )
