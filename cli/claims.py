@@ -4,6 +4,7 @@ and `claims demo`."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import mimetypes
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from activities import open_stores
+from api.deliveries import with_deliveries
 from cli.admin import load_sample_core
 from cli.command import Command, with_client
 from cli.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
@@ -121,7 +123,10 @@ def show_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_show(args: argparse.Namespace, settings: Settings, client: Client) -> None:
-    print_claim(await claim_state(client, args.report_no), args.json)
+    view = await claim_state(client, args.report_no)
+    # the SMS about the claim as the relay delivered them, on its timeline (as GET /claims/{no})
+    deliveries = await asyncio.to_thread(open_stores(settings).sms.for_report, args.report_no)
+    print_claim(with_deliveries(view, deliveries), args.json)
 
 
 SHOW = Command(help="one claim", run=with_client(run_show), arguments=show_arguments)
