@@ -5,17 +5,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
+# the folders the package ships, in the import map's order (tests/deploy/test_folder_list.py)
 COPY domain ./domain
+COPY security ./security
 COPY workflows ./workflows
 COPY activities ./activities
-COPY security ./security
+COPY gateway ./gateway
 COPY config ./config
 COPY client ./client
 COPY worker ./worker
+COPY dev ./dev
 COPY api ./api
 COPY cli ./cli
-COPY gateway ./gateway
-COPY dev ./dev
 COPY data/sample ./data/sample
 COPY data/calendar_overrides.toml ./data/calendar_overrides.toml
 RUN pip install . && useradd --create-home --uid 10001 claims && mkdir /data && chown claims /data

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-run run run-cluster test test-cluster cluster check demo clean
+.PHONY: install install-run run run-cluster test test-fast test-cluster cluster check demo clean
 
 # What running needs (`make run`, `make demo`): the package and its runtime dependencies only.
 $(BIN)/.installed-run: pyproject.toml
@@ -34,6 +34,7 @@ check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Everything: unit, integration and end-to-end (browsers, `claims run`, fault and benchmark runs).
 test: check
 	sh scripts/ensure-chromium.sh
 	# what the store tests run against (issue 22): Debian's PostgreSQL and nginx, and SeaweedFS
@@ -65,6 +66,14 @@ run-cluster: install-run
 cluster: install-run
 	sh scripts/ensure-postgres.sh
 	$(BIN)/claims cluster up
+
+# The inner loop: the unit tests (no server, no process; markers in tests/conftest.py), under a
+# minute; says how long it took. `make test` before a commit runs the rest.
+test-fast: install
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest -q -m unit; status=$$?; \
+	echo "make test-fast: $$(( $$(date +%s) - start )) s (unit tests; make test runs integration and e2e too)"; \
+	exit $$status
 
 clean:
 	rm -rf data/run

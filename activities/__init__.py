@@ -21,7 +21,7 @@ from activities.callbacks import CallbackActivities, SqlCallbackBook
 from activities.core_system import CoreSystemActivities, SqlCoreSystem
 from activities.database import Database
 from activities.object_store import ObjectStore
-from activities.payments import HttpPaymentGateway, PaymentActivities, SqlitePaymentLedger
+from activities.payments import AsyncPaymentGateway, PaymentActivities, PaymentLedger
 from activities.rules import RulesActivities
 from activities.sms import SmsActivities, SqlSmsOutbox
 from activities.store import Documents, FileStore, StoreActivities
@@ -46,7 +46,6 @@ class StoreSettings(Protocol):
     object_store_access_key_id: str | None
     object_store_secret_access_key: SecretStr | None
     object_store_create_bucket: bool
-    payment_gateway_url: str | None
 
     def payload_keyring(self) -> tuple[str, dict[str, bytes]]: ...
 
@@ -72,11 +71,11 @@ def open_documents(settings: StoreSettings) -> Documents:
 
 @dataclass(frozen=True)
 class EmbeddedSystems:
-    """The embedded defaults of every outside system, for the worker, the API and the CLI."""
+    """The embedded defaults of every outside system but the bank (gateway/), for the worker, the
+    API and the CLI."""
 
     core: SqlCoreSystem
     store: Documents
-    ledger: SqlitePaymentLedger | None  # None when payments go through a gateway: nothing kept here
     sms: SqlSmsOutbox
     callbacks: SqlCallbackBook
     data_dir: Path
@@ -89,7 +88,6 @@ def open_embedded(
     pool_size: int = 5,
     max_overflow: int = 5,
     documents: Documents | None = None,
-    embedded_ledger: bool = True,
 ) -> EmbeddedSystems:
     """Open (creating and migrating if need be) every system: without a database URL each store is
     a SQLite file under data_dir, as `make run` has it; with a `postgresql://…` URL the core system,
@@ -109,7 +107,6 @@ def open_embedded(
     return EmbeddedSystems(
         core=SqlCoreSystem(core_db),
         store=documents if documents is not None else FileStore(data_dir / "files"),
-        ledger=SqlitePaymentLedger(data_dir / "payments.sqlite3") if embedded_ledger else None,
         sms=sms,
         callbacks=SqlCallbackBook(callbacks_db, sms=sms),
         data_dir=data_dir,
@@ -124,7 +121,6 @@ def open_stores(settings: StoreSettings) -> EmbeddedSystems:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         documents=open_documents(settings),
-        embedded_ledger=not settings.payment_gateway_url,
     )
 
 
@@ -146,20 +142,15 @@ def build_activities(
     data_dir: Path | EmbeddedSystems,
     rules: RuleSettings | Callable[[], RuleSettings],
     *,
-    payment_gateway_url: str | None = None,
-    payment_gateway_timeout_seconds: float = 20.0,
+    bank: PaymentLedger | AsyncPaymentGateway,
 ) -> list[Callable[..., Any]]:
     """The bound activity methods, over the systems given or the embedded defaults under data_dir, for Worker(activities=...).
 
-    With a payment_gateway_url the payment activity calls that gateway over HTTP (the bank's, or
-    `python -m gateway`); without one it books into the embedded ledger in-process.
+    The payment activity reaches the bank only through `bank`, its interface: the worker hands it
+    the gateway's client or the stand-in's ledger in-process (gateway.bank.open_bank).
     """
     systems = data_dir if isinstance(data_dir, EmbeddedSystems) else open_embedded(data_dir)
-    payments = (
-        PaymentActivities(HttpPaymentGateway(payment_gateway_url, payment_gateway_timeout_seconds))
-        if payment_gateway_url
-        else PaymentActivities(systems.ledger or SqlitePaymentLedger(Path(systems.data_dir) / "payments.sqlite3"))
-    )
+    payments = PaymentActivities(bank)
     core = CoreSystemActivities(systems.core)
     return [
         RulesActivities(rules).load_rules,

@@ -6,7 +6,8 @@ photos and documents in the file store. It looks nothing up itself.
 
 The app is its routers over one Temporal connection (api/connection.py): health (api/health.py),
 claims and steps (api/claims.py), files (api/files.py), the calendar (api/calendar.py) and the
-operations view (api/operations.py). Every error is {"code", "message"} (api/errors.py).
+operations view (api/operations.py; its numbers from client/operations.py, its page's stylesheet
+from api/static/). Every error is {"code", "message"} (api/errors.py).
 
 Every route but /health, /ready and the docs needs a staff token (api/guard.py: 401, 429, 413
 before any body is read); each route then allows only its roles (api/access.py over
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from activities.store import Documents
@@ -30,9 +32,10 @@ from api.deliveries import SmsDeliveries
 from api.docs import add_offline_docs
 from api.errors import ERRORS, install_error_handlers
 from api.files import files_router
-from api.guard import Guard, Limits
+from api.guard import STATIC_PATH, Guard, Limits
 from api.health import health_router
-from api.operations import operations_router
+from api.operations import STATIC_DIR, operations_router
+from client.visibility import VisibilityBudget
 from config.settings import TASK_QUEUE
 from domain.rules import RuleSettings
 from security.auth import Authenticator
@@ -50,6 +53,8 @@ def create_app(
     answer_seconds: float = 5.0,
     rules: Callable[[], RuleSettings] = RuleSettings,
     temporal_ui_url: str = "http://localhost:8233",
+    visibility_budget: VisibilityBudget | None = None,
+    operations_share_seconds: float = 0,
     sms_deliveries: SmsDeliveries | None = None,
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
@@ -71,7 +76,12 @@ def create_app(
     app.include_router(claims_router(temporal, task_queue, answer_seconds, sms_deliveries))
     app.include_router(files_router(store))
     app.include_router(calendar_router(rules, [Depends(allowed(Action.READ))]))
-    app.include_router(operations_router(temporal, authenticator, temporal_ui_url))
+    app.include_router(
+        operations_router(
+            temporal, authenticator, temporal_ui_url, budget=visibility_budget, share_seconds=operations_share_seconds
+        )
+    )
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     # before any body is read: 401 unknown caller, 429 too many requests, 413 too large a body
     app.add_middleware(Guard, authenticator=authenticator, limits=limits or Limits(), upload_max_bytes=store.max_bytes)
     return app

@@ -29,6 +29,7 @@ from google.protobuf import json_format
 from starlette.middleware.cors import CORSMiddleware
 from temporalio.api.common.v1 import Payload, Payloads
 
+from api.sign_in import SignIn, sign_in_router
 from config.serving import serve_until
 from security.auth import (
     Authenticator,
@@ -41,7 +42,6 @@ from security.auth import (
 )
 from security.codec import CodecError, CodecSettings, EncryptionCodec
 from security.permissions import FULL_PERSONAL_DATA, role_list
-from security.sign_in import SignIn, sign_in_router
 
 log = structlog.get_logger("premium_claims.codec_server")
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.sign_in import cookie_value
 from security.auth import Authenticator, AuthUnavailable, Unauthenticated, authenticate_off_loop
-from security.sign_in import cookie_value
 
 log = structlog.get_logger("premium_claims.api")
 
 # A page people open in a browser, which sends no bearer header: there the staff cookie set by
-# signing in at SIGN_IN_PATH (security/sign_in.py, HttpOnly, SameSite=Lax) stands for the token,
+# signing in at SIGN_IN_PATH (api/sign_in.py, HttpOnly, SameSite=Lax) stands for the token,
 # on GET only (the page reads; no step is ever taken with the cookie). api/operations.py.
 BROWSER_PATHS = frozenset({"/operations"})
 BROWSER_COOKIE = "premium_claims_staff"
@@ -35,7 +35,9 @@ SIGN_OUT_PATH = "/operations/sign-out"
 PUBLIC_PATHS = frozenset(
     {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", SIGN_IN_PATH, SIGN_OUT_PATH}
 )
-PUBLIC_PREFIXES = ("/docs-assets/",)  # the docs pages' scripts and styles (api/docs.py)
+STATIC_PATH = "/static"  # the pages' own stylesheets (api/static/, served by api/app.py)
+# the docs pages' scripts and styles (api/docs.py) and the pages' stylesheets: nothing secret
+PUBLIC_PREFIXES = ("/docs-assets/", f"{STATIC_PATH}/")
 UPLOAD_PATH = "/files"
 MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the file in a multipart body
 

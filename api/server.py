@@ -13,6 +13,7 @@ from activities import open_documents, open_stores
 from api.app import create_app
 from api.guard import Limits
 from client.connect import connect_with_settings
+from client.visibility import VisibilityBudget
 from config.serving import serve_until
 from config.settings import Settings
 from security.auth import authenticator
@@ -38,6 +39,9 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         connect=lambda: connect_with_settings(settings),
         rules=settings.current_rules,  # GET /calendar/due: the overrides file as new claims read it
         temporal_ui_url=temporal_ui_url(settings),
+        # within the cluster's visibility limit: one budget for this process, one summary for all viewers
+        visibility_budget=VisibilityBudget(settings.visibility_calls_per_second, settings.visibility_burst),
+        operations_share_seconds=settings.operations_share_seconds,
     )
 
 

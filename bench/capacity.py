@@ -50,11 +50,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities import open_embedded
 from activities.core_system import CoreData
 from bench.bare import BarePlan, child_id
-from bench.harness import ROOT, SAMPLE, WorkerProcess, free_port, stop_process, temp_cluster, wait_http
+from bench.harness import ROOT, SAMPLE, WorkerProcess, stop_process, temp_cluster, wait_http
 from bench.progress import Progress
-from cli.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from client.claims import drive, report_claim, take_step
-from config.settings import Settings, load_settings
+from client.connect import connect
+from config.settings import ClusterSettings, Settings, load_settings
+from dev.cluster import Cluster as RealCluster
+from dev.cluster import free_base_port
+from dev.devserver import free_port
+from dev.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import environment_for_child
@@ -202,6 +206,22 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_pids(c: Cluster) -> list[int]:
+    """What serves the claims: the dev server, or the real cluster's services and PostgreSQL's processes."""
+    if c.real is None:
+        return [server_pid(c.address)]
+    services = [pid for s in c.real.layout.services() if (pid := c.real.pid(s.name)) is not None]
+    postgres = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _is_postgres(p)]
+    return services + postgres
+
+
+def _is_postgres(proc: Path) -> bool:
+    try:
+        return (proc / "comm").read_text().strip() == "postgres"
+    except OSError:
+        return False
+
+
 def server_pid(address: str) -> int:
     """The dev server listening on `address` (started by temp_cluster), found by its command line."""
     port = address.rpartition(":")[2]
@@ -221,17 +241,24 @@ class CpuMeter:
     """CPU milliseconds per claim of the server, the workers and this load process over one phase:
     where the machine's two cores go (the ratio alone does not say whose work grew)."""
 
-    def __init__(self, server: int, workers: list[int]) -> None:
-        self.pids: dict[str, list[int | None]] = {"server": [server], "workers": list(workers), "load": [None]}
+    def __init__(self, server: list[int], workers: list[int]) -> None:
+        self.pids: dict[str, list[int | None]] = {"server": list(server), "workers": list(workers), "load": [None]}
         self.start = self._now()
 
     def _now(self) -> dict[str, float]:
-        return {k: sum(cpu_seconds(p) for p in pids) for k, pids in self.pids.items()}
+        return {k: sum(_cpu_or_zero(p) for p in pids) for k, pids in self.pids.items()}
 
     def per_claim(self, claims: int) -> dict[str, int]:
         now = self._now()
         spent = {k: round((now[k] - self.start[k]) * 1000 / claims) for k in now}
         return {**spent, "total": sum(spent.values())}
+
+
+def _cpu_or_zero(pid: int | None) -> float:
+    try:
+        return cpu_seconds(pid)
+    except OSError:  # a PostgreSQL backend that has ended since
+        return 0.0
 
 
 def rss_mb(pid: int) -> float:
@@ -251,6 +278,7 @@ class Cluster:
     task_queue: str
     log: bool
     procs: list[Any] = field(default_factory=list)
+    real: RealCluster | None = None  # the real cluster on PostgreSQL (--engine cluster), else the dev server
 
     def worker(self, cache: int | None = None, code: Path | None = None, pollers: int | None = None) -> WorkerProcess:
         proc = WorkerProcess(
@@ -287,8 +315,31 @@ class Cluster:
 
 
 @asynccontextmanager
-async def cluster(name: str, keep: bool, pragmas: dict[str, str] | None = None) -> AsyncIterator[Cluster]:
-    """A fresh dev server; its SQLite file takes `pragmas` (None: the settings' default, {}: SQLite's own)."""
+async def cluster(name: str, keep: bool, pragmas: dict[str, str] | None = None, engine: str = "dev") -> AsyncIterator[Cluster]:
+    """A fresh dev server (its SQLite file takes `pragmas`: None the settings' default, {} SQLite's
+    own), or with engine "cluster" a fresh real cluster on PostgreSQL (dev/cluster.py, no TLS so
+    the engines compare alike, no UI) in a temporary folder."""
+    if engine == "cluster":
+        home = Path(tempfile.mkdtemp(prefix=f"capacity-{name}-cluster-"))
+        home.chmod(0o711)
+        real = RealCluster(
+            ClusterSettings(home=home, base_port=free_base_port(), ui=False), say=lambda line: print(line, file=sys.stderr)
+        )
+        try:
+            await asyncio.to_thread(real.up, load_settings())
+            client = await connect(real.address)
+            data_dir = home / "data"
+            data_dir.mkdir()
+            c = Cluster(client, real.address, home, data_dir, f"capacity-{name}", keep, real=real)
+            try:
+                yield c
+            finally:
+                c.stop_all()
+        finally:
+            await asyncio.to_thread(real.down)
+            if not keep:
+                shutil.rmtree(home, ignore_errors=True)
+        return
     async with temp_cluster(f"capacity-{name}-", keep, ui=False, sqlite_pragmas=pragmas) as (client, address, work):
         data_dir = work / "data"
         data_dir.mkdir(parents=True)
@@ -330,16 +381,17 @@ async def throughput(
     label: str = "",
     pollers: int | None = None,
     pragmas: dict[str, str] | None = None,
+    engine: str = "dev",
 ) -> Row:
     """`claims` claims of the mix driven to callback, then as many bare workflows, same server."""
     POLLS.clear()
-    async with cluster(f"throughput{processes}", keep, pragmas) as c:
+    async with cluster(f"throughput{processes}", keep, pragmas, engine) as c:
         prefix = "T" + uuid.uuid4().hex[:6].upper()
         batch = load_claims(c.data_dir, mix(claims), prefix)
         photo = photo_in_store(c.data_dir)
         workers = [c.worker(code=code, pollers=pollers) for _ in range(processes)]
         await asyncio.sleep(2)  # the workers connect and poll
-        server = server_pid(c.address)
+        server = server_pids(c)
         meter = CpuMeter(server, [w.proc.pid for w in workers if w.proc])
         began = time.monotonic()
         single = code is not None  # workflows of another commit: documents one at a time, as they all take them
@@ -372,6 +424,7 @@ async def throughput(
     return dict(
         section="throughput",
         label=label,
+        engine=engine,
         processes=processes,
         polls=POLLS["polls"],
         bare_pair_polls=POLLS["bare pair polls"],
@@ -453,6 +506,8 @@ async def surge(
     rate: float | None = None,
     pragmas: dict[str, str] | None = None,
     cache: int | None = None,
+    engine: str = "dev",
+    api_processes: int = 1,
 ) -> Row:
     """`reports` POST /claims, each answered with its claim's decision, taken by `agents` 95500
     agents, each with a staff token of its own (the API limits requests per caller: a 429 counts
@@ -462,36 +517,38 @@ async def surge(
     Then, from visibility alone: every accepted report is one claim (lost: accepted with no claim;
     duplicated: a number with more than one claim or a track started twice), and the time from
     the surge's start until every claim has left `deciding`."""
-    async with cluster("surge", keep, pragmas) as c:
+    async with cluster("surge", keep, pragmas, engine) as c:
         prefix = "S" + uuid.uuid4().hex[:6].upper()
         batch = load_claims(c.data_dir, mix(reports), prefix)
         settings = Settings(data_dir=c.data_dir)
         issuer = local_tokens(settings.auth, settings.data_dir)
         tokens = [issuer.issue(f"AG{i:04d}", {Role.AGENT}) for i in range(agents)]
-        port = free_port()
         (c.work / "no-settings.toml").write_text("")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")}
-        env.update(
-            PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address,
-            PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
-            PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue,
-            PREMIUM_CLAIMS_API_PORT=str(port),
-            PREMIUM_CLAIMS_API_HOST="127.0.0.1",
-            PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
-            PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"),
-        )
-        mine = load_settings()  # the keyring of this process's clients, as WorkerProcess passes it on
-        env.update(environment_for_child(mine.codec, mine.data_dir))
-        api = subprocess.Popen(
-            [*_cli(), "api"],
-            cwd=ROOT,
-            env=env,
-            stdout=open(c.work / "api.log", "ab") if keep else subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        c.procs.append(api)
-        base = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(wait_http, base + "/ready", api, 60)
+        bases = []
+        for n in range(api_processes):  # the reports go round-robin to each, as a proxy in front would send them
+            port = free_port()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")}
+            env.update(
+                PREMIUM_CLAIMS_TEMPORAL_ADDRESS=c.address,
+                PREMIUM_CLAIMS_DATA_DIR=str(c.data_dir),
+                PREMIUM_CLAIMS_TASK_QUEUE=c.task_queue,
+                PREMIUM_CLAIMS_API_PORT=str(port),
+                PREMIUM_CLAIMS_API_HOST="127.0.0.1",
+                PREMIUM_CLAIMS_LOG_LEVEL="WARNING",
+                PREMIUM_CLAIMS_SETTINGS=str(c.work / "no-settings.toml"),
+            )
+            mine = load_settings()  # the keyring of this process's clients, as WorkerProcess passes it on
+            env.update(environment_for_child(mine.codec, mine.data_dir))
+            api = subprocess.Popen(
+                [*_cli(), "api"],
+                cwd=ROOT,
+                env=env,
+                stdout=open(c.work / f"api-{n}.log", "ab") if keep else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+            )
+            c.procs.append(api)
+            bases.append(f"http://127.0.0.1:{port}")
+            await asyncio.to_thread(wait_http, bases[-1] + "/ready", api, 60)
         c.worker(cache)
         await asyncio.sleep(2)  # the worker connects and polls
         latencies: list[float] = []
@@ -500,16 +557,17 @@ async def surge(
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         headers = {"content-type": "application/json"}
         agent_of = {cl.report.report_no: tokens[i % agents] for i, cl in enumerate(batch)}
+        base_of = {cl.report.report_no: bases[i % len(bases)] for i, cl in enumerate(batch)}
         accepted_nos: set[str] = set()
         slow: Counter[int] = Counter()
-        async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as http:
+        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=120) as http:
 
             async def post(cl: Claim) -> None:
                 nonlocal with_decision
                 t0 = time.monotonic()
                 try:
                     r = await http.post(
-                        "/claims",
+                        base_of[cl.report.report_no] + "/claims",
                         content=cl.report.model_dump_json(),
                         headers={"authorization": f"Bearer {agent_of[cl.report.report_no]}"},
                     )
@@ -546,6 +604,8 @@ async def surge(
     # every claim of the mix takes exactly one track
     return dict(
         section="surge",
+        engine=engine,
+        api_processes=api_processes,
         reports=reports,
         concurrency=concurrency,
         agents=agents,
@@ -743,7 +803,18 @@ async def main_async(args: argparse.Namespace) -> int:
         show(row)
         rows.append(dict(section="history", label=" (SQLite defaults)", sizes=row["history"]))
     if "surge" in only:
-        show(await surge(surge_n, args.surge_concurrency, args.agents, args.keep, args.surge_rate, cache=args.cache))
+        show(
+            await surge(
+                surge_n,
+                args.surge_concurrency,
+                args.agents,
+                args.keep,
+                args.surge_rate,
+                cache=args.cache,
+                engine=args.engine,
+                api_processes=args.api_processes,
+            )
+        )
     if "open" in only:
         show(await open_claims(open_n, args.cache, args.small_cache, args.concurrency, args.keep))
     print()
@@ -768,6 +839,13 @@ def main() -> None:
         action="store_true",
         help="also run throughput on a dev server with SQLite's own journal and sync (the engine before tuning)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=["dev", "cluster"],
+        default="dev",
+        help="the surge on the dev server or the real cluster on PostgreSQL",
+    )
+    parser.add_argument("--api-processes", type=int, default=1, help="API processes the surge's reports go to, round-robin")
     parser.add_argument("--cache", type=int, default=Settings().max_cached_workflows, help="worker workflow cache")
     parser.add_argument("--small-cache", type=int, default=100, help="the smaller cache to compare with")
     parser.add_argument(

@@ -7,7 +7,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,36 +15,29 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 from temporalio.client import Client
 
 from activities import open_embedded
-from activities.core_system import CoreData
-from activities.payments import SqlitePaymentLedger
-from cli.devserver import start_dev_server, wait_until_ready
-from cli.scenarios import steps_for
 from client.claims import report_claim, take_step, wait_for_stage
 from client.connect import connect
 from config.settings import TemporalTLS, load_settings
+from dev.devserver import free_port, start_dev_server, wait_until_ready
+from dev.scenarios import fresh_policies, load_sample_core, sample_report, steps_for
 from domain.identifiers import luhn_check_digit
-from domain.models import AccidentKind, Report, Track
+from domain.models import Report, Track
+from gateway.ledger import SqlitePaymentLedger
 from gateway.server import attempts_by_key
+from security.auth import AuthSettings, local_tokens
 from security.codec import environment_for_child
 from workflows.messages import ClaimView, Stage
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "core.json"
 PHOTO = "a" * 64
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def account_of(n: int) -> str:
@@ -56,43 +48,17 @@ def account_of(n: int) -> str:
 
 
 def load_policies(data_dir: Path, count: int, prefix: str) -> list[str]:
-    """`count` claim-free-3-years policies (copies of sample P2026000002, R-EL-1), one per claim
-    so every claim is the first on its policy (R-EL-1.2); insured account account_of(i)."""
-    sample = CoreData.model_validate_json(SAMPLE.read_text(encoding="utf-8"))
-    customer = next(c for c in sample.customers if c.customer_id == "C0002")
-    policy = next(p for p in sample.policies if p.policy_no == "P2026000002")
-    today = date.today()
-    customers, policies = [], []
-    for i in range(count):
-        cid = f"{prefix}C{i:05d}"
-        customers.append(customer.model_copy(update={"customer_id": cid}))
-        policies.append(
-            policy.model_copy(
-                update={
-                    "policy_no": f"{prefix}P{i:05d}",
-                    "customer_id": cid,
-                    "period_start": today - timedelta(days=100),
-                    "period_end": today + timedelta(days=200),
-                    "insured_bank_account": account_of(i),
-                }
-            )
-        )
-    open_embedded(data_dir).core.load(CoreData(customers=customers, policies=policies))
-    return [p.policy_no for p in policies]
+    """`count` fresh copies of track B's sample policy (dev.scenarios.fresh_policies), one per
+    claim so every claim is the first on its policy (R-EL-1.2); insured account account_of(i)."""
+    sample = load_sample_core(SAMPLE)
+    core = fresh_policies(sample, [Track.CREDIT] * count, prefix, date.today(), account=account_of)
+    open_embedded(data_dir).core.load(core)
+    return [p.policy_no for p in core.policies]
 
 
 def credit_report(report_no: str, policy_no: str) -> Report:
     """R-B-2: single-party, not at the scene, estimate under 3000: track B, the shortest."""
-    return Report(
-        report_no=report_no,
-        policy_no=policy_no,
-        reported_at=datetime.now(UTC),
-        accident_kind=AccidentKind.SINGLE_PARTY,
-        at_scene=False,
-        driver_is_insured=True,
-        reporter_is_insured=True,
-        estimated_own_loss=Decimal("1500.00"),
-    )
+    return sample_report(Track.CREDIT, report_no, policy_no, datetime.now(UTC))
 
 
 def credit_claims(data_dir: Path, count: int, prefix: str) -> tuple[list[Report], dict[str, str]]:
@@ -102,12 +68,12 @@ def credit_claims(data_dir: Path, count: int, prefix: str) -> tuple[list[Report]
     return reports, {r.report_no: account_of(i) for i, r in enumerate(reports)}
 
 
-def _steps(report: Report):
+def credit_steps(report: Report):
     steps = steps_for(Track.CREDIT, report, photo_sha256=PHOTO)
     return steps[:-1], steps[-1:]  # up to the assessment (payment starts), and the callback
 
 
-async def _drive(client: Client, report: Report, steps, timeout: float) -> None:
+async def drive_steps(client: Client, report: Report, steps, timeout: float) -> None:
     for stage, step, payload in steps:
         await wait_for_stage(client, report.report_no, Track.CREDIT, stage, timeout=timeout)
         await take_step(client, report.report_no, Track.CREDIT, step, payload)
@@ -116,14 +82,14 @@ async def _drive(client: Client, report: Report, steps, timeout: float) -> None:
 async def drive_to_payment(client: Client, report: Report, task_queue: str, timeout: float = 120) -> None:
     """Report the claim and take every step up to the assessment: payment starts."""
     await report_claim(client, report, task_queue)
-    before, _ = _steps(report)
-    await _drive(client, report, before, timeout)
+    before, _ = credit_steps(report)
+    await drive_steps(client, report, before, timeout)
 
 
 async def finish(client: Client, report: Report, timeout: float = 300) -> ClaimView:
     """Wait for payment, record the callback (R-X-1), and return the closed claim."""
-    _, callback = _steps(report)
-    await _drive(client, report, callback, timeout)
+    _, callback = credit_steps(report)
+    await drive_steps(client, report, callback, timeout)
     handle = client.get_workflow_handle(f"claim-{report.report_no}", result_type=ClaimView)
     return await asyncio.wait_for(handle.result(), timeout)
 
@@ -229,10 +195,14 @@ class GatewayProcess:
         stop_process(self.proc, 10)
 
 
-def worker_command() -> list[str]:
-    """`premium-claims worker`, the production entry point, from this venv."""
+def claims_command(command: str) -> list[str]:
+    """`premium-claims <command>`, the production entry point, from this venv."""
     script = Path(sys.executable).with_name("premium-claims")
-    return [str(script), "worker"] if script.exists() else [sys.executable, "-m", "cli.main", "worker"]
+    return [str(script), command] if script.exists() else [sys.executable, "-m", "cli.main", command]
+
+
+def worker_command() -> list[str]:
+    return claims_command("worker")
 
 
 class WorkerProcess:
@@ -248,8 +218,11 @@ class WorkerProcess:
         gateway_timeout: float = 20,
         graceful_seconds: float = 20,
         log: Path | None = None,
+        command: str = "worker",
+        env: dict[str, str] | None = None,
         tls: TemporalTLS | None = None,
     ) -> None:
+        self.command = command
         codec_settings = load_settings()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PREMIUM_CLAIMS_")},
@@ -263,10 +236,12 @@ class WorkerProcess:
             "PREMIUM_CLAIMS_METRICS_BIND": "",  # restarts and parallel runs must not fight over a port
             # the keyring of this process's clients (connect's default), so the worker reads their claims
             **environment_for_child(codec_settings.codec, codec_settings.data_dir),
+            **(env or {}),
         }
         if tls is not None:  # a secured cluster: the same settings a deployment sets
             for key, value in tls.model_dump(exclude_none=True, exclude_defaults=True).items():
                 self.env[f"PREMIUM_CLAIMS_TEMPORAL_TLS__{key.upper()}"] = str(value)
+        data_dir.mkdir(parents=True, exist_ok=True)
         (data_dir / "no-settings.toml").write_text("")
         if gateway_url:
             self.env["PREMIUM_CLAIMS_PAYMENT_GATEWAY_URL"] = gateway_url
@@ -276,7 +251,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(worker_command(), cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(claims_command(self.command), cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         self.starts += 1
 
     def kill(self) -> None:
@@ -296,6 +271,42 @@ class WorkerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class ApiProcess(WorkerProcess):
+    """The real HTTP API (`premium-claims api`) as a subprocess on a free loopback port, with the
+    request limits of a load run; its callers' tokens are signed with the data folder's local
+    secret (`tokens`), as `claims token` signs them."""
+
+    def __init__(
+        self,
+        temporal_address: str,
+        data_dir: Path,
+        task_queue: str,
+        *,
+        log: Path | None = None,
+        tls: TemporalTLS | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        limits = {"API_PORT": str(self.port), "API_RATE_PER_MINUTE": "600000", "API_RATE_BURST": "100000", **(settings or {})}
+        super().__init__(
+            temporal_address,
+            data_dir,
+            task_queue,
+            None,
+            log=log,
+            command="api",
+            env={f"PREMIUM_CLAIMS_{k}": v for k, v in limits.items()},
+            tls=tls,
+        )
+        self.tokens = local_tokens(AuthSettings(), data_dir)  # the API's default: the data folder's secret
+
+    def start(self) -> None:
+        super().start()
+        assert self.proc is not None
+        wait_http(self.url + "/health", self.proc)
 
 
 @asynccontextmanager

@@ -4,8 +4,8 @@ reported and paid, and restart it on the same file (R-X-2, R-X-3).
     .venv/bin/python -m bench.kill_server --claims 40 --kills 3 [--seed 1] [--sqlite-defaults]
 
 Starts its own dev server (a SQLite file in a temp folder, the settings' pragmas unless
---sqlite-defaults), the payment gateway (`python -m gateway`) and the real worker
-(`premium-claims worker`) as processes, and the HTTP API in this process. Agents report track-B
+--sqlite-defaults), the payment gateway (`python -m gateway`), the real worker
+(`premium-claims worker`) and the real HTTP API (`premium-claims api`) as processes. Agents report track-B
 claims (R-B-2) through `POST /claims`, retrying what is not answered; meanwhile a killer SIGKILLs
 the server at random moments and starts it again on the same file and port (the worker, which
 leaves when Temporal goes away, is started again as a restart policy would). Then every claim the
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import secrets
 import subprocess
 import sys
 import time
@@ -32,17 +31,14 @@ from typing import Protocol
 import httpx
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from activities.store import FileStore
-from api import create_app
-from api.guard import Limits
-from bench.harness import PHOTO, Counts, GatewayProcess, WorkerProcess, count, credit_claims, free_port, stop_process
-from cli.devserver import start_dev_server, wait_until_ready
-from cli.scenarios import steps_for
+from bench.harness import PHOTO, ApiProcess, Counts, GatewayProcess, WorkerProcess, count, credit_claims, stop_process
 from client.claims import take_step, track_state
 from client.connect import connect
 from config.settings import TemporalTLS
+from dev.devserver import free_port, start_dev_server, wait_until_ready
+from dev.scenarios import steps_for
 from domain.models import Report, Track
-from security.auth import LocalTokens, Role
+from security.auth import Role
 from workflows.messages import ClaimView
 from workflows.search_attributes import ENDED
 
@@ -188,6 +184,7 @@ async def run(
     worker = WorkerProcess(
         server.address, data_dir, task_queue, gateway.url, log=work / "worker.log" if log else None, tls=server.tls
     )
+    api = ApiProcess(server.address, data_dir, task_queue, log=work / "api.log" if log else None, tls=server.tls)
     began = time.monotonic()
     deadline = began + timeout
     kill_times: list[float] = []
@@ -195,19 +192,11 @@ async def run(
     try:
         client = await wait_until_ready(lambda: connect(server.address, tls=server.tls))
         worker.start()
-        tokens = LocalTokens(secrets.token_bytes(32))
-        app = create_app(
-            client,
-            task_queue=task_queue,
-            store=FileStore(data_dir / "files"),
-            authenticator=tokens,
-            limits=Limits(max_body_bytes=64 * 1024, rate_per_minute=600_000, rate_burst=100_000),
-        )
-        headers = {"authorization": f"Bearer {tokens.issue('AG01', {Role.AGENT})}", "content-type": "application/json"}
+        api.start()
+        headers = {"authorization": f"Bearer {api.tokens.issue('AG01', {Role.AGENT})}", "content-type": "application/json"}
         statuses: Counter[int] = Counter()
         acknowledged: dict[str, float] = {}
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api", headers=headers, timeout=60) as http:
+        async with httpx.AsyncClient(base_url=api.url, headers=headers, timeout=60) as http:
             limit = asyncio.Semaphore(8)
 
             async def agent(report: Report) -> None:
@@ -252,6 +241,7 @@ async def run(
         )
         return counts
     finally:
+        api.stop()
         worker.stop()
         gateway.stop()
         server.stop()

@@ -26,10 +26,10 @@ from bench.harness import (
     Counts,
     GatewayProcess,
     WorkerProcess,
-    _drive,
-    _steps,
     count,
     credit_claims,
+    credit_steps,
+    drive_steps,
     finish,
     in_temp_cluster,
 )
@@ -41,7 +41,7 @@ from domain.models import Report, Track
 
 async def _assess(client: Client, report: Report) -> None:
     """Issue the assessment (payment starts), through worker deaths: retried until it is recorded."""
-    _, _, payload = _steps(report)[0][-1]
+    _, _, payload = credit_steps(report)[0][-1]
     while True:
         try:
             await asyncio.wait_for(take_step(client, report.report_no, Track.CREDIT, "issue_assessment", payload), 60)
@@ -82,7 +82,7 @@ async def run(
         async def prepare(report: Report) -> None:
             async with limit:
                 await report_claim(client, report, task_queue)
-                await _drive(client, report, _steps(report)[0][:-1], 120)
+                await drive_steps(client, report, credit_steps(report)[0][:-1], 120)
 
         prepared = Progress(len(reports), "claims up to the assessment")  # on a terminal only
         await asyncio.gather(*(prepared.counted(prepare(r)) for r in reports))

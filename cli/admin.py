@@ -9,19 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from activities import migrate, open_stores
-from activities.core_system import CoreData
-from cli import scenarios
 from cli.command import Command
 from client.connect import connect_with_settings
 from client.namespace import set_up
 from client.search_attributes import operator_commands, register
 from config.settings import Settings
+from dev import scenarios
 from domain.models import CODE_RULE, Track, is_code
 from security.auth import Role, local_tokens
-
-
-def load_sample_core(settings: Settings) -> CoreData:
-    return CoreData.model_validate_json(settings.sample_core_data.read_bytes())
 
 
 def load_core(settings: Settings, path: Path) -> None:
@@ -30,12 +25,14 @@ def load_core(settings: Settings, path: Path) -> None:
 
 
 def cmd_sample_policies(settings: Settings, prefix: str, count: int, tracks: list[Track], load: bool) -> None:
-    """`count` fresh copies of the sample policies (cli.scenarios.fresh_policies), printed as a
+    """`count` fresh copies of the sample policies (dev.scenarios.fresh_policies), printed as a
     core-system file or loaded."""
     if not 0 < count <= 10_000:
         raise ValueError("--count must be between 1 and 10000")
     chosen = [tracks[i % len(tracks)] for i in range(count)]
-    core = scenarios.fresh_policies(load_sample_core(settings), chosen, prefix, datetime.now(UTC).date())
+    core = scenarios.fresh_policies(
+        scenarios.load_sample_core(settings.sample_core_data), chosen, prefix, datetime.now(UTC).date()
+    )
     if not load:
         print(core.model_dump_json(indent=2))
         return

@@ -14,14 +14,13 @@ from temporalio.client import Client
 
 from activities import open_stores
 from api.deliveries import with_deliveries
-from cli.admin import load_sample_core
 from cli.command import Command, with_client
-from cli.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, sample_reports, steps_for
 from cli.show import print_answer, print_claim, print_page
 from client.claims import ReportConflict, claim_state, drive, report_with_decision, take_step
 from client.connect import connect_with_settings
 from client.listing import ClaimFilters, list_claims
 from config.settings import ENV_PREFIX, Settings
+from dev.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, load_sample_core, sample_reports, steps_for
 from domain.models import Report, ReportSubmission, Segment, Track
 from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 
@@ -62,7 +61,7 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
     systems = open_stores(settings)
     stored = systems.store.put(DEMO_PHOTO, "image/png")
     tracks = list(Track)
-    core = fresh_policies(load_sample_core(settings), tracks, f"{prefix}-", datetime.now(UTC).date())
+    core = fresh_policies(load_sample_core(settings.sample_core_data), tracks, f"{prefix}-", datetime.now(UTC).date())
     systems.core.load(core)
     samples = sample_reports(prefix, datetime.now(UTC))
     for track, policy in zip(tracks, core.policies, strict=True):

@@ -43,6 +43,9 @@ from client.claims import ReportConflict, ReportRefused, TrackNotTaken, refusal_
 from config.errors import field_errors
 from config.logging import configure_logging
 from config.settings import SettingsError, load_settings
+from dev.cluster import ClusterError
+from dev.gobuild import BuildError
+from dev.postgres import PostgresError
 from security.codec import CodecError
 
 # Every command, in the order `claims --help` lists them; the handler runs with the settings, and
@@ -113,7 +116,15 @@ def main(argv: list[str] | None = None) -> None:
             error = f"Temporal refused the call: {err.message}"
     except ValidationError as err:  # by field, never the value (a report's fields are personal data)
         error = f"invalid input ({err.title}): {field_errors(err.errors())}"
-    except (ValueError, FileNotFoundError, CodecError, PortInUse) as err:  # CodecError: names the missing key
+    except (
+        ValueError,
+        FileNotFoundError,
+        CodecError,
+        PortInUse,
+        ClusterError,
+        PostgresError,
+        BuildError,
+    ) as err:  # CodecError: names the missing key
         error = f"error: {err}"
     except RuntimeError as err:
         if "client connect" not in str(err):

@@ -1,5 +1,5 @@
 """`claims ops [--since ISO] [--due-before ISO] [--prefix P] [--branch B] [--json]`: the
-operations counts (api/operations.py counts them, for the page and for this command)."""
+operations counts (client/operations.py counts them, for the API's page and for this command) as a table."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import datetime
 
 from temporalio.client import Client
 
-from api.operations import TemporalUi, operations_summary, summary_table
 from api.server import temporal_ui_url
 from cli.command import Command, with_client
+from client.operations import OperationsSummary, TemporalUi, operations_summary
+from client.visibility import VisibilityBudget
 from config.settings import Settings
 
 
@@ -22,7 +23,35 @@ def ops_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true")
 
 
-async def cmd_ops(client: Client, ui_url: str, args: argparse.Namespace) -> None:
+def summary_table(summary: OperationsSummary) -> str:
+    """The summary as a terminal reads it: tracks, stages, due payments, overdue tracks."""
+    lines = [
+        f"operations at {summary.at:%Y-%m-%d %H:%M} UTC; period since {summary.since:%Y-%m-%d %H:%M} UTC;"
+        f" payments due before {summary.due_before:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"{'track':<6}{'open':>6}{'overdue':>9}{'missed':>8}{'paid ok':>9}{'late':>6}{'in time':>9}",
+    ]
+    for t in summary.tracks:
+        share = f"{t.in_time_share:.0%}" if t.in_time_share is not None else "-"
+        lines.append(
+            f"{t.track.value:<6}{t.open.count:>6}{t.overdue.count:>9}{t.deadlines_missed.count:>8}"
+            f"{t.paid_in_time.count:>9}{t.paid_late.count:>6}{share:>9}"
+        )
+    lines += ["", f"{'track':<6}{'stage':<28}{'open':>6}{'overdue':>9}"]
+    lines += [f"{c.track.value:<6}{c.stage.value:<28}{c.open.count:>6}{c.overdue.count:>9}" for c in summary.stages]
+    lines += ["", f"payments due: {summary.payments_due.count} (late: {summary.payments_late.count})"]
+    lines += [f"  {r.report_no:<24}{r.track:<3}{r.at:%Y-%m-%d %H:%M} UTC" for r in summary.due if r.at]
+    lines += [f"overdue tracks, oldest first: {len(summary.overdue)}"]
+    lines += [
+        f"  {r.report_no:<24}{r.track:<3}{r.stage or '-':<28}since {r.at:%Y-%m-%d %H:%M} UTC"
+        if r.at
+        else f"  {r.report_no:<24}{r.track:<3}{r.stage or '-'}"
+        for r in summary.overdue
+    ]
+    return "\n".join(lines)
+
+
+async def cmd_ops(client: Client, ui_url: str, args: argparse.Namespace, budget: VisibilityBudget | None = None) -> None:
     summary = await operations_summary(
         client,
         TemporalUi(ui_url, client.namespace),
@@ -30,12 +59,14 @@ async def cmd_ops(client: Client, ui_url: str, args: argparse.Namespace) -> None
         due_before=args.due_before,
         report_no_prefix=args.prefix,
         branch=args.branch,
+        budget=budget,
     )
     print(summary.model_dump_json(indent=2) if args.json else summary_table(summary))
 
 
 async def run_ops(args: argparse.Namespace, settings: Settings, client: Client) -> None:
-    await cmd_ops(client, temporal_ui_url(settings), args)
+    budget = VisibilityBudget(settings.visibility_calls_per_second, settings.visibility_burst)
+    await cmd_ops(client, temporal_ui_url(settings), args, budget)
 
 
 OPS = Command(

@@ -18,11 +18,11 @@ from api.server import api_urls, app_from_settings, serve
 from cli.admin import load_core
 from cli.cluster import run_on_cluster
 from cli.command import Command
-from cli.devserver import start_dev_server, wait_until_ready
 from cli.ports import check_free
 from client.connect import connect, connect_with_settings, data_converter_for
 from config.settings import ENV_PREFIX, Settings
 from config.telemetry import runtime_with_prometheus
+from dev.devserver import start_dev_server, wait_until_ready
 from worker.main import run_until_signalled, worker_from_settings
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from cli.scenarios import steps_for
 from client.listing import ClaimPage
-from domain.models import AccidentKind, Decision, Report, Track
+from dev.scenarios import sample_report, steps_for
+from domain.models import Decision, Track
 from domain.rules import CHINA_TZ
 from workflows.messages import ClaimView, ReportAnswer, Stage, TrackView
 
@@ -29,18 +28,9 @@ def china(at: datetime) -> str:
 
 
 def next_steps(track: Track, view: TrackView) -> list[tuple[str, dict[str, Any]]]:
-    """The steps the track takes at its stage, each with an example body (from cli.scenarios,
+    """The steps the track takes at its stage, each with an example body (from dev.scenarios,
     the steps the demo and the workflow tests take), `by` left out (the CLI records --by)."""
-    sample = Report(
-        report_no="EXAMPLE",
-        policy_no="EXAMPLE",
-        reported_at=datetime.now(UTC),
-        accident_kind=AccidentKind.SINGLE_PARTY,
-        at_scene=True,
-        driver_is_insured=True,
-        reporter_is_insured=True,
-        estimated_own_loss=Decimal("1500.00"),
-    )
+    sample = sample_report(track, "EXAMPLE", "EXAMPLE", datetime.now(UTC))
     found: list[tuple[str, dict[str, Any]]] = list(EXTRA_STEPS.get(view.stage, []))
     for stage, step, payload in steps_for(track, sample, photo_sha256="<sha256 from claims upload>"):
         if stage != view.stage or step in [s for s, _ in found]:

@@ -1,6 +1,6 @@
 """Registering the claim's custom search attributes (defined in workflows/search_attributes.py).
 
-The dev server registers them at start (`--search-attribute`, cli/devserver.py); a production
+The dev server registers them at start (`--search-attribute`, dev/devserver.py); a production
 cluster once per namespace, with `claims search-attributes --apply` (this module, through the
 operator service) or the `temporal operator search-attribute create` commands it prints. The
 time-skipping test server takes them through the operator service too.

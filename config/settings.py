@@ -69,6 +69,7 @@ class ClusterSettings(BaseModel):
     num_history_shards: int = Field(default=16, ge=1, le=16384)
     retention_days: int = Field(default=30, ge=1, le=3650)  # closed claims' histories kept this long
     mtls: bool = False  # the frontend asks every client for a certificate signed by the cluster's CA
+    ui: bool = True  # the Web UI server (built from its Go module) at base+20 (7320)
 
 
 class Settings(BaseModel):
@@ -146,6 +147,12 @@ class Settings(BaseModel):
     codec: CodecSettings = CodecSettings()  # payload encryption keys and the UI's codec server
     cluster: ClusterSettings = ClusterSettings()
     # `claims run --cluster` starts this many of each, as separate processes (APIs on api_port, +1, …)
+    # Each process's share of the cluster's visibility limit (frontend.namespaceRPS.visibility,
+    # 10/s per namespace per frontend): keep the sum over API processes, CLIs and drivers under it.
+    visibility_calls_per_second: float = Field(default=4, gt=0, le=1000)
+    visibility_burst: int = Field(default=4, ge=1, le=1000)
+    # the operations summary every viewer (of a branch) sees is computed at most this often
+    operations_share_seconds: float = Field(default=30, ge=0, le=3600)
     run_workers: int = Field(default=1, ge=1, le=16)
     run_api_processes: int = Field(default=1, ge=1, le=16)
 

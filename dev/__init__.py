@@ -1,2 +1,4 @@
-"""What running the project on this machine needs below the fronts: the embedded and the real
-Temporal servers, PostgreSQL, and the demo data the CLI, bench/, scripts/ and tests share."""
+"""What development, demos, benchmarks and tests share, below the fronts: the sample claims and
+the human steps that drive them (scenarios), fresh copies of the sample policies, launching the
+Temporal dev server (devserver), and the real cluster on PostgreSQL (cluster, postgres, gobuild,
+certs). The CLI, bench/, scripts/ and tests/ take samples only from here."""

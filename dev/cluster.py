@@ -30,7 +30,7 @@ from client.connect import connect_with_settings
 from client.namespace import set_up
 from config.settings import PROJECT_ROOT, ClusterSettings, Settings, TemporalTLS
 from dev import certs as cluster_certs
-from dev.gobuild import TemporalBuild, ensure_built
+from dev.gobuild import TemporalBuild, ensure_built, ensure_ui_built
 from dev.postgres import Postgres, ensure_started, port_free
 
 DEPLOY = PROJECT_ROOT / "deploy" / "temporal"
@@ -70,6 +70,10 @@ class Layout:
         return self.base + 32
 
     @property
+    def ui(self) -> int:
+        return self.base + 20
+
+    @property
     def frontend_address(self) -> str:
         return f"127.0.0.1:{self.base + 33}"
 
@@ -88,6 +92,21 @@ class Layout:
             if service.name == name:
                 return service
         raise ClusterError(f"no service {name!r}: the cluster runs {', '.join(s.name for s in self.services())}")
+
+
+def free_base_port(first: int = 7500, last: int = 9900, history_hosts: int = 2) -> int:
+    """A base port (in hundreds) whose every port of a cluster is free on this machine: for the
+    test lane and the benchmarks, which must not meet a cluster or a server left running."""
+    for base in range(first, last, 100):
+        layout = Layout(base, history_hosts)
+        ports = [
+            layout.postgres,
+            layout.ui,
+            *(p for s in layout.services() for p in (s.grpc_port, s.membership_port, s.metrics_port)),
+        ]
+        if all(port_free(p) for p in ports):
+            return base
+    raise ClusterError(f"no free ports for a cluster between {first} and {last}")
 
 
 def server_environment(
@@ -138,6 +157,24 @@ def tls_environment(tls: cluster_certs.ClusterCerts) -> dict[str, str]:
         "TEMPORAL_TLS_INTERNODE_SERVER_NAME": cluster_certs.SERVER_NAME,
         "TEMPORAL_TLS_FRONTEND_SERVER_NAME": cluster_certs.SERVER_NAME,
     }
+
+
+def ui_config(cluster: Cluster, settings: Settings) -> str:
+    """The UI server's configuration: the frontend (with mTLS, the service's certificate), the
+    codec server staff's browsers decode claims through, and who may call it (CORS)."""
+    certs = cluster.certs
+    tls = ""
+    if certs is not None:
+        tls = (
+            f"tls:\n  caFile: {certs.ca}\n  certFile: {certs.client_cert}\n  keyFile: {certs.client_key}\n"
+            f"  serverName: {cluster_certs.SERVER_NAME}\n  enableHostVerification: true\n"
+        )
+    origins = settings.temporal_ui_url or cluster.ui_url
+    return (
+        f"temporalGrpcAddress: {cluster.address}\nport: {cluster.layout.ui}\nenableUi: true\n"
+        f"defaultNamespace: {settings.namespace}\ncors:\n  allowOrigins:\n    - {origins}\n"
+        f"codec:\n  endpoint: {settings.codec.endpoint()}\n  includeCredentials: true\n{tls}"
+    )
 
 
 def schema_environment(postgres: Postgres, build: TemporalBuild) -> dict[str, str]:
@@ -205,7 +242,7 @@ class Cluster:
         except ProcessLookupError:
             return None
         try:  # a reused pid is another program
-            if b"temporal-server" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"/temporal-" not in Path(f"/proc/{pid}/cmdline").read_bytes():  # temporal-server, temporal-ui-server
                 return None
             if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
                 return None
@@ -225,14 +262,13 @@ class Cluster:
         postgres = ensure_started(self.home / "postgres", self.layout.postgres, self.say)
         self.set_up_schema(postgres, build)
         tls = cluster_certs.ensure(self.home / "tls") if self.settings.mtls else None
-        # The first service writes the cluster's metadata on a new database; the others, started
-        # at once with it, would race it for the same row. Then the rest start side by side.
-        first, *rest = self.layout.services()
-        self.start(first.name, build=build, postgres=postgres, tls=tls)
-        started_now = [self.start(s.name, build=build, postgres=postgres, tls=tls, wait=False) for s in rest]
-        for service, pid in zip(rest, started_now, strict=True):
-            self.wait_serving(service, pid)
+        # One after the other: each service writes the cluster's metadata row as it starts, and
+        # two at once race for it (a version mismatch that stops the loser).
+        for service in self.layout.services():
+            self.start(service.name, build=build, postgres=postgres, tls=tls)
         asyncio.run(self.set_up_namespace(settings))
+        if self.settings.ui:
+            self.start_ui(settings)
         self.say(f"cluster up in {time.monotonic() - started:.1f} s: frontend {self.address}" + (" (mTLS)" if tls else ""))
 
     def set_up_schema(self, postgres: Postgres, build: TemporalBuild) -> None:
@@ -262,16 +298,16 @@ class Cluster:
         running = self.pid(name)
         if running is not None:
             return running
-        build = build or ensure_built(say=self.say)
-        postgres = postgres or self.postgres
-        if tls is None and self.settings.mtls:
-            tls = cluster_certs.ensure(self.home / "tls")
         for port in (service.grpc_port, service.membership_port, service.metrics_port, service.http_port):
             if port is not None and not port_free(port):
                 raise ClusterError(
                     f"port {port} ({service.name}) is in use by another program: stop it, or move the cluster "
                     "with PREMIUM_CLAIMS_CLUSTER__BASE_PORT"
                 )
+        build = build or ensure_built(say=self.say)
+        postgres = postgres or self.postgres
+        if tls is None and self.settings.mtls:
+            tls = cluster_certs.ensure(self.home / "tls")
         env = {**os.environ, **server_environment(postgres, self.settings.num_history_shards, service, tls)}
         command = [
             str(build.server),
@@ -291,13 +327,13 @@ class Cluster:
         self._pid_file(name).write_text(str(process.pid))
         self.say(f"started {name} (pid {process.pid}, membership 127.0.0.1:{service.membership_port})")
         if wait:
-            self.wait_serving(service, process.pid)
+            self.wait_serving(service, process)
         return process.pid
 
-    def wait_serving(self, service: Service, pid: int, timeout: float = 120) -> None:
+    def wait_serving(self, service: Service, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while not _listening(service.membership_port):
-            if self.pid(service.name) != pid:
+            if process.poll() is not None:
                 log = self.log_file(service.name)
                 raise ClusterError(f"{service.name} stopped at start; its log {log}:\n{_tail(log)}")
             if time.monotonic() > deadline:
@@ -339,8 +375,45 @@ class Cluster:
             time.sleep(0.2)
         self._pid_file(name).unlink(missing_ok=True)
 
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.layout.ui}"
+
+    def start_ui(self, settings: Settings) -> int:
+        """The Web UI server (built from its Go module) against the frontend, decoding claims
+        through the settings' codec server, reaching the frontend with the service's certificate."""
+        running = self.pid("ui")
+        if running is not None:
+            return running
+        binary = ensure_ui_built(say=self.say)
+        if not port_free(self.layout.ui):
+            raise ClusterError(
+                f"port {self.layout.ui} (the Web UI) is in use: move the cluster with PREMIUM_CLAIMS_CLUSTER__BASE_PORT"
+            )
+        folder = self.home / "ui" / "config"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "cluster.yaml").write_text(ui_config(self, settings))
+        with open(self.log_file("ui"), "ab") as log:
+            process = subprocess.Popen(
+                [str(binary), "--root", str(self.home / "ui"), "--config", "config", "--env", "cluster", "start"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._pid_file("ui").write_text(str(process.pid))
+        deadline = time.monotonic() + 60
+        while not _listening(self.layout.ui):
+            if process.poll() is not None:
+                raise ClusterError(f"the Web UI stopped at start; its log {self.log_file('ui')}:\n{_tail(self.log_file('ui'))}")
+            if time.monotonic() > deadline:
+                raise ClusterError(f"the Web UI did not listen on {self.layout.ui} within 60 s")
+            time.sleep(0.2)
+        self.say(f"Web UI {self.ui_url} (pid {process.pid})")
+        return process.pid
+
     def down(self) -> None:
-        """Stop the services (the internal worker and frontend first), then PostgreSQL. Data is kept."""
+        """Stop the UI and the services (the internal worker and frontend first), then PostgreSQL. Data is kept."""
+        self.stop("ui")
         for service in reversed(self.layout.services()):
             if self.pid(service.name) is not None:
                 self.say(f"stopping {service.name}")
@@ -359,6 +432,9 @@ class Cluster:
             pid = self.pid(service.name)
             state = f"running (pid {pid}) on 127.0.0.1:{service.grpc_port}" if pid else "stopped"
             rows.append((service.name, state))
+        if self.settings.ui:
+            pid = self.pid("ui")
+            rows.append(("ui", f"running (pid {pid}) at {self.ui_url}" if pid else "stopped"))
         return rows
 
 

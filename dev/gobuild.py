@@ -24,6 +24,9 @@ TEMPORAL_SERVER_VERSION = "v1.29.1"  # docker-compose.yml's temporalio/server an
 SERVER_MODULE = "go.temporal.io/server"
 # binary name -> package in the module (go install names a binary after its folder)
 PACKAGES = {"temporal-server": "cmd/server", "temporal-sql-tool": "cmd/tools/sql"}
+# The Web UI's server, with the UI's built assets embedded in its module; compose's temporalio/ui tag follows it.
+UI_SERVER_VERSION = "v2.34.0"
+UI_MODULE = "github.com/temporalio/ui-server/v2"
 GO_MIN = (1, 25)  # the release's go.mod
 CACHE_ENV = "PREMIUM_CLAIMS_CACHE"
 
@@ -49,8 +52,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "premium-claims")
 
 
+GO_FALLBACK = Path("/usr/local/go/bin/go")  # where Go's own installer puts it, when PATH lacks it
+
+
 def go_binary() -> str:
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    go = shutil.which("go") or (str(GO_FALLBACK) if GO_FALLBACK.exists() else None)
     if not go:
         raise BuildError(
             "Go is not installed: the cluster's Temporal server is built from its Go module "
@@ -68,37 +74,82 @@ def _go_env(go: str) -> dict[str, str]:
     return {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
 
 
-def module_dir(go: str, version: str = TEMPORAL_SERVER_VERSION) -> Path:
+def module_dir(go: str, version: str = TEMPORAL_SERVER_VERSION, module: str = SERVER_MODULE) -> Path:
     """The module's source in Go's module cache (downloaded if it is not there)."""
     done = subprocess.run(
-        [go, "mod", "download", "-json", f"{SERVER_MODULE}@{version}"],
+        [go, "mod", "download", "-json", f"{module}@{version}"],
         capture_output=True,
         text=True,
         env=_go_env(go),
         cwd=tempfile.gettempdir(),
     )
     if done.returncode != 0:
-        raise BuildError(f"could not fetch {SERVER_MODULE}@{version} from the Go module proxy:\n{done.stdout}{done.stderr}")
+        raise BuildError(f"could not fetch {module}@{version} from the Go module proxy:\n{done.stdout}{done.stderr}")
     return Path(json.loads(done.stdout)["Dir"])
 
 
 def ensure_built(version: str = TEMPORAL_SERVER_VERSION, say: Callable[[str], None] = print) -> TemporalBuild:
-    """The binaries of `version`, built the first time, reused after."""
-    bin_dir = cache_dir() / "temporal" / version / "bin"
-    wanted = {name: bin_dir / name for name in PACKAGES}
+    """The server's binaries of `version`, built the first time, reused after."""
     go = go_binary()
+    built = _ensure(go, SERVER_MODULE, version, PACKAGES, "temporal", "the Temporal server", say)
+    return TemporalBuild(version, built["temporal-server"], built["temporal-sql-tool"], module_dir(go, version))
+
+
+def ensure_ui_built(version: str = UI_SERVER_VERSION, say: Callable[[str], None] = print) -> Path:
+    """The Web UI server's binary, built the first time, reused after. Its go.mod replaces a
+    dependency, which `go install module@version` refuses, so it is built inside a copy of the
+    module's source, as its own Makefile does."""
+    go = go_binary()
+    binary = cache_dir() / "temporal-ui" / version / "bin" / "temporal-ui-server"
+    if binary.exists():
+        return binary
+    say(f"building the Temporal Web UI server {version} from {UI_MODULE} (first time only)…")
+    started = time.monotonic()
+    source = module_dir(go, version, UI_MODULE)
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="ui-build-", dir=cache_dir()))
+    try:
+        work = staging / "src"
+        shutil.copytree(source, work)
+        for path in [work, *work.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)  # the module cache's copy is read-only
+        done = subprocess.run(
+            [go, "build", "-o", str(staging / binary.name), "./cmd/server"],
+            cwd=work,
+            env=_go_env(go),
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise BuildError(f"go build of the Temporal Web UI server {version} failed:\n{done.stderr[-3000:]}")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / binary.name, binary)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    say(f"built the Temporal Web UI server {version} in {time.monotonic() - started:.0f} s")
+    return binary
+
+
+def _ensure(
+    go: str, module: str, version: str, packages: dict[str, str], folder: str, what: str, say: Callable[[str], None]
+) -> dict[str, Path]:
+    """`packages` of `module` at `version`, in the cache's `folder`/`version`/bin."""
+    bin_dir = cache_dir() / folder / version / "bin"
+    wanted = {name: bin_dir / name for name in packages}
     if not all(path.exists() for path in wanted.values()):
-        _build(go, version, bin_dir, say)
-    return TemporalBuild(version, wanted["temporal-server"], wanted["temporal-sql-tool"], module_dir(go, version))
+        _build(go, module, version, packages, bin_dir, what, say)
+    return wanted
 
 
-def _build(go: str, version: str, bin_dir: Path, say: Callable[[str], None]) -> None:
-    say(f"building the Temporal server {version} from {SERVER_MODULE} (first time only; minutes on two cores)…")
+def _build(
+    go: str, module: str, version: str, packages: dict[str, str], bin_dir: Path, what: str, say: Callable[[str], None]
+) -> None:
+    say(f"building {what} {version} from {module} (first time only; minutes on two cores)…")
     started = time.monotonic()
     cache_dir().mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="temporal-build-", dir=cache_dir()))
     try:
-        command = [go, "install", "-v", *(f"{SERVER_MODULE}/{package}@{version}" for package in PACKAGES.values())]
+        command = [go, "install", "-v", *(f"{module}/{package}@{version}" for package in packages.values())]
         process = subprocess.Popen(
             command,
             env={**_go_env(go), "GOBIN": str(staging)},
@@ -118,11 +169,11 @@ def _build(go: str, version: str, bin_dir: Path, say: Callable[[str], None]) -> 
                 say(f"  … {compiled} packages compiled, {time.monotonic() - started:.0f} s")
                 last_said = time.monotonic()
         if process.wait() != 0:
-            raise BuildError(f"go install of the Temporal server {version} failed:\n" + "\n".join(tail))
+            raise BuildError(f"go install of {what} {version} failed:\n" + "\n".join(tail))
         bin_dir.mkdir(parents=True, exist_ok=True)
-        for name, package in PACKAGES.items():
+        for name, package in packages.items():
             built = staging / Path(package).name
             os.replace(built, bin_dir / name)  # whole binaries only: a half-written one is never there
-        say(f"built the Temporal server {version} in {time.monotonic() - started:.0f} s ({bin_dir})")
+        say(f"built {what} {version} in {time.monotonic() - started:.0f} s ({bin_dir})")
     finally:
         shutil.rmtree(staging, ignore_errors=True)

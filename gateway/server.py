@@ -1,4 +1,4 @@
-"""The payment gateway: HTTP on loopback over the SQLite ledger (R-X-3), and told how to fail.
+"""The payment gateway: HTTP on loopback over its own SQLite ledger (gateway/ledger.py, R-X-3), and told how to fail.
 
     POST /v1/payments        body: PayIndemnityInput JSON; header Idempotency-Key
         200 the receipt (PayIndemnityResult; already_paid on a repeat of the key)
@@ -43,9 +43,9 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
-from activities.payments import SqlitePaymentLedger, normalise_account
 from activities.sqlite import connection, create_database, to_utc_text, utc_now, write_transaction
 from domain.contracts import PAYEE_NOT_INSURED, PAYMENT_DECLINED, PayIndemnityInput
+from gateway.ledger import SqlitePaymentLedger, normalise_account
 
 FAULTS = ("timeout", "5xx", "drop")
 NAME_MISMATCH_MARKER = "4040"

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/record_histories.py v1
 
-runs the sample claims (cli/scenarios.py) from report to callback against a fresh dev server
+runs the sample claims (dev/scenarios.py) from report to callback against a fresh dev server
 with the embedded outside systems in a temporary folder, and writes each workflow's history to
 tests/histories/<WorkflowType>/<version>-<scenario>.json. Record a new version before changing a
 workflow; the replay test then proves the change still replays every recorded claim.
@@ -29,10 +29,11 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities, open_embedded
-from cli.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from client.claims import drive, report_for_decision
+from dev.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from domain.models import AccidentKind, Track
 from domain.rules import RuleSettings
+from gateway.bank import open_bank
 from security.codec import EncryptionCodec, data_converter, decode_json_history
 from worker.main import build_worker
 from workflows.messages import Stage, track_workflow_id
@@ -76,7 +77,7 @@ async def record(version: str) -> list[Path]:
         )
         async with env:
             task_queue = "record-histories"
-            async with build_worker(env.client, task_queue, build_activities(data_dir, RuleSettings())):
+            async with build_worker(env.client, task_queue, build_activities(data_dir, RuleSettings(), bank=open_bank(data_dir))):
                 for name, (report, tracks) in scenarios.items():
                     # as the API reports: update-with-start, answered with the decision
                     answer, handle = await report_for_decision(env.client, report, task_queue, 30)

@@ -28,11 +28,11 @@ from temporalio.testing import WorkflowEnvironment
 from client.connect import connect, data_converter_for
 from client.search_attributes import register
 from config.settings import ClusterSettings, load_settings
-from dev.cluster import Cluster, Layout
-from dev.postgres import port_free
+from dev.cluster import Cluster, free_base_port
 from gateway.server import Gateway, GatewayServer
-from tests.databases import database_url, databases, postgres_admin_url, postgres_server, store_engine  # noqa: F401  (fixtures)
-from tests.objectstore import seaweedfs  # noqa: F401  (a fixture)
+from tests.helpers.databases import database_url, databases, postgres_admin_url, postgres_server, store_engine  # noqa: F401  (fixtures)
+from tests.helpers.objectstore import seaweedfs  # noqa: F401  (a fixture)
+from tests.helpers.running import Service, running_service
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
@@ -65,16 +65,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if config.getoption("--engine") != "cluster" and "cluster" in collection_path.relative_to(Path(__file__).parent).parts[:1]:
         return True
     return None
-
-
-def free_base_port(first: int = 7500, last: int = 9900) -> int:
-    """A base port (in hundreds) whose every cluster port is free on this machine."""
-    for base in range(first, last, 100):
-        layout = Layout(base, 2)
-        ports = [layout.postgres, *(p for s in layout.services() for p in (s.grpc_port, s.membership_port, s.metrics_port))]
-        if all(port_free(p) for p in ports):
-            return base
-    raise RuntimeError(f"no free ports for a cluster between {first} and {last}")
 
 
 @pytest.fixture(scope="session")
@@ -145,3 +135,45 @@ def bank(tmp_path: Path) -> Iterator[tuple[Gateway, str]]:
     yield gateway, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    """`claims run` in tmp_path, stopped (Ctrl-C) at the end (tests/helpers/running.py)."""
+    yield from running_service(tmp_path)
+
+
+# --- speed markers (issue 23.5): unit < integration < e2e -----------------------------------------
+# A test marked explicitly keeps its marker; any other is marked by what it uses: a running
+# `claims run`, a browser, a fault run or a benchmark run is end-to-end; a Temporal test server, the
+# API over one, the gateway or a subprocess of ours is integration; the rest (no server, no
+# process) is unit. `make test-fast` runs unit and integration; `make test` runs everything.
+SPEEDS = ("unit", "integration", "e2e")
+E2E_FIXTURES = frozenset({"service", "ui_server"})
+E2E_FOLDERS = ("faults",)
+# PostgreSQL and SeaweedFS (issue 22): a store test on the sqlite engine stays a unit test
+INTEGRATION_FIXTURES = frozenset(
+    {"dev_env", "time_env", "api", "bank", "dev_address", "postgres_admin_url", "postgres_server", "seaweedfs"}
+)
+INTEGRATION_FOLDERS = ("gateway", "deploy")
+
+
+def speed_of(item: pytest.Item) -> str:
+    explicit = [m.name for m in item.iter_markers() if m.name in SPEEDS]
+    if explicit:
+        return explicit[0]
+    fixtures = set(getattr(item, "fixturenames", ()))
+    folder = Path(str(item.path)).relative_to(Path(__file__).parent).parts[0]
+    if fixtures & E2E_FIXTURES or folder in E2E_FOLDERS:
+        return "e2e"
+    on_postgres = getattr(getattr(item, "callspec", None), "params", {}).get("store_engine") == "postgresql"
+    if fixtures & INTEGRATION_FIXTURES or folder in INTEGRATION_FOLDERS or on_postgres:
+        return "integration"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        speed = speed_of(item)
+        if speed not in {m.name for m in item.iter_markers()}:
+            item.add_marker(getattr(pytest.mark, speed))

@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities import build_activities, open_stores
 from config.settings import Settings
+from gateway.bank import open_bank
 from worker.interceptors import LogContextInterceptor
 from workflows.authorisation import SmallClaimAuthorisationWorkflow
 from workflows.claim import ClaimWorkflow
@@ -70,8 +71,7 @@ def worker_from_settings(settings: Settings, client: Client) -> Worker:
     activities = build_activities(
         open_stores(settings),
         settings.current_rules,
-        payment_gateway_url=settings.payment_gateway_url,
-        payment_gateway_timeout_seconds=settings.payment_gateway_timeout_seconds,
+        bank=open_bank(settings.data_dir, settings.payment_gateway_url, settings.payment_gateway_timeout_seconds),
     )
     return build_worker(
         client,

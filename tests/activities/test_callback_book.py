@@ -9,7 +9,7 @@ from activities.callbacks import CallbackActivities, SqlCallbackBook
 from activities.sms import SqlSmsOutbox
 from domain.contracts import RecordCallbackInput, SmsKind
 from domain.models import Track
-from tests.databases import Databases
+from tests.helpers.databases import Databases
 
 
 def score(value: int, *, track: Track = Track.CREDIT, poor_max: int = 2, comment: str = "") -> RecordCallbackInput:

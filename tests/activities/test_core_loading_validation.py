@@ -11,7 +11,7 @@ import pytest
 
 from activities.core_system import CoreData, CoreDataRefused, SqlCoreSystem, checked
 from domain.contracts import LookupPolicyInput
-from tests.databases import Databases
+from tests.helpers.databases import Databases
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "core.json"
 

@@ -15,7 +15,7 @@ from activities.errors import REPORT_CONFLICT
 from domain.contracts import POLICY_NOT_FOUND, LookupPolicyInput
 from domain.models import Coverage, Customer, CustomerKind, Gender, Policy
 from domain.rules import CHINA_TZ
-from tests.databases import Databases
+from tests.helpers.databases import Databases
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "core.json"
 POLICY = "P2026000001"  # 测试客户一, 2026-01-01..2026-12-31

@@ -11,6 +11,7 @@ import stat
 from pathlib import Path
 
 from activities import open_embedded
+from gateway.bank import open_bank
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "core.json"
 FILES = ("core.sqlite3", "payments.sqlite3", "sms.sqlite3", "callbacks.sqlite3")
@@ -25,6 +26,7 @@ def test_issue_15_files_with_personal_data_are_owner_only(tmp_path: Path) -> Non
     old_umask = os.umask(0o022)  # what a shell usually has: new files 0644 unless made otherwise
     try:
         systems = open_embedded(data_dir)
+        open_bank(data_dir)  # the stand-in bank's ledger (gateway/) holds payee accounts
         with sqlite3.connect(data_dir / "core.sqlite3") as reader:  # held open: the -wal and -shm stay
             reader.execute("SELECT COUNT(*) FROM policies").fetchone()
             systems.core.load_file(SAMPLE)

@@ -44,7 +44,7 @@ def test_a_sqlite_outbox_made_before_the_migrations_is_adopted_with_its_rows(tmp
 
 
 def test_workers_starting_together_on_one_postgresql_migrate_once(postgres_admin_url: str) -> None:
-    from tests.databases import drop_postgres_database, fresh_postgres_database
+    from tests.helpers.databases import drop_postgres_database, fresh_postgres_database
 
     url = fresh_postgres_database(postgres_admin_url)
     try:
@@ -74,7 +74,7 @@ def test_stores_on_postgresql_carry_on_after_the_server_crashes(
     instead of failing on a dead connection."""
     if postgres_server is None:
         pytest.skip("the PostgreSQL at PREMIUM_CLAIMS_TEST_DATABASE_URL is not this run's to crash")
-    from tests.databases import drop_postgres_database, fresh_postgres_database
+    from tests.helpers.databases import drop_postgres_database, fresh_postgres_database
 
     url = fresh_postgres_database(postgres_admin_url)
     db = Database.postgres(url, pool_size=2)

@@ -16,7 +16,7 @@ from activities.store import StoreActivities, StoreRefused
 from dev.seaweedfs import SeaweedFS
 from domain.contracts import CheckFilesInput
 from tests.activities.test_file_store import JPEG_BYTES, PDF_BYTES, PNG_BYTES
-from tests.objectstore import object_store
+from tests.helpers.objectstore import object_store
 
 KEYS = {"k1": os.urandom(32)}
 # a photo with something a person could read in it: must not reach the server in clear

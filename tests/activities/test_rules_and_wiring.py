@@ -13,6 +13,7 @@ from activities import build_activities
 from activities.rules import RulesActivities
 from domain.contracts import ActivityName, LoadRulesInput
 from domain.rules import RuleSettings, Thresholds
+from gateway.bank import open_bank
 
 
 async def test_load_rules_returns_the_settings_the_worker_read() -> None:
@@ -24,7 +25,7 @@ async def test_load_rules_returns_the_settings_the_worker_read() -> None:
 
 
 def test_build_activities_registers_every_contract_name(tmp_path: Path) -> None:
-    functions = build_activities(tmp_path / "data", RuleSettings())
+    functions = build_activities(tmp_path / "data", RuleSettings(), bank=open_bank(tmp_path / "data"))
     # The SDK's own reading of @activity.defn: what the worker will register.
     names = [str(activity._Definition.must_from_callable(fn).name) for fn in functions]
     expected = [value for key, value in vars(ActivityName).items() if key.isupper()]

@@ -11,7 +11,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.errors import BAD_SMS
 from activities.sms import BadSms, SmsActivities, SqlSmsOutbox, render_sms
 from domain.contracts import SendSmsInput, SmsKind
-from tests.databases import Databases
+from tests.helpers.databases import Databases
 
 NAME = "测试客户一"
 PHONE = "13800000001"

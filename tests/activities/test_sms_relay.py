@@ -20,7 +20,7 @@ from activities.sms import DeliveryStatus, SqlSmsOutbox
 from activities.sms_relay import HttpSmsProvider, RelayPolicy, SmsRelay
 from domain.contracts import SendSmsInput, SmsKind
 from gateway.sms_provider import SmsProviderServer, SmsProviderStandIn
-from tests.databases import Databases
+from tests.helpers.databases import Databases
 
 SPECIALIST_PHONE = "13900000011"
 SUPERVISOR_PHONE = "13900000022"
@@ -128,6 +128,7 @@ def test_relays_side_by_side_send_each_message_once(
     assert all(m["requests"] == 1 for m in provider.messages()), "a lease keeps a message to one relay"
 
 
+@pytest.mark.integration  # relay processes of ours
 def test_relay_killed_mid_batch_sends_each_message_exactly_once(
     tmp_path: Path, database_url: str | None, databases: Databases
 ) -> None:

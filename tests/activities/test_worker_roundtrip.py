@@ -38,6 +38,7 @@ from domain.contracts import (
 )
 from domain.models import Frozen, Track
 from domain.rules import CHINA_TZ, RuleSettings
+from gateway.bank import open_bank
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "core.json"
 TIMEOUT = timedelta(seconds=10)
@@ -132,7 +133,7 @@ async def test_every_activity_answers_through_a_worker_R_X_3_R_X_1(
     """On both engines: the worker's systems as `open_embedded` opens them for SQLite files or a
     PostgreSQL URL."""
     systems = open_embedded(tmp_path, database_url=database_url, pool_size=2)
-    activities = build_activities(systems, RuleSettings())
+    activities = build_activities(systems, RuleSettings(), bank=open_bank(tmp_path))
     systems.core.load_file(SAMPLE)
     queue = f"activities-{uuid.uuid4()}"
     async with Worker(time_env.client, task_queue=queue, workflows=[RoundTripWorkflow], activities=activities):
@@ -152,7 +153,7 @@ async def test_every_activity_answers_through_a_worker_R_X_3_R_X_1(
 
 
 async def test_refusal_is_not_retried_by_the_worker_R_X_3(time_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    activities = build_activities(tmp_path, RuleSettings())
+    activities = build_activities(tmp_path, RuleSettings(), bank=open_bank(tmp_path))
     SqlCoreSystem(Database.sqlite(tmp_path / "core.sqlite3")).load_file(SAMPLE)
     queue = f"activities-{uuid.uuid4()}"
     handle_id = f"rt-{uuid.uuid4()}"

@@ -8,10 +8,9 @@ as done by the token's subject. The permission tests use `api.raw` (no token) wi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -97,19 +96,6 @@ async def serving_api(client: Client, fakes: FakeSystems, activities: list, tmp_
             httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=30) as raw,
         ):
             yield ApiEnv(http=http, raw=raw, tokens=tokens, fakes=fakes, store=store, client=client, task_queue=task_queue)
-
-
-async def eventually(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 30.0, what: str = "") -> T:
-    """Poll until `done(probe())`; visibility and workflow progress are eventually consistent."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await probe()
-        if done(value):
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or 'a condition'}; last value: {value!r}")
-        await asyncio.sleep(0.1)
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

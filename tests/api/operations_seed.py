@@ -18,8 +18,8 @@ from decimal import Decimal
 from temporalio import activity
 from temporalio.client import Client
 
-from cli.scenarios import sample_reports, steps_for
 from client.claims import drive, report_claim
+from dev.scenarios import sample_reports, steps_for
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Report, Track
 from domain.rules import Deadlines, RuleSettings

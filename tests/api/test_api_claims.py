@@ -11,10 +11,11 @@ import pytest
 
 from activities.store import FileStore
 from api import create_app
-from cli.scenarios import DEMO_PHOTO, steps_for
+from dev.scenarios import DEMO_PHOTO, steps_for
 from domain.models import Report, Track
 from security.auth import LocalTokens, Role
-from tests.api.conftest import ApiEnv, error_of, eventually
+from tests.api.conftest import ApiEnv, error_of
+from tests.helpers import eventually
 from tests.workflows.helpers import reports
 from workflows.messages import STEP_MODELS
 

@@ -11,13 +11,13 @@ from decimal import Decimal
 import httpx
 from temporalio import activity
 
-from cli.scenarios import sample_reports, steps_for
 from client.claims import drive, report_claim
-from client.listing import ClaimFilters, visibility_query
+from dev.scenarios import sample_reports, steps_for
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
-from domain.models import Segment, Track
+from domain.models import Track
 from domain.rules import Thresholds
-from tests.api.conftest import ApiEnv, error_of, eventually
+from tests.api.conftest import ApiEnv, error_of
+from tests.helpers import eventually
 from tests.workflows.helpers import running, unique_prefix
 from workflows import search_attributes as sa
 from workflows.messages import Stage as ClaimStage
@@ -136,23 +136,6 @@ async def test_payment_due_is_searchable_while_unpaid(api: ApiEnv) -> None:
         await finds(api, [], report_no_prefix=prefix, payment_due_before=earlier)
         gate.set()
         await handle.terminate("test done")
-
-
-def test_visibility_query_uses_only_checked_codes() -> None:
-    query = visibility_query(
-        ClaimFilters(
-            stage=ClaimStage.AWAITING_DOCUMENTS, track=Track.CREDIT, segment=Segment.NEW_CAR, branch="SH01", overdue=True
-        )
-    )
-    assert query == (
-        "WorkflowType IN ('Claim', 'SmallClaimAuthorisation', 'SmallClaimCredit', 'LargeClaimExpertTeam', 'InjuryOneToOne') "
-        'AND ClaimStage = "awaiting_documents" AND ClaimTracks = "B" '
-        'AND Segment = "new_car" AND Branch = "SH01" AND Overdue = true'
-    )
-    # the claim's own stages and the codes every claim has: claims only
-    assert visibility_query(ClaimFilters(stage=ClaimStage.CLOSED, branch="SH01")) == (
-        'WorkflowType = \'Claim\' AND ClaimStage = "closed" AND Branch = "SH01"'
-    )
 
 
 def test_claim_stage_is_the_least_advanced_open_track() -> None:

@@ -10,13 +10,17 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 import uvicorn
 from playwright.async_api import async_playwright
 
 from activities.store import FileStore
 from api import create_app
 from security.auth import LocalTokens
-from tests.api.test_temporal_ui_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.api.test_temporal_ui_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers import free_port
+
+pytestmark = pytest.mark.e2e  # a browser over the real API
 
 
 async def test_issue_15_docs_and_redoc_list_the_operations_offline(tmp_path: Path) -> None:

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from api.operations import end_of_today
 from cli.main import build_parser
 from cli.ops import cmd_ops
 from client.claims import take_step
 from domain.models import Track
 from security.auth import Role
-from tests.api.conftest import ApiEnv, error_of, eventually
+from tests.api.conftest import ApiEnv, error_of
 from tests.api.operations_seed import EXPECTED_CELLS, seeded_claims
+from tests.helpers import eventually
 
 
 def cells(summary: dict[str, Any]) -> dict[tuple[str, str], tuple[int, int]]:
@@ -106,6 +106,11 @@ async def test_the_operations_page_sends_a_browser_without_a_sign_in_to_the_sign
     assert signed.status_code == 200 and "HttpOnly" in cookie and "SameSite=lax" in cookie
     html = await api.raw.get("/operations", params={"report_no_prefix": "NOSUCH"})
     assert html.status_code == 200 and 'http-equiv=refresh content="30"' in html.text
+    # its styles come from this server only (api/static/), so its CSP allows no inline style or script
+    csp = html.headers["content-security-policy"]
+    assert "style-src 'self'" in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "<style" not in html.text and "<script" not in html.text
+    assert '<link rel=stylesheet href="/static/operations.css">' in html.text
     # the cookie is for the page, never a way to take a step or report
     api.raw.cookies.clear()
     assessor = api.tokens.issue("AS01", frozenset({Role.ASSESSOR}))
@@ -115,7 +120,9 @@ async def test_the_operations_page_sends_a_browser_without_a_sign_in_to_the_sign
     assert forged.status_code == 403 and error_of(forged)["code"] == "cross_origin_form"
 
 
-def test_today_ends_at_midnight_china_time() -> None:
-    """'What must be paid today' is the program's day, in mainland China (UTC+8, SPEC §6)."""
-    assert end_of_today(datetime(2026, 12, 2, 15, 59, tzinfo=UTC)) == datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
-    assert end_of_today(datetime(2026, 12, 2, 16, 0, tzinfo=UTC)) == datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
+async def test_the_operations_stylesheet_is_served_without_a_token(api: ApiEnv) -> None:
+    """The page's stylesheet is a static file (api/static/): a browser fetches it without a token."""
+    api.raw.cookies.clear()
+    css = await api.raw.get("/static/operations.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and ".late" in css.text
+    assert (await api.raw.get("/static/operations.html")).status_code == 404  # the templates are not served

@@ -24,7 +24,8 @@ from api import create_app
 from security.auth import LocalTokens, Role
 from tests.api.conftest import TEST_LIMITS
 from tests.api.operations_seed import EXPECTED_CELLS, seeded_claims
-from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page, find_in_ui, free_port, ui_server  # noqa: F401
+from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page, find_in_ui, ui_server  # noqa: F401
+from tests.helpers import free_port
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
 
@@ -56,6 +57,10 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
             query = urllib.parse.urlencode({"report_no_prefix": seed.root, "due_before": due_before})
             page_url = f"http://127.0.0.1:{api_port}/operations?{query}"
             async with chromium_page(1300, 900) as page:
+                refused = []  # what the page's Content-Security-Policy blocked (its own stylesheet must load)
+                page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+                styles = []
+                page.on("response", lambda r: styles.append(r.status) if r.url.endswith("/static/operations.css") else None)
                 await page.goto(page_url)
                 assert page.url.endswith("/operations/sign-in"), page.url  # no cookie yet: sign in first
                 await page.fill("textarea[name=token]", tokens.issue("OP01", frozenset({Role.OPERATIONS})))
@@ -87,6 +92,7 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
                 overdue_no = seed.reports["overdue_b"].report_no
                 assert await page.get_by_role("link", name=overdue_no, exact=True).count() == 1  # the overdue list
                 await page.screenshot(path=str(ARTIFACTS / "operations-page.png"), full_page=True)
+                assert styles and set(styles) <= {200, 304} and refused == [], (styles, refused)
 
                 # the overdue number opens the Temporal UI with that filter; the track is there
                 link = page.locator('[data-count="overdue:B:awaiting_acceptance"]')

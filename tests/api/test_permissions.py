@@ -22,15 +22,16 @@ from api import create_app
 from api.guard import PUBLIC_PATHS, Limits, TokenBuckets
 from api.views import masked_tag
 from cli.admin import cmd_token
-from cli.scenarios import DEMO_PHOTO, steps_for
 from client.claims import drive, report_claim
 from config.settings import Settings
+from dev.scenarios import DEMO_PHOTO, steps_for
 from domain.contracts import PAYMENT_DECLINED, ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import TagReading, Track
 from security.auth import AuthSettings, LocalTokens, OidcTokens, Role, authenticator
 from security.masking import mask_account, mask_mobile
 from security.permissions import STEP_ROLES
-from tests.api.conftest import TEST_LIMITS, ApiEnv, bearer, error_of, eventually
+from tests.api.conftest import TEST_LIMITS, ApiEnv, bearer, error_of
+from tests.helpers import eventually
 from tests.workflows.helpers import reports, running
 from workflows.messages import STEP_MODELS
 

@@ -19,12 +19,13 @@ from temporalio.testing import WorkflowEnvironment
 from activities.core_system import CoreData, CoreSystemActivities, SqlCoreSystem
 from activities.database import Database
 from activities.payments import HttpPaymentGateway, PaymentActivities
-from cli.scenarios import steps_for
+from dev.scenarios import steps_for
 from domain.models import AccidentKind, Track
 from gateway.server import Gateway, attempts_by_key
 from security.auth import Role
-from tests.api.conftest import ApiEnv, error_of, eventually, serving_api
+from tests.api.conftest import ApiEnv, error_of, serving_api
 from tests.api.test_api_claims import report_json, track_at, upload_photo
+from tests.helpers import eventually
 from tests.workflows.fakes import SAMPLE, FakeSystems
 from tests.workflows.helpers import reports
 from workflows.messages import STEP_MODELS

@@ -16,7 +16,8 @@ from activities.store import FileStore
 from api import create_app
 from domain.models import Report
 from security.auth import LocalTokens
-from tests.api.conftest import TEST_LIMITS, ApiEnv, StaffAuth, error_of, eventually
+from tests.api.conftest import TEST_LIMITS, ApiEnv, StaffAuth, error_of
+from tests.helpers import eventually
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports
 from worker.main import build_worker

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
@@ -21,17 +21,14 @@ from temporalio.testing import WorkflowEnvironment
 from client.connect import data_converter_for
 from config.settings import load_settings
 from security.auth import Role
+from tests.helpers import free_port
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
 from workflows import search_attributes
 
+pytestmark = pytest.mark.e2e  # its own dev server and `claims api` process, then thousands of calls
+
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def healthy(url: str, headers: dict[str, str] | None = None) -> bool:

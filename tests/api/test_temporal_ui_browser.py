@@ -8,7 +8,6 @@ chromium comes from scripts/ensure-chromium.sh (run by `make test`); without it 
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -21,10 +20,11 @@ import pytest_asyncio
 from playwright.async_api import Page, async_playwright
 from temporalio.client import Client
 
-from cli.devserver import start_dev_server, wait_until_ready
-from cli.scenarios import sample_reports
 from client.claims import report_claim
 from client.connect import connect
+from dev.devserver import start_dev_server, wait_until_ready
+from dev.scenarios import sample_reports
+from tests.helpers import free_port
 from tests.workflows.helpers import unique_prefix
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,12 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @asynccontextmanager

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bench.bare import BarePlan
 from bench.capacity import MIX, Claim, mix, plan_of, table, throughput
-from cli.scenarios import sample_reports, steps_for
+from dev.scenarios import sample_reports, steps_for
 from domain.models import Track
 
 
@@ -27,6 +29,7 @@ def test_mix_and_bare_plans_match_the_claims() -> None:
     )
 
 
+@pytest.mark.e2e  # a benchmark run: its own dev server and worker processes
 async def test_a_small_throughput_run_pays_every_claim_and_prints_its_row() -> None:
     row = await throughput(claims=4, processes=1, concurrency=4, keep=False)
     assert row["paid"] == 4 and row["claims_per_s"] > 0 and row["bare_per_s"] > 0

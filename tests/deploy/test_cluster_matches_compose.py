@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from cli import admin
 from config.settings import ClusterSettings
 from dev import cluster as dev_cluster
 from dev.certs import ClusterCerts
@@ -96,8 +95,8 @@ def test_the_same_dynamic_config_and_schema_script() -> None:
 
 def test_the_same_namespace_job_and_order() -> None:
     assert SERVICES["namespace"]["command"] == ["namespace", "--apply"]
-    # both run client/namespace.set_up: the CLI command compose runs, and the cluster's up()
-    assert "set_up(" in inspect.getsource(admin.cmd_namespace)
+    # both run client/namespace.set_up: the cluster's up() here, the CLI command compose runs
+    # (tests/cli/test_compose_commands.py checks that command's side)
     assert "set_up(" in inspect.getsource(dev_cluster.Cluster.set_up_namespace)
     assert SERVICES["namespace"]["depends_on"]["temporal"]["condition"] == "service_healthy"
     for name in ("worker", "api"):

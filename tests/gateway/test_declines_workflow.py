@@ -13,8 +13,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.payments import HttpPaymentGateway, PaymentActivities
-from cli.scenarios import steps_for
 from client.claims import drive, report_claim, take_step, track_state, wait_for_stage
+from dev.scenarios import steps_for
 from domain.models import Track
 from gateway.server import Gateway, attempts_by_key
 from tests.workflows.fakes import FakeSystems

@@ -17,10 +17,11 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.payments import GATEWAY_UNAVAILABLE, HttpPaymentGateway, PaymentActivities, SqlitePaymentLedger
+from activities.payments import GATEWAY_UNAVAILABLE, HttpPaymentGateway, PaymentActivities
 from bench.harness import GatewayProcess
 from domain.contracts import DUPLICATE_PAYMENT, NON_RETRYABLE, PAYEE_NOT_INSURED, PAYMENT_DECLINED, PayIndemnityInput
 from domain.models import Track
+from gateway.ledger import SqlitePaymentLedger
 from gateway.server import Gateway, GatewayServer, attempts_by_key
 
 ACCOUNT = "6222 9000 0000 0001"

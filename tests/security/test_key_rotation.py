@@ -11,8 +11,8 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from cli.scenarios import steps_for
 from client.claims import drive, report_claim
+from dev.scenarios import steps_for
 from domain.models import Track
 from security.codec import EncryptionCodec, MissingEncryptionKey, data_converter, decode_json_history, key_ids_in, payloads_in
 from tests.workflows.fakes import FakeSystems

@@ -25,14 +25,14 @@ import httpx
 from temporalio.client import Client
 
 from activities import open_embedded
-from cli.devserver import temporal_binary
-from cli.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from client.claims import drive, take_step, wait_for_stage
 from client.connect import connect, data_converter_for
+from dev.devserver import temporal_binary
+from dev.scenarios import DEMO_PHOTO, sample_reports, steps_for
 from domain.models import Report, Track
 from security.auth import Role, local_tokens
 from security.codec import ENCODING, key_ids_in, payloads_in
-from tests.security.running import DECLINE, Service, leaks, luhn, personal_values, stop, temporal
+from tests.helpers.running import DECLINE, Service, leaks, luhn, personal_values, stop, temporal, with_distinct_phones
 from workflows import search_attributes
 from workflows.messages import ClaimView, Stage, claim_workflow_id
 
@@ -75,16 +75,10 @@ async def test_issue_5_personal_data_occurs_nowhere_in_clear(service: Service) -
     assert (data_dir / "secrets" / "codec-local1.key").stat().st_mode & 0o777 == 0o600
 
     prefix = "PII" + uuid.uuid4().hex[:8].upper()
-    reports = {}
-    for code, report in sample_reports(prefix, datetime.now(UTC)).items():
-        i = "ABCD".index(code) + 1
-        reports[code] = report.model_copy(
-            update={
-                "reporter_phone": f"1397705{i:04d}",
-                "driver_phone": f"1367705{i:04d}",
-                "payee_account": luhn(f"621700445500{i:03d}"),
-            }
-        )
+    reports = {
+        code: report.model_copy(update={"payee_account": luhn(f"621700445500{'ABCD'.index(code) + 1:03d}")})
+        for code, report in with_distinct_phones(sample_reports(prefix, datetime.now(UTC)), "7705").items()
+    }
     photo = open_embedded(data_dir).store.put(DEMO_PHOTO, "image/png").sha256
     await run_claims(service, client, reports, photo)
     values = personal_values(data_dir, reports)

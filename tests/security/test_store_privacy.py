@@ -17,8 +17,8 @@ from activities.core_system import CoreData, SqlCoreSystem
 from activities.sms import SqlSmsOutbox
 from domain.contracts import LookupPolicyInput, RecordCallbackInput, SendSmsInput, SmsKind
 from domain.models import Track
-from tests.databases import Databases
-from tests.security.running import fake_core, leaks
+from tests.helpers.databases import Databases
+from tests.helpers.running import fake_core, leaks
 
 EXPECTED = {("customers", "data"), ("policies", "data"), ("outbox", "body"), ("callbacks", "comment")}
 

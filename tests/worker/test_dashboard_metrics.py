@@ -14,14 +14,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from cli.scenarios import steps_for
 from client.claims import drive, report_claim
 from client.connect import connect
 from config.telemetry import runtime_with_prometheus
+from dev.scenarios import steps_for
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Track
 from tests.api.operations_seed import SHORT_OFFER
-from tests.worker.test_metrics import free_port, scrape
+from tests.helpers import free_port
+from tests.worker.test_metrics import scrape
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running
 from workflows import search_attributes as sa

@@ -4,7 +4,6 @@ reported per track and segment, payments, SLA breaches, time from complete docum
 from __future__ import annotations
 
 import asyncio
-import socket
 import urllib.request
 
 from temporalio.testing import WorkflowEnvironment
@@ -12,14 +11,9 @@ from temporalio.testing import WorkflowEnvironment
 from client.connect import connect
 from config.telemetry import runtime_with_prometheus
 from domain.models import Track
+from tests.helpers import free_port
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scrape(address: str) -> str:

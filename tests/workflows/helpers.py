@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from temporalio.client import Client
 
-from cli.scenarios import sample_reports, steps_for
 from client.claims import drive, report_claim
+from dev.scenarios import sample_reports, steps_for
 from domain.models import Report, Track
 from worker.main import build_worker
 from workflows.messages import ClaimView

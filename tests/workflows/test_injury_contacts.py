@@ -7,8 +7,8 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from cli.scenarios import steps_for
 from client.claims import drive, report_claim, take_step, track_state, wait_for_stage
+from dev.scenarios import steps_for
 from domain.models import Track
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running

@@ -10,9 +10,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from activities.payments import PaymentActivities, SqlitePaymentLedger
+from activities.payments import PaymentActivities
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Track
+from gateway.ledger import SqlitePaymentLedger
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
 from worker.main import WORKFLOWS, workflow_runner

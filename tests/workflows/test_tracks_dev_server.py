@@ -74,7 +74,7 @@ async def test_r_c_track_c_from_report_to_callback(dev_env: WorkflowEnvironment)
     steps = [e.step for e in view.tracks[Track.EXPERT_TEAM].timeline]
     assert steps.index("expert_lead_named") < steps.index("lead_contacted_customer") < steps.index("team_staffed")
     assert steps.count("service_item_done") == 2 and "lead_reported_back" in steps
-    # the lead's note (cli/scenarios.py: "case understood") is kept in the timeline with the step
+    # the lead's note (dev/scenarios.py: "case understood") is kept in the timeline with the step
     contact = next(e for e in view.tracks[Track.EXPERT_TEAM].timeline if e.step == "lead_contacted_customer")
     assert contact.detail == "dedicated service channel entered; note: case understood" and contact.by == "EL07"
 
@@ -228,8 +228,8 @@ async def test_r_x_3_refused_payee_waits_for_insured_account(dev_env: WorkflowEn
     client, no, track = dev_env.client, report.report_no, Track.EXPERT_TEAM
     async with running(client, fakes.activities()) as tq:
         handle, _ = await report_claim(client, report, tq)
-        from cli.scenarios import steps_for
         from client.claims import drive
+        from dev.scenarios import steps_for
 
         steps = steps_for(track, report, photo_sha256="a" * 64)
         await drive(client, no, track, steps[:-1])
@@ -249,8 +249,8 @@ async def test_r_x_1_poor_score_opens_supervisor_follow_up(dev_env: WorkflowEnvi
     fakes = FakeSystems()
     report = reports()["B"]
     client, no, track = dev_env.client, report.report_no, Track.CREDIT
-    from cli.scenarios import steps_for
     from client.claims import drive
+    from dev.scenarios import steps_for
 
     steps = steps_for(track, report, photo_sha256="a" * 64)
     stage, name, _ = steps[-1]

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from cli.scenarios import DEMO_PHOTO, sample_reports
 from client.claims import TrackNotTaken, drive, report_claim
 from client.connect import connect, data_converter_for
+from dev.scenarios import DEMO_PHOTO, sample_reports
 from domain.models import Track
-from tests.security.running import ROOT, Service, running_service
+from tests.helpers.running import ROOT, Service, running_service
 from tests.workflows.helpers import unique_prefix
 from workflows.messages import Stage
 

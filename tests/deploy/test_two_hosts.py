@@ -33,18 +33,18 @@ from activities.callbacks import SqlCallbackBook
 from activities.core_system import CoreData
 from activities.database import Database
 from activities.sms import DeliveryStatus, SqlSmsOutbox
-from cli.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from config.settings import load_settings
 from dev import nginx
 from dev.postgres import port_free
+from dev.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from dev.seaweedfs import SeaweedFS
 from domain.models import Track
 from gateway.server import Gateway, GatewayServer
 from gateway.sms_provider import SmsProviderServer, SmsProviderStandIn
 from security.auth import AuthSettings, Role, local_tokens
-from tests.databases import drop_postgres_database, fresh_postgres_database
+from tests.helpers.databases import drop_postgres_database, fresh_postgres_database
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(17420, 17450)
 SPECIALIST_PHONE = "13900000011"
 SUPERVISOR_PHONE = "13900000022"
@@ -130,6 +130,7 @@ async def take_steps(
         assert answer.status_code == 200, f"{report_no} {step} through {api.base_url}: {answer.text}"
 
 
+@pytest.mark.e2e
 async def test_two_hosts_one_service(
     tmp_path: Path, engine: str, dev_env: WorkflowEnvironment, seaweedfs: SeaweedFS, service_database: str
 ) -> None:

@@ -6,9 +6,10 @@ steps, so what the README shows is what the tests check.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from activities.core_system import CoreData
@@ -38,11 +39,24 @@ SAMPLE_POLICIES = {
 }
 
 
-def fresh_policies(sample: CoreData, tracks: Sequence[Track], prefix: str, today: date) -> CoreData:
+def load_sample_core(path: Path) -> CoreData:
+    """The sample core data (data/sample/core.json, the settings' `sample_core_data`)."""
+    return CoreData.model_validate_json(Path(path).read_bytes())
+
+
+def fresh_policies(
+    sample: CoreData,
+    tracks: Sequence[Track],
+    prefix: str,
+    today: date,
+    *,
+    account: Callable[[int], str] | None = None,
+) -> CoreData:
     """One new customer and policy per entry of `tracks`, each a copy of that track's sample
     policy and its customer under new numbers (`<prefix>C000000`, `<prefix>P000000`, …), its
     period covering `today`. A claim on a fresh copy is the first in its period (R-EL-1.2), so it
-    takes its track as the sample did once: loading the same copies again changes nothing."""
+    takes its track as the sample did once: loading the same copies again changes nothing.
+    With `account`, copy i's insured bank account is account(i) (else the sample's)."""
     policies = {p.policy_no: p for p in sample.policies}
     customers = {c.customer_id: c for c in sample.customers}
     new_customers, new_policies = [], []
@@ -57,48 +71,33 @@ def fresh_policies(sample: CoreData, tracks: Sequence[Track], prefix: str, today
                     "customer_id": cid,
                     "period_start": min(template.period_start, today - timedelta(days=30)),
                     "period_end": max(template.period_end, today + timedelta(days=300)),
+                    **({"insured_bank_account": account(i)} if account else {}),
                 }
             )
         )
     return CoreData(customers=new_customers, policies=new_policies)
 
 
+def sample_report(track: Track, report_no: str, policy_no: str, reported_at: datetime) -> Report:
+    """A report that takes `track` on a policy like that track's sample (SAMPLE_POLICIES)."""
+    base: dict[str, Any] = dict(
+        report_no=report_no, policy_no=policy_no, reported_at=reported_at, driver_is_insured=True, reporter_is_insured=True
+    )
+    if track is Track.AUTHORISATION:  # R-A-1: single-party, at the scene, claim-free 3 years
+        return Report(accident_kind=AccidentKind.SINGLE_PARTY, at_scene=True, **base)
+    if track is Track.CREDIT:  # R-B-2: single-party, not at the scene, estimate under 3000
+        return Report(accident_kind=AccidentKind.SINGLE_PARTY, at_scene=False, estimated_own_loss=Decimal("1500.00"), **base)
+    if track is Track.EXPERT_TEAM:  # R-C-1, OPEN-1/2: new-car customer, major loss
+        return Report(accident_kind=AccidentKind.SINGLE_PARTY, at_scene=False, estimated_own_loss=Decimal("80000.00"), **base)
+    # R-D-1: premium female customer, injury, reported at the scene
+    return Report(accident_kind=AccidentKind.TWO_PARTY, at_scene=True, injury=True, reporter_phone="13800000104", **base)
+
+
 def sample_reports(prefix: str, reported_at: datetime) -> dict[str, Report]:
-    """A report per track on the sample core data (data/sample/core.json)."""
-    base: dict[str, Any] = dict(reported_at=reported_at, driver_is_insured=True, reporter_is_insured=True)
+    """A report per track on the sample core data (data/sample/core.json), keyed by track letter."""
     return {
-        "A": Report(  # R-A-1: single-party, at the scene, claim-free 3 years
-            report_no=f"{prefix}-A",
-            policy_no="P2026000001",
-            accident_kind=AccidentKind.SINGLE_PARTY,
-            at_scene=True,
-            **base,
-        ),
-        "B": Report(  # R-B-2: single-party, not at the scene, estimate under 3000
-            report_no=f"{prefix}-B",
-            policy_no="P2026000002",
-            accident_kind=AccidentKind.SINGLE_PARTY,
-            at_scene=False,
-            estimated_own_loss=Decimal("1500.00"),
-            **base,
-        ),
-        "C": Report(  # R-C-1, OPEN-1/2: new-car customer, major loss
-            report_no=f"{prefix}-C",
-            policy_no="P2026000003",
-            accident_kind=AccidentKind.SINGLE_PARTY,
-            at_scene=False,
-            estimated_own_loss=Decimal("80000.00"),
-            **base,
-        ),
-        "D": Report(  # R-D-1: premium female customer, injury, reported at the scene
-            report_no=f"{prefix}-D",
-            policy_no="P2026000004",
-            accident_kind=AccidentKind.TWO_PARTY,
-            at_scene=True,
-            injury=True,
-            reporter_phone="13800000104",
-            **base,
-        ),
+        track.value: sample_report(track, f"{prefix}-{track.value}", SAMPLE_POLICIES[track], reported_at)
+        for track in SAMPLE_POLICIES
     }
 
 

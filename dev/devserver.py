@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,6 +20,13 @@ from workflows import search_attributes
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (the OS picks it), for a server a test or a benchmark starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def temporal_binary() -> str:

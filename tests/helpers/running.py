@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,22 +20,17 @@ import httpx
 
 from activities import open_embedded
 from activities.core_system import CoreData
-from cli.devserver import temporal_binary
 from config.settings import Settings, load_settings
+from dev.devserver import temporal_binary
 from domain.identifiers import id_check_character, luhn_check_digit
 from domain.models import Report
 from gateway.server import Gateway, GatewayServer
+from tests.helpers import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample" / "core.json"
 DIGITS = "一二三四"
 DECLINE = "declined by the bank"  # the gateway's failure message: must be encrypted like the rest
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def id_number(first17: str) -> str:
@@ -154,11 +147,12 @@ def running_service(tmp_path: Path) -> Iterator[Service]:
         gateway=gateway,
     )
     try:
-        deadline = time.monotonic() + 90
-        while not _answers(f"{service.api}/health") or not _answers(f"{service.codec}/health"):
+
+        def up() -> bool:
             assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "claims run did not come up"
-            time.sleep(0.3)
+            return _answers(f"{service.api}/health") and _answers(f"{service.codec}/health")
+
+        wait_until(up, 90, "claims run to come up", every=0.3)
         yield service
     finally:
         stop(proc)
@@ -205,3 +199,12 @@ def temporal(service: Service, *args: str) -> str:
         check=True,
     )
     return result.stdout.decode()
+
+
+def with_distinct_phones(reports: dict[str, Report], series: str) -> dict[str, Report]:
+    """The reports with a reporter's and a driver's mobile of their own (`series`: 4 digits), so a
+    privacy scan can look for exactly those numbers."""
+    return {
+        code: report.model_copy(update={"reporter_phone": f"139{series}{i:04d}", "driver_phone": f"136{series}{i:04d}"})
+        for i, (code, report) in enumerate(sorted(reports.items()), start=1)
+    }

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from cli.scenarios import sample_reports
 from cli.serve import ui_codec_steps
+from dev.scenarios import sample_reports
 from security.auth import Role, local_tokens
 from tests.api.test_temporal_ui_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.security.running import Service, luhn
+from tests.helpers.running import Service, luhn
 from tests.workflows.helpers import unique_prefix
 from workflows.messages import claim_workflow_id
 

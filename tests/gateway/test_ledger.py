@@ -13,9 +13,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.errors import DUPLICATE_PAYMENT, IDEMPOTENCY_CONFLICT
-from activities.payments import PaymentActivities, SqlitePaymentLedger
+from activities.payments import PaymentActivities
 from domain.contracts import PAYEE_NOT_INSURED, PAYMENT_DECLINED, PayIndemnityInput, PayIndemnityResult
 from domain.models import Track
+from gateway.ledger import SqlitePaymentLedger
 
 ACCOUNT = "6222000000000001"
 
