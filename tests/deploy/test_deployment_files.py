@@ -88,7 +88,8 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
 
 
 def test_workers_pay_through_the_gateway_service() -> None:
-    """The gateway runs from the project's image on its own ledger volume; workers wait for it."""
+    """The gateway runs from the project's image, its ledger in a PostgreSQL database of its own
+    (issue 22: no volume); workers wait for it."""
     services = compose()["services"]
     gateway, worker = services["gateway"], services["worker"]
     assert gateway["entrypoint"] == ["python", "-m", "gateway"]
@@ -96,10 +97,11 @@ def test_workers_pay_through_the_gateway_service() -> None:
     args = gateway["command"]
     assert args[args.index("--host") + 1] == "0.0.0.0"  # reachable from the worker containers
     port = args[args.index("--port") + 1]
-    db = args[args.index("--db") + 1]
+    assert "--db" not in args and "volumes" not in gateway
+    assert gateway["environment"]["GATEWAY_DATABASE_URL"].endswith("@claims-postgres:5432/ledger")  # the bank's own database
+    assert gateway["depends_on"]["claims-postgres"]["condition"] == "service_healthy"
+    assert "CREATE DATABASE ledger" in (ROOT / "deploy" / "postgres" / "claims-init.sql").read_text()
     assert "ports" not in gateway  # not published on the host
-    assert any(v.startswith("gateway-data:") and db.startswith(v.split(":")[1]) for v in gateway["volumes"])
-    assert "gateway-data" in compose()["volumes"]
     assert f"127.0.0.1:{port}/health" in " ".join(gateway["healthcheck"]["test"])
     assert worker["environment"]["PREMIUM_CLAIMS_PAYMENT_GATEWAY_URL"] == f"http://gateway:{port}"
     assert worker["depends_on"]["gateway"]["condition"] == "service_healthy"
