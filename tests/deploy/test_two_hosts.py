@@ -1,6 +1,7 @@
 """Two hosts, one service (issue 22.5): two workers and two API processes, each with a data folder
-of its own as two hosts would have, against one PostgreSQL, one object store (SeaweedFS), one
-payment gateway and one SMS provider, the APIs behind nginx (Debian's).
+of its own as two hosts would have, against one PostgreSQL (the service's database, and the
+gateway's ledger in a database of its own), one object store (SeaweedFS), one payment gateway and
+one SMS provider, the APIs behind nginx (Debian's).
 
 Claims of every track are reported through nginx; every human step is taken through one API or
 the other in turn (so an assessor's step on host 2 refers to photos uploaded through host 1, and
@@ -132,7 +133,12 @@ async def take_steps(
 
 @pytest.mark.e2e
 async def test_two_hosts_one_service(
-    tmp_path: Path, engine: str, dev_env: WorkflowEnvironment, seaweedfs: SeaweedFS, service_database: str
+    tmp_path: Path,
+    engine: str,
+    dev_env: WorkflowEnvironment,
+    seaweedfs: SeaweedFS,
+    service_database: str,
+    postgres_admin_url: str,
 ) -> None:
     if engine == "cluster":
         pytest.skip("the hosts' processes connect without the cluster lane's client certificates")
@@ -140,7 +146,8 @@ async def test_two_hosts_one_service(
     address = dev_env.client.service_client.config.target_host
     task_queue = "two-hosts-" + uuid.uuid4().hex[:8]
     bucket = "two-hosts-" + uuid.uuid4().hex[:8]
-    gateway = Gateway(tmp_path / "bank" / "gateway.sqlite3")
+    ledger_url = fresh_postgres_database(postgres_admin_url, "ledger")  # the bank's own database
+    gateway = Gateway(Database.postgres(ledger_url, pool_size=4))
     bank = GatewayServer(0, gateway)
     bank_url = serve_in_thread(bank)
     provider = SmsProviderStandIn(tmp_path / "provider.sqlite3")
@@ -274,3 +281,5 @@ async def test_two_hosts_one_service(
         for server in (bank, sms_server):
             server.shutdown()
             server.server_close()
+        gateway.db.dispose()
+        drop_postgres_database(postgres_admin_url, ledger_url)
