@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import random
 import time
@@ -159,6 +160,9 @@ class Database:
             return newest_version(store, migrations)
         from alembic import command
         from alembic.config import Config
+
+        # our own line says what was migrated (database.migrated); Alembic's INFO lines are noise
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
