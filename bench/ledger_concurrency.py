@@ -83,7 +83,6 @@ def worker(n: int, target: dict[str, str], count: int, second_key_share: float, 
 
 
 def run(target: dict[str, str], workers: int, count: int, second_key_share: float) -> dict[str, Any]:
-    quiet()
     open_ledger(target, pool=1).db.dispose()  # migrated once before the clock starts
     ctx = mp.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
@@ -128,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sqlite", type=Path)
     parser.add_argument("--port", type=int, default=17480, help="for the PostgreSQL started here")
     args = parser.parse_args(argv)
+    quiet()
     home = None
     server = None
     if args.sqlite:
