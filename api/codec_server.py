@@ -30,7 +30,7 @@ from starlette.middleware.cors import CORSMiddleware
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.sign_in import SignIn, sign_in_router
-from config.serving import serve_until
+from config.serving import serve_until, uvicorn_config
 from security.auth import (
     Authenticator,
     AuthSettings,
@@ -151,9 +151,7 @@ def create_codec_app(codec: EncryptionCodec, auth: Authenticator, *, ui_origins:
 
 async def serve_codec_server(settings: CodecSettings, app: FastAPI, stop: asyncio.Event | None = None) -> None:
     """Serve until SIGINT/SIGTERM, or until `stop` is set (`claims run` owns the signals)."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False, lifespan="off")
-    )
+    server = uvicorn.Server(uvicorn_config(app, host=settings.host, port=settings.port, lifespan="off"))
     await serve_until(server, stop, f"the codec server on {settings.host}:{settings.port}")
 
 

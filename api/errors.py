@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
-from config.errors import plain_message
+from config.errors import error_message
 from domain.models import Frozen
 
 log = structlog.get_logger("premium_claims.api")
@@ -46,7 +46,7 @@ def describe(errors: Any) -> str:
     parts = []
     for e in errors:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{loc}: {plain_message(str(e.get('msg', 'invalid')))}")
+        parts.append(f"{loc}: {error_message(e)}")
     return "; ".join(parts) or "invalid request"
 
 

@@ -31,9 +31,20 @@ BROWSER_PATHS = frozenset({"/operations"})
 BROWSER_COOKIE = "premium_claims_staff"
 SIGN_IN_PATH = "/operations/sign-in"
 SIGN_OUT_PATH = "/operations/sign-out"
-# Open without a token: liveness and readiness probes, the API's own documentation, the sign-in.
+# Open without a token: liveness and readiness probes, the API's own documentation, the sign-in,
+# and the icon every browser asks for (a plain 404, not an `api.unauthenticated` line per page view).
 PUBLIC_PATHS = frozenset(
-    {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", SIGN_IN_PATH, SIGN_OUT_PATH}
+    {
+        "/health",
+        "/ready",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        SIGN_IN_PATH,
+        SIGN_OUT_PATH,
+        "/favicon.ico",
+    }
 )
 STATIC_PATH = "/static"  # the pages' own stylesheets (api/static/, served by api/app.py)
 # the docs pages' scripts and styles (api/docs.py) and the pages' stylesheets: nothing secret

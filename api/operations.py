@@ -19,6 +19,7 @@ import jinja2
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import AwareDatetime
 from temporalio.client import Client
 
 from api.access import allowed
@@ -144,8 +145,8 @@ def operations_router(
         )
 
     async def summary_of(
-        since: datetime | None = None,
-        due_before: datetime | None = None,
+        since: AwareDatetime | None = None,
+        due_before: AwareDatetime | None = None,
         report_no_prefix: Annotated[str | None, Query(pattern=REPORT_NO_PREFIX_PATTERN)] = None,
         branch: Annotated[str | None, Query(pattern=BRANCH_PATTERN)] = None,
     ) -> OperationsSummary:

@@ -14,7 +14,7 @@ from api.app import create_app
 from api.guard import Limits
 from client.connect import connect_with_settings
 from client.visibility import VisibilityBudget
-from config.serving import serve_until
+from config.serving import serve_until, uvicorn_config
 from config.settings import Settings
 from security.auth import authenticator
 
@@ -58,12 +58,5 @@ def api_urls(settings: Settings) -> tuple[str, str]:
 async def serve(settings: Settings, app: FastAPI, stop: asyncio.Event | None = None) -> None:
     """Serve until SIGINT/SIGTERM, or, when `stop` is given, until it is set (the caller owns the
     signals: `claims run` stops the API and the worker together)."""
-    config = uvicorn.Config(
-        app,
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level="warning",
-        access_log=False,  # the app logs what it did, with codes only
-        lifespan="on",
-    )
+    config = uvicorn_config(app, host=settings.api_host, port=settings.api_port, lifespan="on")
     await serve_until(uvicorn.Server(config), stop, f"the API on {settings.api_host}:{settings.api_port}")

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from activities import migrate, open_stores
-from cli.command import Command
+from activities.core_system import CoreData
+from cli.command import Command, read_json_file
+from cli.show import china
 from client.connect import connect_with_settings
 from client.namespace import set_up
 from client.search_attributes import operator_commands, register
@@ -20,7 +22,8 @@ from security.auth import Role, local_tokens
 
 
 def load_core(settings: Settings, path: Path) -> None:
-    stats = open_stores(settings).core.load_file(path)
+    records = CoreData.model_validate_json(read_json_file(path))  # checked before the store is opened
+    stats = open_stores(settings).core.load(records)
     print(f"loaded {path}: {stats.model_dump()}")
 
 
@@ -77,7 +80,7 @@ def cmd_token(settings: Settings, subject: str, roles: list[Role], ttl_minutes: 
         raise ValueError("--ttl-minutes must be between 1 and 10080 (7 days)")
     ttl = timedelta(minutes=ttl_minutes or settings.auth.token_ttl_minutes)
     token = local_tokens(settings.auth, settings.data_dir).issue(subject, set(roles), ttl)
-    expires = (datetime.now(UTC) + ttl).isoformat(timespec="seconds")
+    expires = f"{china(datetime.now(UTC) + ttl)} China time"  # as `claims show` reads its times
     print(f"token for {subject} ({', '.join(sorted(r.value for r in roles))}), expires {expires}", file=sys.stderr)
     print(token)
 

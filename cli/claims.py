@@ -14,19 +14,29 @@ from temporalio.client import Client
 
 from activities import open_stores
 from api.deliveries import with_deliveries
-from cli.command import Command, with_client
+from cli.command import Command, parse_json, read_input, read_json_file, time_with_offset, with_client
 from cli.show import print_answer, print_claim, print_page
-from client.claims import ReportConflict, claim_state, drive, report_with_decision, take_step
+from client.claims import ReportConflict, claim_state, drive, record_step, report_with_decision
 from client.connect import connect_with_settings
 from client.listing import ClaimFilters, list_claims
 from config.settings import ENV_PREFIX, Settings
-from dev.scenarios import DEMO_PHOTO, SAMPLE_POLICIES, fresh_policies, load_sample_core, sample_reports, steps_for
+from dev.scenarios import (
+    DEMO_PHOTO,
+    DEMO_PREFIX_RULE,
+    SAMPLE_POLICIES,
+    fresh_policies,
+    is_demo_prefix,
+    load_sample_core,
+    remaining_steps,
+    sample_reports,
+    steps_for,
+)
 from domain.models import Report, ReportSubmission, Segment, Track
 from workflows.messages import STEP_MODELS, ClaimView, Stage, claim_workflow_id
 
 
 def read_report(path: Path) -> Report:
-    return ReportSubmission.model_validate_json(path.read_text(encoding="utf-8")).to_report()
+    return ReportSubmission.model_validate_json(read_json_file(path)).to_report()
 
 
 async def cmd_report(settings: Settings, client: Client, report: Report, as_json: bool) -> None:
@@ -57,7 +67,9 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
     """Report one claim per track and take every human step, printing progress as it goes.
 
     Each claim is on its own fresh copy of its track's sample policy (`<prefix>-P00000N`), so a
-    new prefix always finds first claims (R-EL-1.2) and the sample policies stay unused."""
+    new prefix always finds first claims (R-EL-1.2) and the sample policies stay unused. The same
+    prefix again reaches the same claims (R-X-2) and drives each track on from where it stands,
+    so a demo cut short (Ctrl-C, a closed pipe) is finished by running it again."""
     systems = open_stores(settings)
     stored = systems.store.put(DEMO_PHOTO, "image/png")
     tracks = list(Track)
@@ -76,16 +88,19 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
             if conflict.fields != ["reported_at"]:
                 raise
             started = False  # an earlier demo's claim of this number, reported at that run's time
-        print(f"[{code}] report {report.report_no}: {'claim started' if started else 'claim already exists (R-X-2)'}")
-        if not started:
-            continue
         steps = steps_for(track, report, photo_sha256=stored.sha256)
-        for number, (stage, step, payload) in enumerate(steps, 1):
+        left = steps if started else remaining_steps(steps, (await claim_state(client, report.report_no)).tracks.get(track))
+        numbered = [(number, taken) for number, taken in enumerate(steps, 1) if taken in left]
+        where = "claim started" if started else "claim already exists (R-X-2)"
+        if not started and numbered:
+            where += f", resuming at step {numbered[0][0]}/{len(steps)}"
+        print(f"[{code}] report {report.report_no}: {where}", flush=True)
+        for number, (stage, step, payload) in numbered:
             await drive(client, report.report_no, track, [(stage, step, payload)])
             print(f"    step {number}/{len(steps)}: {step}", flush=True)
         view = await client.get_workflow_handle(claim_workflow_id(report.report_no), result_type=ClaimView).result()
         payment = view.tracks[track].payment
-        print(f"    done: {view.stage.value}, paid {payment.amount if payment else '-'} CNY")
+        print(f"    done: {view.stage.value}, paid {payment.amount if payment else '-'} CNY", flush=True)
 
 
 # --- the commands -------------------------------------------------------------------------------
@@ -96,7 +111,8 @@ def upload_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def run_upload(args: argparse.Namespace, settings: Settings) -> None:
     content_type = args.type or mimetypes.guess_type(args.file.name)[0] or "application/octet-stream"
-    stored = open_stores(settings).store.put(args.file.read_bytes(), content_type)
+    content = read_input(args.file)
+    stored = open_stores(settings).store.put(content, content_type)
     print(stored.sha256)
 
 
@@ -138,7 +154,7 @@ def list_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--branch")
     parser.add_argument("--overdue", action="store_const", const=True, default=None)
     parser.add_argument("--not-overdue", dest="overdue", action="store_const", const=False)
-    parser.add_argument("--payment-due-before", type=datetime.fromisoformat, metavar="ISO_TIME")
+    parser.add_argument("--payment-due-before", type=time_with_offset, metavar="ISO_TIME")
     parser.add_argument("--prefix", help="report numbers starting with")
     parser.add_argument("--page-size", type=int, default=50)
     parser.add_argument("--page-token")
@@ -166,10 +182,10 @@ def step_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", help="your staff code, recorded in the timeline (default: setting staff_code)")
 
 
-async def run_step(args: argparse.Namespace, settings: Settings, client: Client) -> None:
+async def run_step(args: argparse.Namespace, settings: Settings) -> None:
     """Record a human step as done by the body's `by`, else --by, else the setting staff_code
-    (the body and --by must not disagree)."""
-    payload = json.loads(args.payload)
+    (the body and --by must not disagree); the input is checked before Temporal is asked."""
+    payload = parse_json(args.payload, "the step's JSON")
     if not isinstance(payload, dict):
         raise ValueError("the step's JSON must be an object, e.g. '{\"accepted\": true}'")
     by = payload.get("by") or args.by or settings.staff_code
@@ -177,20 +193,28 @@ async def run_step(args: argparse.Namespace, settings: Settings, client: Client)
         raise ValueError(f"say who takes the step: --by STAFF_CODE, or set {ENV_PREFIX}STAFF_CODE (it goes in the timeline)")
     if args.by and payload.get("by") not in (None, args.by):
         raise ValueError(f'the body says "by": {payload["by"]!r} but --by is {args.by!r}')
-    view = await take_step(client, args.report_no, Track(args.track), args.step, {**payload, "by": by})
+    client = await connect_with_settings(settings)
+    view = await record_step(client, args.report_no, Track(args.track), args.step, {**payload, "by": by})
     print(f"recorded; track {view.track.value} is now at {view.stage.value}")
 
 
 STEP = Command(
     help="record a human step on a track",
-    run=with_client(run_step),
+    run=run_step,
     arguments=step_arguments,
     epilog="steps (update names; `claims show` prints the next one with an example body):\n  " + "\n  ".join(sorted(STEP_MODELS)),
 )
 
 
+def demo_prefix(text: str) -> str:
+    """The demo's --prefix (argparse `type`): checked before anything is reported."""
+    if not is_demo_prefix(text):
+        raise argparse.ArgumentTypeError(f"a prefix is {DEMO_PREFIX_RULE}")
+    return text
+
+
 def demo_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--prefix", default="DEMO2026", help="report number prefix (same prefix: same claims)")
+    parser.add_argument("--prefix", default="DEMO2026", type=demo_prefix, help="report number prefix (same prefix: same claims)")
 
 
 async def run_demo(args: argparse.Namespace, settings: Settings, client: Client) -> None:

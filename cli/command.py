@@ -4,13 +4,17 @@ holds the table of them (name to command), in the order the help lists them."""
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
 
 from client.connect import connect_with_settings
+from config.errors import TIME_WITH_OFFSET
 from config.settings import Settings
 
 # Every handler gets the parsed arguments and the settings; one that needs Temporal gets a client
@@ -43,3 +47,50 @@ def with_client(handler: ClientHandler) -> Handler:
         await handler(args, settings, await connect_with_settings(settings))
 
     return connected
+
+
+def time_with_offset(text: str) -> datetime:
+    """An option's time (argparse `type`): ISO 8601 with its offset, else argparse's plain error
+    naming the option (`argument --payment-due-before: must be a time with its offset, e.g. …`)."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"must be {TIME_WITH_OFFSET}")
+    return at
+
+
+class InputError(ValueError):
+    """A command's input (a file, a JSON argument) that cannot be read: what and where, plainly."""
+
+
+def read_input(path: Path) -> bytes:
+    """A file a command was given, or InputError naming it and what is wrong (never an errno)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: not allowed to read it") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot be read ({err.strerror or type(err).__name__})") from None
+
+
+def parse_json(text: str | bytes, what: str) -> Any:
+    """JSON, or InputError saying `what` is not valid JSON and where (line, column), never the text."""
+    try:
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise InputError(f"{what}: not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"{what}: not valid JSON ({err.msg.lower()} at line {err.lineno} column {err.colno})") from None
+
+
+def read_json_file(path: Path) -> bytes:
+    """A JSON file's bytes, checked to be JSON (the caller validates them against its model)."""
+    data = read_input(path)
+    parse_json(data, str(path))
+    return data

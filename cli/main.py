@@ -39,7 +39,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from cli import admin, claims, cluster, ops, relay, serve
 from cli.command import Command
 from cli.ports import PortInUse
-from client.claims import ReportConflict, ReportRefused, TrackNotTaken, refusal_message
+from client.claims import ReportConflict, ReportRefused, TrackNotTaken, TrackUnavailable, refusal_message
 from config.errors import field_errors
 from config.logging import configure_logging
 from config.settings import SettingsError, load_settings
@@ -103,10 +103,14 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(TABLE[args.command].run(args, settings))
     except KeyboardInterrupt:
         pass
+    except BrokenPipeError:  # the reader went away (`claims demo | head`): nothing more to say to it
+        quiet_stdout()
     except WorkflowUpdateFailedError as err:
         error = f"refused: {refusal_message(err.cause)}"
     except (ReportConflict, ReportRefused, TrackNotTaken) as err:
         error = f"refused: {err}"
+    except TrackUnavailable as err:  # the API's code and message (client/claims.py)
+        error = f"{'refused' if err.code == 'track_closed' else 'not found'} ({err.code}): {err.message}"
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             error = f"not found: {err.message} (is the report number right, and does that track run?)"
@@ -136,9 +140,19 @@ def main(argv: list[str] | None = None) -> None:
     # finalization, where the SDK's native threads may still run while Python tears its modules
     # down. Seen once in CI: a worker that drained its payment cleanly then died of SIGSEGV (-11).
     logging.shutdown()
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_stdout()
     sys.stderr.flush()
     os._exit(1 if error else 0)
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null once its reader has closed the pipe, so no later write (nor
+    the final flush) fails again: the command ends quietly, as `yes | head` does."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -9,25 +9,31 @@ from datetime import datetime
 from temporalio.client import Client
 
 from api.server import temporal_ui_url
-from cli.command import Command, with_client
+from cli.command import Command, time_with_offset, with_client
+from cli.show import china
 from client.operations import OperationsSummary, TemporalUi, operations_summary
 from client.visibility import VisibilityBudget
 from config.settings import Settings
 
 
 def ops_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=datetime.fromisoformat, metavar="ISO_TIME", help="period start (default: a day ago)")
-    parser.add_argument("--due-before", type=datetime.fromisoformat, metavar="ISO_TIME", help="default: end of today, China time")
+    parser.add_argument("--since", type=time_with_offset, metavar="ISO_TIME", help="period start (default: a day ago)")
+    parser.add_argument("--due-before", type=time_with_offset, metavar="ISO_TIME", help="default: end of today, China time")
     parser.add_argument("--prefix", help="report numbers starting with")
     parser.add_argument("--branch")
     parser.add_argument("--json", action="store_true")
 
 
+def minute(at: datetime) -> str:
+    """A time in the table: China time, to the minute, as `claims show` reads its times."""
+    return china(at)[:16]
+
+
 def summary_table(summary: OperationsSummary) -> str:
     """The summary as a terminal reads it: tracks, stages, due payments, overdue tracks."""
     lines = [
-        f"operations at {summary.at:%Y-%m-%d %H:%M} UTC; period since {summary.since:%Y-%m-%d %H:%M} UTC;"
-        f" payments due before {summary.due_before:%Y-%m-%d %H:%M} UTC",
+        f"operations at {minute(summary.at)}; period since {minute(summary.since)};"
+        f" payments due before {minute(summary.due_before)}   (times in China time, UTC+08:00)",
         "",
         f"{'track':<6}{'open':>6}{'overdue':>9}{'missed':>8}{'paid ok':>9}{'late':>6}{'in time':>9}",
     ]
@@ -40,10 +46,10 @@ def summary_table(summary: OperationsSummary) -> str:
     lines += ["", f"{'track':<6}{'stage':<28}{'open':>6}{'overdue':>9}"]
     lines += [f"{c.track.value:<6}{c.stage.value:<28}{c.open.count:>6}{c.overdue.count:>9}" for c in summary.stages]
     lines += ["", f"payments due: {summary.payments_due.count} (late: {summary.payments_late.count})"]
-    lines += [f"  {r.report_no:<24}{r.track:<3}{r.at:%Y-%m-%d %H:%M} UTC" for r in summary.due if r.at]
+    lines += [f"  {r.report_no:<24}{r.track:<3}{minute(r.at)}" for r in summary.due if r.at]
     lines += [f"overdue tracks, oldest first: {len(summary.overdue)}"]
     lines += [
-        f"  {r.report_no:<24}{r.track:<3}{r.stage or '-':<28}since {r.at:%Y-%m-%d %H:%M} UTC"
+        f"  {r.report_no:<24}{r.track:<3}{r.stage or '-':<28}since {minute(r.at)}"
         if r.at
         else f"  {r.report_no:<24}{r.track:<3}{r.stage or '-'}"
         for r in summary.overdue

@@ -302,6 +302,51 @@ async def take_step(client: Client, report_no: str, track: Track, step: str, pay
     return await handle.execute_update(step, payload, result_type=TrackView)
 
 
+class TrackUnavailable(Exception):
+    """A step sent to a track that cannot take one, in the words the API and the CLI both use:
+    `track_closed` (the track has ended), `track_not_found` (the claim does not run it: the message
+    names the claim's decision when it has made one), `claim_not_found` (no claim for the number)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+async def track_unavailable(client: Client, err: RPCError, report_no: str, track: Track) -> TrackUnavailable | None:
+    """What Temporal's refusal of a step (`take_step`'s RPCError) means to the caller, or None
+    when it is another failure (Temporal unreachable, …): the track ended, or was never taken."""
+    ended = TrackUnavailable("track_closed", f"track {track.value} of {report_no} has ended")
+    if err.status == RPCStatusCode.FAILED_PRECONDITION:
+        return ended
+    if err.status != RPCStatusCode.NOT_FOUND:
+        return None
+    if "completed" in (err.message or "").lower():
+        return ended
+    try:
+        answer = await track_not_taken(client, report_no, track)
+    except RPCError as claim_err:
+        if claim_err.status == RPCStatusCode.NOT_FOUND:
+            return TrackUnavailable("claim_not_found", f"no claim for report {report_no}")
+        answer = False  # the claim cannot say now: the plain answer
+    except WorkflowQueryFailedError:
+        answer = False
+    if isinstance(answer, TrackNotTaken):
+        return TrackUnavailable("track_not_found", str(answer))
+    return TrackUnavailable("track_not_found", f"claim {report_no} runs no track {track.value}")
+
+
+async def record_step(client: Client, report_no: str, track: Track, step: str, payload: BaseModel | dict[str, Any]) -> TrackView:
+    """`take_step`, with a track that cannot take a step told as TrackUnavailable (what the API
+    answers and the CLI prints); a step the workflow refuses stays WorkflowUpdateFailedError."""
+    try:
+        return await take_step(client, report_no, track, step, payload)
+    except RPCError as err:
+        unavailable = await track_unavailable(client, err, report_no, track)
+        if unavailable is None:
+            raise
+        raise unavailable from None
+
+
 def refusal_message(cause: BaseException | None) -> str:
     """A refused step's reason as the workflow gave it (the cause of `take_step`'s
     WorkflowUpdateFailedError): the message alone, no exception class."""

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from domain.models import BRANCH_PATTERN, REPORT_NO_PREFIX_PATTERN, Frozen, Segment, Track
@@ -24,14 +24,14 @@ class ClaimFilters(Frozen):
     segment: Segment | None = None
     branch: str | None = Field(default=None, pattern=BRANCH_PATTERN)
     overdue: bool | None = None
-    payment_due_before: datetime | None = None
+    payment_due_before: AwareDatetime | None = None
     report_no_prefix: str | None = Field(default=None, pattern=REPORT_NO_PREFIX_PATTERN)
     # what the operations view (api/operations.py) counts by, on tracks that index themselves
     track_workflows: bool = False  # search track workflows only (the `track`'s when given)
     running: bool | None = None
-    payment_due_from: datetime | None = None
-    deadline_missed_from: datetime | None = None
-    paid_from: datetime | None = None
+    payment_due_from: AwareDatetime | None = None
+    deadline_missed_from: AwareDatetime | None = None
+    paid_from: AwareDatetime | None = None
     paid_in_time: bool | None = None
 
 

@@ -28,7 +28,7 @@ from client.visibility import VisibilityBudget
 from domain.models import Frozen, Track
 from domain.rules import CHINA_TZ
 from workflows import search_attributes as sa
-from workflows.messages import Stage
+from workflows.messages import ChinaTime, Stage
 
 PERIOD = timedelta(days=1)  # breaches and payments: the last day unless asked otherwise
 LIST_LIMIT = 100  # rows of the overdue and due lists (the counts are exact)
@@ -64,15 +64,16 @@ class TrackRow(Frozen):
     report_no: str
     track: str
     stage: str | None
-    at: datetime | None  # the overdue list: since when; the due list: when due
+    at: ChinaTime | None  # the overdue list: since when; the due list: when due
     workflow_id: str
     ui_url: str
 
 
 class OperationsSummary(Frozen):
-    at: datetime
-    since: datetime  # start of the period of deadlines missed and payments
-    due_before: datetime  # payments due before this (default: the end of today, China time)
+    # in China time, as the claim views (workflows.messages.ChinaTime): one time zone for people
+    at: ChinaTime
+    since: ChinaTime  # start of the period of deadlines missed and payments
+    due_before: ChinaTime  # payments due before this (default: the end of today, China time)
     report_no_prefix: str | None = None
     branch: str | None = None
     tracks: tuple[TrackCounts, ...]

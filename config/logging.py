@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TextIO
@@ -185,10 +185,37 @@ def configure_logging(fmt: str = "console", level: str = "INFO", *, stream: Text
         cache_logger_on_first_use=True,
     )
     install_record_masking()
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=out)
+    ours = logging.StreamHandler(out)
+    ours.setFormatter(StructlogFormatter(renderer))  # one format: stdlib lines as structlog's
+    logging.basicConfig(level=level.upper(), handlers=[ours])
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
+
+
+class StructlogFormatter(logging.Formatter):
+    """A standard-library record (temporalio, uvicorn, httpx) rendered as a structlog line by the
+    same renderer: the same timestamp, level, event and exception, so the log reads as one format
+    (console or JSON). The record comes masked (mask_record); its event dict is masked again."""
+
+    def __init__(self, renderer: Callable[..., Any]) -> None:
+        super().__init__()
+        self.renderer = renderer
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "event": record.getMessage(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "timestamp": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub_text(self.formatException(record.exc_info))
+        if record.exc_text:
+            event["exception"] = record.exc_text
+        if record.stack_info:
+            event["stack"] = record.stack_info
+        return str(self.renderer(None, record.levelname.lower(), mask_personal_data(None, "", event)))
 
 
 def _is_terminal(stream: TextIO) -> bool:

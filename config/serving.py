@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import uvicorn
 
@@ -27,3 +28,10 @@ async def serve_until(server: uvicorn.Server, stop: asyncio.Event | None, what: 
         watcher.cancel()
     if not server.started:
         raise RuntimeError(f"{what} could not listen")
+
+
+def uvicorn_config(app: Any, **options: Any) -> uvicorn.Config:
+    """uvicorn's settings for our servers: warnings and errors only, no access log (the apps log
+    what they did, with codes only), and no logging set-up of its own (log_config None), so its
+    lines reach the root logger and read in the process's one format (config/logging.py)."""
+    return uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, **options)

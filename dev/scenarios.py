@@ -6,6 +6,7 @@ steps, so what the README shows is what the tests check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,8 +15,9 @@ from typing import Any
 
 from activities.core_system import CoreData
 from domain.documents import required_documents
-from domain.models import AccidentKind, DocumentChannel, Report, Track
-from workflows.messages import ContactKind, ExpertRole, Stage
+from domain.models import REPORT_NO_PATTERN, AccidentKind, DocumentChannel, Report, Track
+from domain.rules import CHINA_TZ
+from workflows.messages import ContactKind, ExpertRole, Stage, TrackView
 
 # (the stage the track must have reached, the update, its payload)
 StepList = list[tuple[Stage, str, dict[str, Any]]]
@@ -93,6 +95,18 @@ def sample_report(track: Track, report_no: str, policy_no: str, reported_at: dat
     return Report(accident_kind=AccidentKind.TWO_PARTY, at_scene=True, injury=True, reporter_phone="13800000104", **base)
 
 
+# A demo's report numbers are `<prefix>-A` … `<prefix>-D`: the prefix makes them valid report
+# numbers (domain.models.REPORT_NO_PATTERN) or the demo is refused before it starts.
+DEMO_PREFIX_RULE = (
+    "4 to 38 capital letters, digits or '-', starting with a letter or digit (the report numbers are <prefix>-A … -D)"
+)
+
+
+def is_demo_prefix(prefix: str) -> bool:
+    """Whether `<prefix>-A` … `-D` are report numbers (DEMO_PREFIX_RULE)."""
+    return all(re.fullmatch(REPORT_NO_PATTERN, f"{prefix}-{track.value}") for track in Track)
+
+
 def sample_reports(prefix: str, reported_at: datetime) -> dict[str, Report]:
     """A report per track on the sample core data (data/sample/core.json), keyed by track letter."""
     return {
@@ -154,7 +168,10 @@ def steps_for(track: Track, report: Report, *, photo_sha256: str, amount: Decima
         "process_explained": True,
         "sympathy_expressed": True,
         "investigator_contacted": False,
-        "surveyor_eta": (report.reported_at + timedelta(minutes=40)).isoformat() if report.at_scene else None,
+        # in China time, as every time people read (the views, `claims show`'s example bodies)
+        "surveyor_eta": (report.reported_at + timedelta(minutes=40)).astimezone(CHINA_TZ).isoformat()
+        if report.at_scene
+        else None,
         "scene_advice_given": report.at_scene,
         "by": "IS01",
     }
@@ -169,4 +186,31 @@ def steps_for(track: Track, report: Report, *, photo_sha256: str, amount: Decima
         (S.AWAITING_DOCUMENTS, "issue_assessment", {"sheet_no": f"DS-{report.report_no}", "amount": "12000.00", "by": "S300"}),
         (S.AWAITING_CASE_CLOSURE, "report_back", {"by": "IS01"}),
         callback,
+    ]
+
+
+# The order a track passes its stages in (workflows.messages.Stage lists them so); after the
+# callback the track has ended.
+_STAGE_ORDER = list(Stage)
+_DOCUMENT_STEPS = frozenset({"receive_document", "receive_documents"})
+
+
+def remaining_steps(steps: StepList, view: TrackView | None) -> StepList:
+    """The steps of `steps` still to take on a track that stands at `view` (None: not started
+    yet, all of them), so a demo cut short resumes where its claim stands: the steps of the stages
+    it has passed are done; at its stage, documents already complete and an assessment already
+    issued are not sent again (the track would refuse them); an ended track has none left."""
+    if view is None:
+        return steps
+    at = _STAGE_ORDER.index(view.stage)
+    if at > _STAGE_ORDER.index(Stage.AWAITING_CALLBACK):
+        return []
+    done_here = {
+        *(_DOCUMENT_STEPS if not view.documents_missing else ()),
+        *(("issue_assessment",) if view.assessment_amount is not None else ()),
+    }
+    return [
+        (stage, step, payload)
+        for stage, step, payload in steps
+        if _STAGE_ORDER.index(stage) > at or (_STAGE_ORDER.index(stage) == at and step not in done_here)
     ]

@@ -61,6 +61,15 @@ REPORT_ANSWER_WAIT = timedelta(minutes=1)
 REFUSAL_GRACE = timedelta(minutes=1)
 
 
+def lookup_refusal(err: ActivityError | ApplicationError) -> ApplicationError | None:
+    """The core system's refusal of a report (LOOKUP_REFUSALS), or None for any other failure: an
+    activity's refusal comes as its cause, a local activity's as the error itself."""
+    refusal = err if isinstance(err, ApplicationError) else err.cause
+    if isinstance(refusal, ApplicationError) and refusal.type in LOOKUP_REFUSALS:
+        return refusal
+    return None
+
+
 @workflow.defn(name=CLAIM_WORKFLOW_TYPE)
 class ClaimWorkflow:
     @workflow.init
@@ -90,60 +99,83 @@ class ClaimWorkflow:
     async def run(self, input: ClaimInput) -> ClaimView:
         # New runs record one marker (DECISION_PATCH holds TRACK_INDEX_PATCH's path, as each marker
         # costs two history events and a visibility write); runs from before it replay theirs.
+        # The steps below keep the commands' order of every recorded version (tests/test_replay.py).
         self._answering = workflow.patched(DECISION_PATCH)
         self._current = self._answering or workflow.patched(TRACK_INDEX_PATCH)
         self._holding_index = self._answering
         report = input.report
         self._branch = report.branch
         self._note("reported")
+        try:
+            rules, lookup = await self._look_up(report)
+        except (ActivityError, ApplicationError) as err:
+            refusal = lookup_refusal(err)
+            if refusal is None:
+                raise
+            return await self._refused(refusal)
+
+        taken = self._decide(report, lookup, rules)
+        if not taken:
+            return await self._no_dedicated_track()
+        self._stage = Stage.IN_SERVICE
+        if self._answering:
+            self._holding_index = False
+            self._index()  # one upsert: stage, segments, tracks, band, branch
+        children = await self._start_tracks(report, lookup, rules, taken)
+        await self._follow(children)
+        self._end()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state()
+
+    async def _look_up(self, report: Report) -> tuple[RuleSettings, LookupPolicyResult]:
+        """The rules in force and the customer and policy from the core system (R-ID-2)."""
         rules_call = quick_call(
             ActivityName.LOAD_RULES, LoadRulesInput(branch=report.branch), current=self._current, result_type=RuleSettings
         )
         lookup_input = LookupPolicyInput(report_no=report.report_no, policy_no=report.policy_no, reported_at=report.reported_at)
-        try:
-            if self._answering:  # in the first workflow task, so the agent hears the decision on the call
-                # both calls at once: one wake-up of the workflow for their results, not two
-                lookup_call = workflow.execute_local_activity(
-                    ActivityName.LOOKUP_POLICY,
-                    lookup_input,
-                    result_type=LookupPolicyResult,
-                    summary="look the customer and policy up in the core system (R-ID-2)",
-                    **QUICK_CALL,
-                )
-                rules, lookup = await asyncio.gather(rules_call, lookup_call)
-                self._rules = rules
-            else:
-                rules = self._rules = await rules_call
-                lookup = await workflow.execute_activity(
-                    ActivityName.LOOKUP_POLICY,
-                    lookup_input,
-                    result_type=LookupPolicyResult,
-                    summary="look the customer and policy up in the core system (R-ID-2)",
-                    **QUICK_CALL,
-                )
-        except (ActivityError, ApplicationError) as err:
-            # an activity's refusal comes as its cause; a local activity's as the error itself
-            refusal = err if isinstance(err, ApplicationError) else err.cause
-            refusal = refusal if isinstance(refusal, ApplicationError) else None
-            if refusal is None or refusal.type not in LOOKUP_REFUSALS:
-                raise
-            # the core system cannot place this report: no dedicated track, and the reason is kept
-            self._refusal = refusal.message
-            self._refusal_code = refusal.type
-            self._stage = LOOKUP_REFUSALS[refusal.type]
-            self._decided = True
-            self._holding_index = False
-            self._note(refusal.type, detail=refusal.message)
-            if not self._answering:
-                return self.state()
-            # The report was never a claim: the agent is told at once (4xx), and the report call
-            # ends this run and removes it, so the number can be reported again with the right
-            # policy (the start's reuse policy allows a new run after an ended-unsuccessfully one
-            # only). Should that call be gone, the claim fails by itself after a grace period.
-            await self._report_answered()
-            await workflow.sleep(REFUSAL_GRACE, summary="the report call removes a refused report")
-            raise ApplicationError(refusal.message, type=refusal.type, non_retryable=True) from None
+        if self._answering:  # in the first workflow task, so the agent hears the decision on the call
+            # both calls at once: one wake-up of the workflow for their results, not two
+            lookup_call = workflow.execute_local_activity(
+                ActivityName.LOOKUP_POLICY,
+                lookup_input,
+                result_type=LookupPolicyResult,
+                summary="look the customer and policy up in the core system (R-ID-2)",
+                **QUICK_CALL,
+            )
+            rules, lookup = await asyncio.gather(rules_call, lookup_call)
+            self._rules = rules
+        else:
+            rules = self._rules = await rules_call
+            lookup = await workflow.execute_activity(
+                ActivityName.LOOKUP_POLICY,
+                lookup_input,
+                result_type=LookupPolicyResult,
+                summary="look the customer and policy up in the core system (R-ID-2)",
+                **QUICK_CALL,
+            )
+        return rules, lookup
 
+    async def _refused(self, refusal: ApplicationError) -> ClaimView:
+        """The core system cannot place this report: no dedicated track, and the reason is kept."""
+        code = refusal.type or ""  # a key of LOOKUP_REFUSALS: lookup_refusal checked it
+        self._refusal = refusal.message
+        self._refusal_code = refusal.type
+        self._stage = LOOKUP_REFUSALS[code]
+        self._decided = True
+        self._holding_index = False
+        self._note(code, detail=refusal.message)
+        if not self._answering:
+            return self.state()
+        # The report was never a claim: the agent is told at once (4xx), and the report call
+        # ends this run and removes it, so the number can be reported again with the right
+        # policy (the start's reuse policy allows a new run after an ended-unsuccessfully one
+        # only). Should that call be gone, the claim fails by itself after a grace period.
+        await self._report_answered()
+        await workflow.sleep(REFUSAL_GRACE, summary="the report call removes a refused report")
+        raise ApplicationError(refusal.message, type=refusal.type, non_retryable=True) from None
+
+    def _decide(self, report: Report, lookup: LookupPolicyResult, rules: RuleSettings) -> list[TrackDecision]:
+        """Which tracks the report takes and why (domain.tracks.decide): the tracks taken."""
         self._branch = report.branch or lookup.policy.branch
         self._decision = decide(report, lookup.customer, lookup.policy, lookup.history, rules)
         taken = self._decision.applying()
@@ -153,18 +185,20 @@ class ClaimWorkflow:
             "tracks_decided",
             detail=", ".join(f"{t.track.value}: {'yes' if t.applies else 'no'}" for t in self._decision.tracks),
         )
-        if not taken:
-            self._stage = Stage.ORDINARY
-            self._holding_index = False
-            self._note("no_dedicated_track", detail="handed to the ordinary claim process")
-            if self._answering:
-                await self._report_answered()
-            return self.state()
+        return list(taken)
 
-        self._stage = Stage.IN_SERVICE
+    async def _no_dedicated_track(self) -> ClaimView:
+        self._stage = Stage.ORDINARY
+        self._holding_index = False
+        self._note("no_dedicated_track", detail="handed to the ordinary claim process")
         if self._answering:
-            self._holding_index = False
-            self._index()  # one upsert: stage, segments, tracks, band, branch
+            await self._report_answered()
+        return self.state()
+
+    async def _start_tracks(
+        self, report: Report, lookup: LookupPolicyResult, rules: RuleSettings, taken: list[TrackDecision]
+    ) -> list[Any]:
+        """One child workflow per track taken; their handles."""
 
         def start(track_decision: TrackDecision) -> Any:
             track = track_decision.track
@@ -196,6 +230,10 @@ class ClaimWorkflow:
             for track_decision in taken:
                 children.append(await start(track_decision))
                 self._note("track_started", detail=f"{track_decision.track.value} {track_decision.track.title}")
+        return children
+
+    async def _follow(self, children: list[Any]) -> None:
+        """Wait for every track to end, keeping each one's last view."""
         if small_history(self._current):
             # a track that ends tells the claim by its result, at once, not by one more signal
             async def ended(child: Any) -> None:
@@ -205,9 +243,6 @@ class ClaimWorkflow:
         else:
             for view in await asyncio.gather(*children):
                 self._tracks[view.track] = view
-        self._end()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.state()
 
     async def _report_answered(self) -> None:
         """Before the claim ends: the report call that started it has had its answer. Its update may

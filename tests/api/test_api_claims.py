@@ -132,6 +132,8 @@ async def test_errors_have_a_status_and_a_stable_code(api: ApiEnv) -> None:
     ]:
         response = await api.http.post(path, json={"accepted": True})
         assert response.status_code == 404 and error_of(response)["code"] == code, (path, response.text)
+        if "/tracks/A/" in path:  # issue 23.7: a track not taken is refused with the claim's decision
+            assert f"track A of {no} was not taken (claim stage" in error_of(response)["message"], response.text
     response = await api.http.get(f"/claims/{no}/tracks/A")
     assert response.status_code == 404 and error_of(response)["code"] == "track_not_found"
 

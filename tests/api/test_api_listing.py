@@ -162,3 +162,14 @@ def test_claim_stage_is_the_least_advanced_open_track() -> None:
         "3000-50000",
         ">=50000",
     ]
+
+
+async def test_issue_23_7_a_time_without_its_offset_is_422_naming_the_field_and_format(api: ApiEnv) -> None:
+    """`payment_due_before=2026-12-01` (no offset) reached Temporal and answered 502 temporal_error."""
+    for value in ("2026-12-01", "2026-12-01T00:00:00"):
+        response = await api.http.get("/claims", params={"payment_due_before": value})
+        assert response.status_code == 422, response.text
+        error = error_of(response)
+        assert error["code"] == "invalid_request"
+        assert "payment_due_before" in error["message"]
+        assert "2026-12-01T00:00:00+08:00" in error["message"]  # the format, by example

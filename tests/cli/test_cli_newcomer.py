@@ -6,6 +6,7 @@ server's port, a second `claims run` on ports in use, results on stdout and logs
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -164,3 +165,57 @@ def test_issue_15_2_and_6_fresh_policies_then_show_says_what_to_do_next(service:
     count = next(line for line in after.splitlines() if "timeline (" in line)
     assert f"timeline ({len(timeline)} entries)" in count
     assert "next: claims step" in after and "receive_documents" in after
+
+
+def test_issue_23_7_a_demo_cut_by_a_closed_pipe_ends_quietly_and_the_next_run_finishes_it(service: Service) -> None:
+    """`claims demo --prefix X | head -5` ended in a BrokenPipeError traceback and left track A
+    half-driven; the demo again said "already exists" and never finished it."""
+    prefix = unique_prefix()
+    cut = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "demo", "--prefix", prefix],
+        cwd=ROOT,
+        env=service.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert cut.stdout is not None and cut.stderr is not None
+    head = [cut.stdout.readline() for _ in range(5)]  # what `head -5` reads, then it closes the pipe
+    cut.stdout.close()
+    stderr = cut.stderr.read()
+    assert cut.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert head[-1].strip().startswith("step 3/"), head  # track A stands half-driven
+    again = claims(service, "demo", "--prefix", prefix, timeout=240)
+    assert again.returncode == 0, again.stdout + again.stderr
+    # the cut run took a step or more after the fifth line before it wrote into the closed pipe
+    resumed = re.search(rf"\[A\] report {prefix}-A: claim already exists \(R-X-2\), resuming at step (\d+)/", again.stdout)
+    assert resumed and int(resumed.group(1)) >= 4, again.stdout
+    done = [line for line in again.stdout.splitlines() if line.strip().startswith("done:")]
+    assert len(done) == 4 and all("closed, paid" in line and "paid -" not in line for line in done), again.stdout
+
+
+def test_issue_23_7_the_cli_says_what_the_api_says_of_a_step_on_a_closed_or_untaken_track(service: Service) -> None:
+    """It said "not found: workflow execution already completed" and "workflow not found for ID
+    claim-…-A"; the API says track_closed, and names the decision for a track not taken."""
+    prefix = unique_prefix()
+    fresh = claims(service, "sample-policies", "--prefix", prefix, "--count", "1", "--track", "B", "--load")
+    assert fresh.returncode == 0, fresh.stderr
+    report = sample_reports(prefix, datetime.now(UTC))["B"].model_copy(update={"policy_no": f"{prefix}P000000"})
+    path = service.settings.data_dir / f"{report.report_no}.json"
+    path.write_text(report.model_dump_json(), encoding="utf-8")
+    assert claims(service, "report", str(path)).returncode == 0
+    untaken = claims(service, "step", report.report_no, "A", "accept_offer", '{"accepted": true}', "--by", "AG01")
+    assert untaken.returncode == 1
+    assert f"not found (track_not_found): track A of {report.report_no} was not taken (claim stage" in untaken.stderr, (
+        untaken.stderr
+    )
+    declined = claims(service, "step", report.report_no, "B", "accept_offer", '{"accepted": false}', "--by", "AG01")
+    assert declined.returncode == 0, declined.stderr
+    for _ in range(50):  # the track ends once it has told its claim
+        late = claims(service, "step", report.report_no, "B", "accept_offer", '{"accepted": true}', "--by", "AG01")
+        if "track_closed" in late.stderr:
+            break
+        time.sleep(0.2)
+    assert late.returncode == 1
+    assert f"refused (track_closed): track B of {report.report_no} has ended" in late.stderr, late.stderr
