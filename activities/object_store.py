@@ -119,9 +119,16 @@ class ObjectStore:
 
         try:
             self._s3.head_bucket(Bucket=self.bucket)
+            return
         except ClientError:
+            pass
+        try:
             self._s3.create_bucket(Bucket=self.bucket)
             log.info("store.bucket_created", bucket=self.bucket)
+        except ClientError as err:
+            # two processes starting together: the other one made it first
+            if err.response.get("Error", {}).get("Code") not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise
 
     def key_of(self, sha256: str) -> str:
         if not is_sha256(sha256):

@@ -94,3 +94,15 @@ async def test_check_files_activity_over_the_object_store_R_X_5(store: ObjectSto
     absent = hashlib.sha256(b"never uploaded").hexdigest()
     result = await ActivityEnvironment().run(StoreActivities(store).check_files, CheckFilesInput(sha256=(present, absent)))
     assert result.missing == (absent,)
+
+
+def test_processes_starting_together_may_both_create_the_bucket(seaweedfs: SeaweedFS) -> None:
+    """Two API processes or workers with object_store_create_bucket, starting at once: both open."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bucket = "together-" + os.urandom(4).hex()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        stores = list(pool.map(lambda _: object_store(seaweedfs, KEYS, bucket=bucket), range(4)))
+    assert {s.bucket for s in stores} == {bucket}
+    sha = stores[0].put(JPEG_BYTES, "image/jpeg").sha256
+    assert stores[3].open(sha) == JPEG_BYTES
