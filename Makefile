@@ -37,6 +37,11 @@ check: install
 # Everything: unit, integration and end-to-end (browsers, `claims run`, fault and benchmark runs).
 test: check
 	sh scripts/ensure-chromium.sh
+	# what the store tests run against (issue 22): Debian's PostgreSQL and nginx, and SeaweedFS
+	# built from the Go module proxy (the first time takes many minutes; cached after)
+	sh scripts/ensure-postgres.sh
+	sh scripts/ensure-nginx.sh
+	sh scripts/ensure-seaweedfs.sh
 	$(BIN)/python -m pytest -q
 	$(MAKE) test-cluster
 

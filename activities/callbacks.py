@@ -1,7 +1,7 @@
 """Satisfaction callbacks (R-C-6, R-D-6, R-X-1): the score of each claim-track, and the supervisor
 follow-up a poor score opens.
 
-`CallbackBook` is the interface; `SqliteCallbackBook` the embedded default. A score is recorded
+`CallbackBook` is the interface; `SqlCallbackBook` the implementation over either engine. A score is recorded
 once per (report_no, track); a repeat answers as the first did. The follow-up row is written in
 the same transaction as the score; the supervisor's SMS goes through the outbox with a key of its
 own, and is (re)sent on every call that finds a follow-up: a crash between the two heals on retry.
@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 import structlog
+from sqlalchemy import Connection, text
 from temporalio import activity
 
+from activities.database import Database
 from activities.sms import SmsOutbox
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.sqlite import from_utc_text, to_utc_text, utc_now
 from domain.contracts import ActivityName, RecordCallbackInput, RecordCallbackResult, SendSmsInput, SmsKind, follow_up_sms_key
 from domain.models import Frozen, Track
 from domain.rules import is_poor_score
@@ -49,73 +50,62 @@ class FollowUp(Frozen):
     closed_at: datetime | None = None
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS callbacks (
-    report_no      TEXT NOT NULL,
-    track          TEXT NOT NULL,
-    score          INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
-    comment        TEXT NOT NULL,        -- the customer's words: never logged
-    poor_score_max INTEGER NOT NULL,     -- the setting the score was judged by
-    follow_up_id   TEXT,
-    recorded_at    TEXT NOT NULL,        -- UTC
-    PRIMARY KEY (report_no, track)
-);
-CREATE TABLE IF NOT EXISTS follow_ups (
-    follow_up_id TEXT PRIMARY KEY,
-    report_no    TEXT NOT NULL,
-    track        TEXT NOT NULL,
-    score        INTEGER NOT NULL,
-    opened_at    TEXT NOT NULL,
-    closed_at    TEXT,
-    UNIQUE (report_no, track)
-);
-"""
+class SqlCallbackBook:
+    """The book in a database (activities/database.py); its schema: activities/migrations/callbacks/."""
 
-
-class SqliteCallbackBook:
-    def __init__(self, path: Path, sms: SmsOutbox | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, db: Database, sms: SmsOutbox | None = None) -> None:
+        self.db = db
         self._sms = sms
-        create_database(self.path, _SCHEMA)
+        db.migrate("callbacks")
 
     def record(self, input: RecordCallbackInput) -> RecordCallbackResult:
-        with write_transaction(self.path) as conn:
+        def write(conn: Connection) -> tuple[int, str | None, bool]:
+            key = {"report_no": input.report_no, "track": input.track.value}
             earlier = conn.execute(
-                "SELECT score, follow_up_id FROM callbacks WHERE report_no = ? AND track = ?",
-                (input.report_no, input.track.value),
-            ).fetchone()
+                text("SELECT score, follow_up_id FROM callbacks WHERE report_no = :report_no AND track = :track"), key
+            ).first()
             if earlier is not None:
-                score, follow_up_id = earlier["score"], earlier["follow_up_id"]
-                if score != input.score:
-                    log.warning(
-                        "callbacks.repeat_with_other_score",
-                        report_no=input.report_no,
-                        track=input.track.value,
-                        recorded=score,
-                        ignored=input.score,
-                    )
-            else:
-                score = input.score
-                now = to_utc_text(utc_now())
-                # R-X-1: a poor score opens a follow-up for a supervisor.
-                follow_up_id = "FU-" + uuid.uuid4().hex[:16] if is_poor_score(score, input.poor_score_max) else None
-                conn.execute(
+                return earlier.score, earlier.follow_up_id, False
+            now = to_utc_text(utc_now())
+            # R-X-1: a poor score opens a follow-up for a supervisor.
+            follow_up_id = "FU-" + uuid.uuid4().hex[:16] if is_poor_score(input.score, input.poor_score_max) else None
+            conn.execute(
+                text(
                     "INSERT INTO callbacks (report_no, track, score, comment, poor_score_max, follow_up_id, recorded_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (input.report_no, input.track.value, score, input.comment, input.poor_score_max, follow_up_id, now),
+                    "VALUES (:report_no, :track, :score, :comment, :poor_max, :follow_up_id, :now)"
+                ),
+                {
+                    **key,
+                    "score": input.score,
+                    "comment": input.comment,
+                    "poor_max": input.poor_score_max,
+                    "follow_up_id": follow_up_id,
+                    "now": now,
+                },
+            )
+            if follow_up_id:
+                conn.execute(
+                    text(
+                        "INSERT INTO follow_ups (follow_up_id, report_no, track, score, opened_at) "
+                        "VALUES (:follow_up_id, :report_no, :track, :score, :now)"
+                    ),
+                    {**key, "follow_up_id": follow_up_id, "score": input.score, "now": now},
                 )
-                if follow_up_id:
-                    conn.execute(
-                        "INSERT INTO follow_ups (follow_up_id, report_no, track, score, opened_at) VALUES (?, ?, ?, ?, ?)",
-                        (follow_up_id, input.report_no, input.track.value, score, now),
-                    )
-                log.info(
-                    "callbacks.recorded",
-                    report_no=input.report_no,
-                    track=input.track.value,
-                    score=score,
-                    follow_up_id=follow_up_id,
-                )
+            return input.score, follow_up_id, True
+
+        score, follow_up_id, new = self.db.write(write)
+        if new:
+            log.info(
+                "callbacks.recorded", report_no=input.report_no, track=input.track.value, score=score, follow_up_id=follow_up_id
+            )
+        elif score != input.score:
+            log.warning(
+                "callbacks.repeat_with_other_score",
+                report_no=input.report_no,
+                track=input.track.value,
+                recorded=score,
+                ignored=input.score,
+            )
         if follow_up_id and self._sms is not None:
             self._sms.send(
                 SendSmsInput(
@@ -130,8 +120,8 @@ class SqliteCallbackBook:
 
     # --- for tests and the supervisors' list ----------------------------------------------------
     def callbacks(self) -> list[CallbackRecord]:
-        with connection(self.path) as conn:
-            rows = conn.execute("SELECT * FROM callbacks ORDER BY recorded_at, report_no, track").fetchall()
+        with self.db.reading() as conn:
+            rows = conn.execute(text("SELECT * FROM callbacks ORDER BY recorded_at, report_no, track")).mappings().all()
         return [
             CallbackRecord(
                 report_no=row["report_no"],
@@ -146,8 +136,8 @@ class SqliteCallbackBook:
 
     def follow_ups(self, *, open_only: bool = False) -> list[FollowUp]:
         query = "SELECT * FROM follow_ups" + (" WHERE closed_at IS NULL" if open_only else "") + " ORDER BY opened_at"
-        with connection(self.path) as conn:
-            rows = conn.execute(query).fetchall()
+        with self.db.reading() as conn:
+            rows = conn.execute(text(query)).mappings().all()
         return [
             FollowUp(
                 follow_up_id=row["follow_up_id"],

@@ -1,7 +1,7 @@
 """The insurer's core system (P17 in SPEC R-ID-2): customers, policies and the reports on them.
 
-`CoreSystem` is the interface the activities need; `SqliteCoreSystem` is the embedded default, a
-SQLite file. Production plugs in a client of the real core system behind the same interface.
+`CoreSystem` is the interface the activities need; `SqlCoreSystem` is the stand-in, in a SQLite
+file by default or in PostgreSQL (`PREMIUM_CLAIMS_DATABASE_URL`) shared by every host. Production plugs in a client of the real core system behind the same interface.
 
 Looking a policy up for a report also registers the report against the policy (idempotent on the
 report number, R-X-2), which is how the core system knows prior claims for R-EL-1.2: another
@@ -46,10 +46,12 @@ from typing import Protocol
 
 import structlog
 from pydantic import Field
+from sqlalchemy import Connection, text
 from temporalio import activity
 
+from activities.database import Database
 from activities.errors import REPORT_CONFLICT, refusal
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.sqlite import from_utc_text, to_utc_text, utc_now
 from domain.contracts import (
     POLICY_NOT_FOUND,
     ActivityName,
@@ -155,41 +157,18 @@ class CoreSystem(Protocol):
         ...
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS customers (
-    customer_id TEXT PRIMARY KEY,
-    data        TEXT NOT NULL            -- domain.models.Customer as JSON
-);
-CREATE TABLE IF NOT EXISTS policies (
-    policy_no    TEXT PRIMARY KEY,
-    customer_id  TEXT NOT NULL REFERENCES customers(customer_id),
-    period_start TEXT NOT NULL,          -- ISO date, China local
-    period_end   TEXT NOT NULL,          -- ISO date, inclusive
-    data         TEXT NOT NULL           -- domain.models.Policy as JSON
-);
-CREATE TABLE IF NOT EXISTS reports (
-    seq            INTEGER PRIMARY KEY AUTOINCREMENT,  -- registration order
-    report_no      TEXT NOT NULL UNIQUE,
-    policy_no      TEXT NOT NULL REFERENCES policies(policy_no),
-    reported_at    TEXT NOT NULL,        -- UTC, fixed width: text order is time order
-    reported_date  TEXT NOT NULL,        -- ISO date of reported_at in China
-    registered_at  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS reports_by_policy ON reports(policy_no, reported_date);
-"""
-
-
 def _aware(moment: datetime) -> datetime:
     # A report time without a zone was taken by someone in China (SPEC: one time zone).
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA_TZ)
 
 
-class SqliteCoreSystem:
-    """The embedded core system: one SQLite file."""
+class SqlCoreSystem:
+    """The core-system stand-in in a database (activities/database.py): a SQLite file by default,
+    PostgreSQL shared by every host otherwise. Its schema: activities/migrations/core/."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        create_database(self.path, _SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("core")
 
     # --- loading --------------------------------------------------------------------------------
     def load(self, records: CoreData) -> LoadStats:
@@ -197,37 +176,46 @@ class SqliteCoreSystem:
 
         Refuses the whole load (CoreDataRefused) when an identifier is invalid."""
         records = checked(records)
-        counts = {"customers_added": 0, "customers_updated": 0, "policies_added": 0, "policies_updated": 0}
-        with write_transaction(self.path) as conn:
+
+        def write(conn: Connection) -> LoadStats:
+            counts = {"customers_added": 0, "customers_updated": 0, "policies_added": 0, "policies_updated": 0}
             for customer in records.customers:
-                known = conn.execute("SELECT 1 FROM customers WHERE customer_id = ?", (customer.customer_id,)).fetchone()
+                known = conn.execute(
+                    text("SELECT 1 FROM customers WHERE customer_id = :id"), {"id": customer.customer_id}
+                ).first()
                 conn.execute(
-                    "INSERT INTO customers (customer_id, data) VALUES (?, ?) "
-                    "ON CONFLICT(customer_id) DO UPDATE SET data = excluded.data",
-                    (customer.customer_id, customer.model_dump_json()),
+                    text(
+                        "INSERT INTO customers (customer_id, data) VALUES (:id, :data) "
+                        "ON CONFLICT (customer_id) DO UPDATE SET data = excluded.data"
+                    ),
+                    {"id": customer.customer_id, "data": customer.model_dump_json()},
                 )
                 counts["customers_updated" if known else "customers_added"] += 1
             for policy in records.policies:
                 if policy.period_end < policy.period_start:
                     raise ValueError(f"policy {policy.policy_no}: period ends before it starts")
-                if not conn.execute("SELECT 1 FROM customers WHERE customer_id = ?", (policy.customer_id,)).fetchone():
+                if not conn.execute(text("SELECT 1 FROM customers WHERE customer_id = :id"), {"id": policy.customer_id}).first():
                     raise ValueError(f"policy {policy.policy_no}: unknown customer {policy.customer_id}")
-                known = conn.execute("SELECT 1 FROM policies WHERE policy_no = ?", (policy.policy_no,)).fetchone()
+                known = conn.execute(text("SELECT 1 FROM policies WHERE policy_no = :no"), {"no": policy.policy_no}).first()
                 conn.execute(
-                    "INSERT INTO policies (policy_no, customer_id, period_start, period_end, data) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(policy_no) DO UPDATE SET "
-                    "customer_id = excluded.customer_id, period_start = excluded.period_start, "
-                    "period_end = excluded.period_end, data = excluded.data",
-                    (
-                        policy.policy_no,
-                        policy.customer_id,
-                        policy.period_start.isoformat(),
-                        policy.period_end.isoformat(),
-                        policy.model_dump_json(),
+                    text(
+                        "INSERT INTO policies (policy_no, customer_id, period_start, period_end, data) "
+                        "VALUES (:no, :customer, :start, :end, :data) ON CONFLICT (policy_no) DO UPDATE SET "
+                        "customer_id = excluded.customer_id, period_start = excluded.period_start, "
+                        "period_end = excluded.period_end, data = excluded.data"
                     ),
+                    {
+                        "no": policy.policy_no,
+                        "customer": policy.customer_id,
+                        "start": policy.period_start.isoformat(),
+                        "end": policy.period_end.isoformat(),
+                        "data": policy.model_dump_json(),
+                    },
                 )
                 counts["policies_updated" if known else "policies_added"] += 1
-        stats = LoadStats(**counts)
+            return LoadStats(**counts)
+
+        stats = self.db.write(write)
         log.info("core.loaded", **stats.model_dump())
         return stats
 
@@ -235,68 +223,83 @@ class SqliteCoreSystem:
         return self.load(CoreData.model_validate_json(Path(path).read_bytes()))
 
     def count_policies(self) -> int:
-        with connection(self.path) as conn:
-            return conn.execute("SELECT COUNT(*) FROM policies").fetchone()[0]
+        with self.db.reading() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM policies")).scalar_one())
 
     def count_customers(self) -> int:
-        with connection(self.path) as conn:
-            return conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+        with self.db.reading() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM customers")).scalar_one())
+
+    def count_reports(self) -> int:
+        with self.db.reading() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM reports")).scalar_one())
 
     # --- the activity's work --------------------------------------------------------------------
     def lookup(self, input: LookupPolicyInput) -> LookupPolicyResult:
         reported_at = _aware(input.reported_at)
-        # One write transaction: registering and counting are atomic, so two reports on one policy
-        # arriving together are ordered, and exactly one of them is the first claim (R-EL-1.2).
-        with write_transaction(self.path) as conn:
+
+        # One serializable write transaction: registering and counting are atomic, so two reports on
+        # one policy arriving together are ordered, and exactly one of them is the first claim (R-EL-1.2).
+        def register(conn: Connection) -> tuple[Customer, Policy, int]:
             row = conn.execute(
-                "SELECT p.data AS policy, c.data AS customer FROM policies p "
-                "JOIN customers c ON c.customer_id = p.customer_id WHERE p.policy_no = ?",
-                (input.policy_no,),
-            ).fetchone()
+                text(
+                    "SELECT p.data AS policy, c.data AS customer FROM policies p "
+                    "JOIN customers c ON c.customer_id = p.customer_id WHERE p.policy_no = :no"
+                ),
+                {"no": input.policy_no},
+            ).first()
             if row is None:
                 raise refusal(f"policy {input.policy_no} is not in the core system", POLICY_NOT_FOUND)
-            policy = Policy.model_validate_json(row["policy"])
-            customer = Customer.model_validate_json(row["customer"])
+            policy = Policy.model_validate_json(row.policy)
+            customer = Customer.model_validate_json(row.customer)
 
             conn.execute(
-                "INSERT OR IGNORE INTO reports (report_no, policy_no, reported_at, reported_date, registered_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    input.report_no,
-                    input.policy_no,
-                    to_utc_text(reported_at),
-                    reported_at.astimezone(CHINA_TZ).date().isoformat(),
-                    to_utc_text(utc_now()),
+                text(
+                    "INSERT INTO reports (report_no, policy_no, reported_at, reported_date, registered_at) "
+                    "VALUES (:report_no, :policy_no, :reported_at, :reported_date, :registered_at) "
+                    "ON CONFLICT (report_no) DO NOTHING"
                 ),
+                {
+                    "report_no": input.report_no,
+                    "policy_no": input.policy_no,
+                    "reported_at": to_utc_text(reported_at),
+                    "reported_date": reported_at.astimezone(CHINA_TZ).date().isoformat(),
+                    "registered_at": to_utc_text(utc_now()),
+                },
             )
             # The first registration is the report's identity (R-X-2): a repeat adds nothing and keeps
             # its first time and place in the order.
             registered = conn.execute(
-                "SELECT seq, policy_no, reported_at FROM reports WHERE report_no = ?", (input.report_no,)
-            ).fetchone()
-            if registered["policy_no"] != input.policy_no:
+                text("SELECT seq, policy_no, reported_at FROM reports WHERE report_no = :no"), {"no": input.report_no}
+            ).one()
+            if registered.policy_no != input.policy_no:
                 raise refusal(
-                    f"report {input.report_no} is registered on policy {registered['policy_no']}, not {input.policy_no}",
+                    f"report {input.report_no} is registered on policy {registered.policy_no}, not {input.policy_no}",
                     REPORT_CONFLICT,
                 )
-            if from_utc_text(registered["reported_at"]) != reported_at:
+            if from_utc_text(registered.reported_at) != reported_at:
                 log.warning("core.report_repeated_with_other_time", report_no=input.report_no)
 
             # Prior claims: other reports on this policy inside its period that were reported
             # earlier than this one (R-EL-1.2) or registered before it. The second half settles
             # equal times and late deliveries: of reports arriving together, exactly one is first.
             prior = conn.execute(
-                "SELECT COUNT(*) FROM reports WHERE policy_no = ? AND report_no <> ? "
-                "AND reported_date BETWEEN ? AND ? AND (reported_at < ? OR seq < ?)",
-                (
-                    input.policy_no,
-                    input.report_no,
-                    policy.period_start.isoformat(),
-                    policy.period_end.isoformat(),
-                    registered["reported_at"],
-                    registered["seq"],
+                text(
+                    "SELECT COUNT(*) FROM reports WHERE policy_no = :policy_no AND report_no <> :report_no "
+                    "AND reported_date BETWEEN :start AND :end AND (reported_at < :reported_at OR seq < :seq)"
                 ),
-            ).fetchone()[0]
+                {
+                    "policy_no": input.policy_no,
+                    "report_no": input.report_no,
+                    "start": policy.period_start.isoformat(),
+                    "end": policy.period_end.isoformat(),
+                    "reported_at": registered.reported_at,
+                    "seq": registered.seq,
+                },
+            ).scalar_one()
+            return customer, policy, int(prior)
+
+        customer, policy, prior = self.db.write(register)
         log.info(
             "core.policy_looked_up",
             report_no=input.report_no,
@@ -307,11 +310,11 @@ class SqliteCoreSystem:
         return LookupPolicyResult(customer=customer, policy=policy, history=ClaimHistory(prior_claims_this_period=prior))
 
     def insured_account(self, input: InsuredAccountInput) -> InsuredAccountResult:
-        with connection(self.path) as conn:
-            row = conn.execute("SELECT data FROM policies WHERE policy_no = ?", (input.policy_no,)).fetchone()
-        if row is None:
+        with self.db.reading() as conn:
+            data = conn.execute(text("SELECT data FROM policies WHERE policy_no = :no"), {"no": input.policy_no}).scalar()
+        if data is None:
             raise refusal(f"policy {input.policy_no} is not in the core system", POLICY_NOT_FOUND)
-        account = Policy.model_validate_json(row["data"]).insured_bank_account
+        account = Policy.model_validate_json(data).insured_bank_account
         log.info("core.insured_account_read", report_no=input.report_no, policy_no=input.policy_no, on_record=account is not None)
         return InsuredAccountResult(insured_account=account)
 

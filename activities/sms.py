@@ -1,7 +1,8 @@
 """SMS to staff (R-D-1 injury specialist, OPEN-3 escalations, R-X-1 follow-ups) through an outbox.
 
-`SmsOutbox` is the interface; `SqliteSmsOutbox` the embedded default: a message is "sent" when it
-is in the outbox table, once per idempotency key. Handing the rows to the SMS gateway is the
+`SmsOutbox` is the interface; `SqlSmsOutbox` the implementation over either engine (a SQLite file
+by default, PostgreSQL with `PREMIUM_CLAIMS_DATABASE_URL`): a message is "sent" when it is in the
+outbox table, once per idempotency key. Handing the rows to the SMS gateway is the
 relay's (outside this project: it reads the unsent rows, sends each to the phone of the recipient
 role at the branch, and sets sent_at); `outbox()` is what it and the tests read. The body
 holds personal data (R-D-1 requires the insured's name and a phone): it is stored, never logged.
@@ -10,18 +11,19 @@ holds personal data (R-D-1 requires the insured's name and a phone): it is store
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 import structlog
+from sqlalchemy import Connection, RowMapping, bindparam, text
 from temporalio import activity
 
+from activities.database import Database
 from activities.errors import BAD_SMS, refusal
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.sqlite import from_utc_text, to_utc_text, utc_now
 from domain.contracts import ActivityName, SendSmsInput, SendSmsResult, SmsKind
 from domain.models import Frozen, Track
 
@@ -49,8 +51,14 @@ class SmsOutbox(Protocol):
         ...
 
 
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"  # waiting for the relay (or for its next attempt)
+    SENT = "sent"  # the provider took it: provider_message_id
+    FAILED = "failed"  # given up after the relay's last attempt, or refused by the provider
+
+
 class OutboxMessage(Frozen):
-    message_id: str
+    message_id: str  # also the delivery key the provider deduplicates by: never sent twice
     idempotency_key: str
     kind: str
     report_no: str
@@ -59,6 +67,11 @@ class OutboxMessage(Frozen):
     recipient_phone: str | None = None  # a customer's message only
     created_at: datetime
     sent_at: datetime | None = None
+    status: DeliveryStatus = DeliveryStatus.QUEUED
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    provider_message_id: str | None = None
+    last_error: str | None = None
 
 
 def _require(input: SendSmsInput, *names: str) -> dict[str, str]:
@@ -110,71 +123,137 @@ def render_sms(input: SendSmsInput) -> str:
     raise BadSms(f"unknown SMS kind {input.kind!r} for report {input.report_no}")
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    id              TEXT PRIMARY KEY,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    kind            TEXT NOT NULL,
-    report_no       TEXT NOT NULL,
-    recipient_role  TEXT NOT NULL,
-    recipient_phone TEXT,                -- a customer's message: their mobile (personal data, never logged)
-    body            TEXT NOT NULL,       -- may hold personal data: never logged
-    created_at      TEXT NOT NULL,       -- UTC
-    sent_at         TEXT                 -- set by the relay that hands it to the SMS gateway
-);
-CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent_at, created_at);
-"""
+class SqlSmsOutbox:
+    """The outbox in a database (activities/database.py): a SQLite file, or PostgreSQL shared by
+    every host. Its schema: activities/migrations/sms/."""
 
-
-class SqliteSmsOutbox:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        create_database(self.path, _SCHEMA)
-        with write_transaction(self.path) as conn:  # an outbox made before customers' messages
-            columns = {row["name"] for row in conn.execute("PRAGMA table_info(outbox)")}
-            if "recipient_phone" not in columns:
-                conn.execute("ALTER TABLE outbox ADD COLUMN recipient_phone TEXT")
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("sms")
 
     def send(self, input: SendSmsInput) -> SendSmsResult:
         body = render_sms(input)  # before the transaction: a bad message writes nothing
-        with write_transaction(self.path) as conn:
-            earlier = conn.execute("SELECT id FROM outbox WHERE idempotency_key = ?", (input.idempotency_key,)).fetchone()
+
+        def queue(conn: Connection) -> SendSmsResult:
+            earlier = conn.execute(
+                text("SELECT id FROM outbox WHERE idempotency_key = :key"), {"key": input.idempotency_key}
+            ).first()
             if earlier is not None:
-                log.info("sms.duplicate", report_no=input.report_no, kind=input.kind, message_id=earlier["id"])
-                return SendSmsResult(message_id=earlier["id"], duplicate=True)
+                return SendSmsResult(message_id=earlier.id, duplicate=True)
             message_id = "SMS-" + uuid.uuid4().hex[:16]
             conn.execute(
-                "INSERT INTO outbox (id, idempotency_key, kind, report_no, recipient_role, recipient_phone, body, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    message_id,
-                    input.idempotency_key,
-                    input.kind,
-                    input.report_no,
-                    input.recipient_role,
-                    input.fields.get("phone") if input.kind == SmsKind.CUSTOMER_LINK else None,
-                    body,
-                    to_utc_text(utc_now()),
+                text(
+                    "INSERT INTO outbox (id, idempotency_key, kind, report_no, recipient_role, recipient_phone, body, created_at) "
+                    "VALUES (:id, :key, :kind, :report_no, :role, :phone, :body, :created_at)"
                 ),
+                {
+                    "id": message_id,
+                    "key": input.idempotency_key,
+                    "kind": input.kind,
+                    "report_no": input.report_no,
+                    "role": input.recipient_role,
+                    # a customer's message: their mobile (personal data, never logged)
+                    "phone": input.fields.get("phone") if input.kind == SmsKind.CUSTOMER_LINK else None,
+                    "body": body,
+                    "created_at": to_utc_text(utc_now()),
+                },
             )
-        log.info(
-            "sms.queued",
-            report_no=input.report_no,
-            kind=input.kind,
-            recipient_role=input.recipient_role,
-            message_id=message_id,
-        )
-        return SendSmsResult(message_id=message_id)
+            return SendSmsResult(message_id=message_id)
+
+        result = self.db.write(queue)
+        if result.duplicate:
+            log.info("sms.duplicate", report_no=input.report_no, kind=input.kind, message_id=result.message_id)
+        else:
+            log.info(
+                "sms.queued",
+                report_no=input.report_no,
+                kind=input.kind,
+                recipient_role=input.recipient_role,
+                message_id=result.message_id,
+            )
+        return result
 
     # --- reading the outbox (the relay, the tests) ------------------------------------------------------------
     def outbox(self, *, unsent_only: bool = False) -> list[OutboxMessage]:
-        query = "SELECT * FROM outbox" + (" WHERE sent_at IS NULL" if unsent_only else "") + " ORDER BY created_at, id"
-        with connection(self.path) as conn:
-            rows = conn.execute(query).fetchall()
+        query = "SELECT * FROM outbox" + (" WHERE status <> 'sent'" if unsent_only else "") + " ORDER BY created_at, id"
+        with self.db.reading() as conn:
+            rows = conn.execute(text(query)).mappings().all()
         return [_message(row) for row in rows]
 
+    def for_report(self, report_no: str) -> list[OutboxMessage]:
+        """The messages about one claim, oldest first (its timeline shows their delivery)."""
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                text("SELECT * FROM outbox WHERE report_no = :no ORDER BY created_at, id"), {"no": report_no}
+            ).mappings()
+            return [_message(row) for row in rows]
 
-def _message(row: sqlite3.Row) -> OutboxMessage:
+    # --- the relay's side -------------------------------------------------------------------------------------
+    def claim_due(self, relay: str, limit: int, lease: timedelta) -> list[OutboxMessage]:
+        """Lease up to `limit` queued messages whose attempt is due and that no live lease holds.
+        A relay that dies holding a lease lets go when it runs out: the messages go to the next."""
+        now = utc_now()
+
+        def lease_rows(conn: Connection) -> list[str]:
+            ids = list(
+                conn.execute(
+                    text(
+                        "SELECT id FROM outbox WHERE status = 'queued' "
+                        "AND (next_attempt_at IS NULL OR next_attempt_at <= :now) "
+                        "AND (leased_until IS NULL OR leased_until <= :now) ORDER BY created_at, id LIMIT :limit"
+                    ),
+                    {"now": to_utc_text(now), "limit": limit},
+                ).scalars()
+            )
+            for message_id in ids:
+                conn.execute(
+                    text("UPDATE outbox SET leased_by = :relay, leased_until = :until WHERE id = :id"),
+                    {"relay": relay, "until": to_utc_text(now + lease), "id": message_id},
+                )
+            return ids
+
+        ids = self.db.write(lease_rows)
+        if not ids:
+            return []
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                text("SELECT * FROM outbox WHERE id IN :ids ORDER BY created_at, id").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": ids},
+            ).mappings()
+            return [_message(row) for row in rows]
+
+    def mark_sent(self, message_id: str, provider_message_id: str) -> None:
+        self.db.write(
+            lambda conn: conn.execute(
+                text(
+                    "UPDATE outbox SET status = 'sent', sent_at = :now, provider_message_id = :pid, attempts = attempts + 1, "
+                    "leased_by = NULL, leased_until = NULL, last_error = NULL WHERE id = :id"
+                ),
+                {"now": to_utc_text(utc_now()), "pid": provider_message_id, "id": message_id},
+            )
+        )
+
+    def mark_attempt_failed(self, message_id: str, error: str, retry_at: datetime | None) -> None:
+        """One more failed attempt: try again at retry_at, or give up (status failed) when None."""
+        self.db.write(
+            lambda conn: conn.execute(
+                text(
+                    "UPDATE outbox SET status = :status, attempts = attempts + 1, next_attempt_at = :retry, "
+                    "last_error = :error, leased_by = NULL, leased_until = NULL WHERE id = :id"
+                ),
+                {
+                    "status": DeliveryStatus.QUEUED.value if retry_at else DeliveryStatus.FAILED.value,
+                    "retry": to_utc_text(retry_at) if retry_at else None,
+                    "error": error[:500],
+                    "id": message_id,
+                },
+            )
+        )
+
+
+def _message(row: RowMapping) -> OutboxMessage:
     return OutboxMessage(
         message_id=row["id"],
         idempotency_key=row["idempotency_key"],
@@ -185,6 +264,11 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         body=row["body"],
         created_at=from_utc_text(row["created_at"]),
         sent_at=from_utc_text(row["sent_at"]) if row["sent_at"] else None,
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=from_utc_text(row["next_attempt_at"]) if row["next_attempt_at"] else None,
+        provider_message_id=row["provider_message_id"],
+        last_error=row["last_error"],
     )
 
 

@@ -6,7 +6,8 @@ hash. Writes go to a temporary file first and are moved into place with os.repla
 never sees half a file. Only JPEG, PNG and PDF are taken, recognised by their first bytes; the
 declared type must agree with the content.
 
-`FileStore` is the embedded default; an object store (S3-like) can stand behind `DocumentStore`.
+`FileStore` is the embedded default, one host's folder; `activities.object_store.ObjectStore` keeps
+the same files, encrypted, in an S3-compatible bucket every host shares (`Documents` is what both do).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def _declared(declared_type: str) -> str:
+def declared_type_of(declared_type: str) -> str:
+    """The declared content type, normalised, if it is one the store takes; else StoreRefused."""
     # "image/JPEG; name=x.jpg" -> "image/jpeg"
     content_type = declared_type.split(";", 1)[0].strip().lower()
     if content_type not in ALLOWED_TYPES:
@@ -83,8 +85,31 @@ def _declared(declared_type: str) -> str:
     return content_type
 
 
+def check_type(head: bytes, declared: str) -> None:
+    """StoreRefused unless the first bytes show an allowed type, and the declared one."""
+    actual = sniff(head)
+    if actual is None:
+        raise StoreRefused("type_not_allowed", f"declared {declared}, but the content is not JPEG, PNG or PDF")
+    if actual != declared:
+        raise StoreRefused("type_mismatch", f"declared {declared}, but the content is {actual}")
+
+
 class DocumentStore(Protocol):
     def exists(self, sha256: str) -> bool: ...
+
+
+class Documents(DocumentStore, Protocol):
+    """What the API and the CLI use of a store: the local folder or the object store."""
+
+    max_bytes: int
+
+    def put(self, data: bytes, declared_type: str) -> StoredFile: ...
+
+    def put_stream(self, chunks: Iterable[bytes], declared_type: str) -> StoredFile: ...
+
+    def open(self, sha256: str) -> bytes: ...
+
+    def info(self, sha256: str) -> StoredFile | None: ...
 
 
 class FileStore:
@@ -115,7 +140,7 @@ class FileStore:
 
     def put_stream(self, chunks: Iterable[bytes], declared_type: str) -> StoredFile:
         """Store the chunks' bytes, hashing while writing; refuse early when size or type is wrong."""
-        declared = _declared(declared_type)
+        declared = declared_type_of(declared_type)
         digest = hashlib.sha256()
         size = 0
         head = b""
@@ -133,14 +158,14 @@ class FileStore:
                     if not type_checked:
                         head += bytes(chunk[: _HEAD_BYTES - len(head)])
                         if len(head) >= _HEAD_BYTES:
-                            self._check_type(head, declared)
+                            check_type(head, declared)
                             type_checked = True
                     digest.update(chunk)
                     out.write(chunk)
                 if size == 0:
                     raise StoreRefused("empty", "file is empty")
                 if not type_checked:  # shorter than the longest magic
-                    self._check_type(head, declared)
+                    check_type(head, declared)
                 out.flush()
                 os.fsync(out.fileno())
             sha = digest.hexdigest()
@@ -156,14 +181,6 @@ class FileStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-
-    @staticmethod
-    def _check_type(head: bytes, declared: str) -> None:
-        actual = sniff(head)
-        if actual is None:
-            raise StoreRefused("type_not_allowed", f"declared {declared}, but the content is not JPEG, PNG or PDF")
-        if actual != declared:
-            raise StoreRefused("type_mismatch", f"declared {declared}, but the content is {actual}")
 
     def exists(self, sha256: str) -> bool:
         return self.path_of(sha256).is_file()

@@ -24,12 +24,13 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from activities.staff import JsonStaffDirectory
-from activities.store import FileStore
+from activities.store import Documents
 from api.access import allowed
 from api.calendar import calendar_router
 from api.claims import claims_router
 from api.connection import Temporal, TemporalConnection
 from api.customer import customer_router
+from api.deliveries import SmsDeliveries
 from api.docs import add_offline_docs
 from api.errors import ERRORS, install_error_handlers
 from api.files import files_router
@@ -50,7 +51,7 @@ def create_app(
     client: Client | None = None,
     *,
     task_queue: str = TASK_QUEUE,
-    store: FileStore,
+    store: Documents,
     authenticator: Authenticator,
     limits: Limits | None = None,
     connect: Temporal | None = None,
@@ -61,6 +62,7 @@ def create_app(
     operations_share_seconds: float = 0,
     customer_links: CustomerLinks | None = None,
     staff: StaffDirectory | None = None,
+    sms_deliveries: SmsDeliveries | None = None,
 ) -> FastAPI:
     """The app over an injected Temporal client (tests) or one made by `connect` on first use;
     callers are checked by `authenticator` (settings: local tokens or the identity provider).
@@ -78,7 +80,7 @@ def create_app(
     add_offline_docs(app)
     install_error_handlers(app)
     app.include_router(health_router(temporal))
-    app.include_router(claims_router(temporal, task_queue, answer_seconds))
+    app.include_router(claims_router(temporal, task_queue, answer_seconds, sms_deliveries))
     app.include_router(files_router(store))
     app.include_router(calendar_router(rules, [Depends(allowed(Action.READ))]))
     app.include_router(

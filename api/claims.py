@@ -12,6 +12,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, ValidationError
@@ -21,6 +22,7 @@ from temporalio.service import RPCError
 
 from api.access import allowed, allowed_step, recorder, step_allowed
 from api.connection import Temporal
+from api.deliveries import SmsDeliveries, with_deliveries
 from api.errors import UNREACHABLE, ApiError, ErrorBody, describe, not_found
 from api.steps import step_endpoint, step_summary
 from api.views import masked_claim, masked_track
@@ -62,12 +64,15 @@ class ReportDecision(ReportAnswer):
 REPORT_REFUSALS = {POLICY_NOT_FOUND: (422, "policy_not_found"), REPORT_CONFLICT: (409, "report_on_other_policy")}
 
 
-def claims_router(temporal: Temporal, task_queue: str, answer_seconds: float) -> APIRouter:
+def claims_router(
+    temporal: Temporal, task_queue: str, answer_seconds: float, sms_deliveries: SmsDeliveries | None = None
+) -> APIRouter:
     """The routes over the app's Temporal client; a report waits up to `answer_seconds` for its
-    decision. Each group of routes is added by its own function, in the order /openapi.json lists them."""
+    decision; a claim's SMS deliveries (the outbox) join its timeline when `sms_deliveries` is
+    given. Each group of routes is added by its own function, in the order /openapi.json lists them."""
     router = APIRouter()
     add_report_route(router, temporal, task_queue, answer_seconds)
-    add_read_routes(router, temporal)
+    add_read_routes(router, temporal, sms_deliveries)
     add_step_routes(router, temporal)
     return router
 
@@ -131,7 +136,7 @@ def report_response(report: Report, answer: ReportAnswer | None, workflow_id: st
 
 
 # --- list and read --------------------------------------------------------------------------------
-def add_read_routes(router: APIRouter, temporal: Temporal) -> None:
+def add_read_routes(router: APIRouter, temporal: Temporal, sms_deliveries: SmsDeliveries | None = None) -> None:
     @router.get("/claims", tags=["claims"], dependencies=[Depends(allowed(Action.READ))])
     async def list_(
         stage: Stage | None = None,
@@ -167,6 +172,8 @@ def add_read_routes(router: APIRouter, temporal: Temporal) -> None:
             view = await claim_state(c, report_no)
         except RPCError as err:
             raise not_found(err, "claim_not_found", f"no claim for report {report_no}") from None
+        if sms_deliveries is not None:
+            view = with_deliveries(view, await run_in_threadpool(sms_deliveries, report_no))
         return view if sees_personal_data(principal) else masked_claim(view)
 
     @router.get("/claims/{report_no}/tracks/{track}", tags=["claims"])

@@ -10,7 +10,7 @@ import structlog
 from fastapi import APIRouter, Depends, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from activities.store import FileStore, StoredFile, StoreRefused
+from activities.store import Documents, StoredFile, StoreRefused
 from api.access import allowed
 from api.errors import ApiError
 from security.permissions import Action
@@ -28,7 +28,7 @@ REFUSALS = {
 }
 
 
-def files_router(store: FileStore) -> APIRouter:
+def files_router(store: Documents) -> APIRouter:
     router = APIRouter(tags=["files"])
 
     @router.post("/files", status_code=201, dependencies=[Depends(allowed(Action.UPLOAD))])

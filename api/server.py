@@ -9,8 +9,8 @@ import uvicorn
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from activities import open_documents, open_stores
 from activities.staff import JsonStaffDirectory
-from activities.store import FileStore
 from api.app import create_app
 from api.guard import Limits
 from client.connect import connect_with_settings
@@ -22,12 +22,13 @@ from security.auth import authenticator
 
 def app_from_settings(settings: Settings, client: Client | None = None) -> FastAPI:
     """The app over the settings' Temporal (connected on first use, so the API starts while
-    Temporal is down and /ready says so), the file store under the data directory, and the
+    Temporal is down and /ready says so), the document store (the folder under the data directory, or the object store), and the
     settings' token verifier (local secret, or the identity provider) and request limits."""
     return create_app(
         client,
         task_queue=settings.task_queue,
-        store=FileStore(settings.data_dir / "files"),
+        store=open_documents(settings),  # the local folder, or the object store every host shares
+        sms_deliveries=open_stores(settings).sms.for_report,  # the relay's status on each claim's timeline
         authenticator=authenticator(settings.auth, settings.data_dir),
         limits=Limits(
             max_body_bytes=settings.api_max_body_bytes,

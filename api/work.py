@@ -29,7 +29,7 @@ from starlette.datastructures import UploadFile
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.store import FileStore, StoreRefused
+from activities.store import Documents, StoreRefused
 from api.access import allowed, recorder, step_allowed
 from api.errors import ApiError
 from api.guard import BROWSER_COOKIE, WORK_PATH, WORK_SIGN_IN_PATH, WORK_SIGN_OUT_PATH
@@ -107,7 +107,7 @@ SIGN_IN = SignIn(
 def work_router(
     temporal: Callable[[], Awaitable[Client]],
     authenticator: Authenticator,
-    store: FileStore,
+    store: Documents,
     budget: VisibilityBudget | None = None,
 ) -> APIRouter:
     """The work routes and their sign-in; the queue's visibility call is taken from `budget`, the

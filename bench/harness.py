@@ -29,7 +29,7 @@ from dev.devserver import free_port, start_dev_server, wait_until_ready
 from dev.scenarios import fresh_policies, load_sample_core, sample_report, steps_for
 from domain.identifiers import luhn_check_digit
 from domain.models import Report, Track
-from gateway.ledger import SqlitePaymentLedger
+from gateway.ledger import SqlPaymentLedger
 from gateway.server import attempts_by_key
 from security.auth import AuthSettings, local_tokens
 from security.codec import environment_for_child
@@ -123,7 +123,7 @@ class Counts:
 def count(ledger_db: Path, accounts: dict[str, str], views: dict[str, ClaimView]) -> Counts:
     """R-X-3 from the ledger itself: one row per claim-track, keys unique, every claim paid, and
     the payment each claim shows is the ledger's."""
-    rows = SqlitePaymentLedger(ledger_db).payments()
+    rows = SqlPaymentLedger.sqlite(ledger_db).payments()
     wanted = set(accounts)
     mine = [r for r in rows if r.report_no in wanted]
     per_claim = Counter((r.report_no, r.track) for r in mine)

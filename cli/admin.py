@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from activities import open_embedded
+from activities import migrate, open_stores
 from activities.core_system import CoreData
 from cli.command import Command, read_json_file
 from cli.show import china
@@ -24,7 +24,7 @@ from security.auth import Role, local_tokens
 
 def load_core(settings: Settings, path: Path) -> None:
     records = CoreData.model_validate_json(read_json_file(path))  # checked before the store is opened
-    stats = open_embedded(settings.data_dir).core.load(records)
+    stats = open_stores(settings).core.load(records)
     print(f"loaded {path}: {stats.model_dump()}")
 
 
@@ -40,7 +40,7 @@ def cmd_sample_policies(settings: Settings, prefix: str, count: int, tracks: lis
     if not load:
         print(core.model_dump_json(indent=2))
         return
-    stats = open_embedded(settings.data_dir).core.load(core)
+    stats = open_stores(settings).core.load(core)
     for track, policy in zip(chosen, core.policies, strict=True):
         print(f"{policy.policy_no}  track {track.value} (a copy of sample {scenarios.SAMPLE_POLICIES[track]})")
     print(f"loaded: {stats.model_dump()}")
@@ -139,6 +139,19 @@ SEARCH_ATTRIBUTES = Command(
     help="register the search attributes on a cluster",
     run=run_search_attributes,
     arguments=search_attributes_arguments,
+)
+
+
+async def run_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    where = "PostgreSQL" if settings.database_url else f"SQLite files under {settings.data_dir}"
+    for store, version in migrate(settings).items():
+        print(f"{store:<10} {version}  ({where})")
+
+
+MIGRATE = Command(
+    help="bring the stores' tables to this version (PREMIUM_CLAIMS_DATABASE_URL, else the SQLite files)",
+    run=run_migrate,
+    epilog="Run it once before a new version's workers and API processes start (they also check at start).",
 )
 
 

@@ -4,6 +4,7 @@ and `claims demo`."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import mimetypes
 from datetime import UTC, datetime
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from activities import open_embedded
+from activities import open_stores
+from api.deliveries import with_deliveries
 from cli.command import Command, parse_json, read_input, read_json_file, time_with_offset, with_client
 from cli.show import print_answer, print_claim, print_page
 from client.claims import ReportConflict, claim_state, drive, record_step, report_with_decision
@@ -68,7 +70,7 @@ async def cmd_demo(settings: Settings, client: Client, prefix: str) -> None:
     new prefix always finds first claims (R-EL-1.2) and the sample policies stay unused. The same
     prefix again reaches the same claims (R-X-2) and drives each track on from where it stands,
     so a demo cut short (Ctrl-C, a closed pipe) is finished by running it again."""
-    systems = open_embedded(settings.data_dir)
+    systems = open_stores(settings)
     stored = systems.store.put(DEMO_PHOTO, "image/png")
     tracks = list(Track)
     core = fresh_policies(load_sample_core(settings.sample_core_data), tracks, f"{prefix}-", datetime.now(UTC).date())
@@ -110,7 +112,7 @@ def upload_arguments(parser: argparse.ArgumentParser) -> None:
 async def run_upload(args: argparse.Namespace, settings: Settings) -> None:
     content_type = args.type or mimetypes.guess_type(args.file.name)[0] or "application/octet-stream"
     content = read_input(args.file)
-    stored = open_embedded(settings.data_dir).store.put(content, content_type)
+    stored = open_stores(settings).store.put(content, content_type)
     print(stored.sha256)
 
 
@@ -136,7 +138,10 @@ def show_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_show(args: argparse.Namespace, settings: Settings, client: Client) -> None:
-    print_claim(await claim_state(client, args.report_no), args.json)
+    view = await claim_state(client, args.report_no)
+    # the SMS about the claim as the relay delivered them, on its timeline (as GET /claims/{no})
+    deliveries = await asyncio.to_thread(open_stores(settings).sms.for_report, args.report_no)
+    print_claim(with_deliveries(view, deliveries), args.json)
 
 
 SHOW = Command(help="one claim", run=with_client(run_show), arguments=show_arguments)

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 
-from activities import open_embedded
+from activities import open_stores
 from cli.admin import load_core
 from cli.command import Command
 from config.settings import ENV_PREFIX, Settings
@@ -69,7 +69,7 @@ async def run_on_cluster(settings: Settings) -> None:
     cluster = Cluster(settings.cluster, _say)
     await asyncio.to_thread(cluster.up, settings)
     target = cluster.client_settings(settings)
-    if not open_embedded(settings.data_dir).core.count_policies():
+    if not open_stores(settings).core.count_policies():
         load_core(settings, settings.sample_core_data)
     env = {**os.environ, **settings_environment(target)}
     children: list[tuple[str, subprocess.Popen[bytes]]] = []

@@ -3,7 +3,9 @@
     claims run                      dev server + UI + worker + HTTP API (what `make run` starts)
     claims worker                   the worker alone, against PREMIUM_CLAIMS_TEMPORAL_ADDRESS
     claims api                      the HTTP API alone (docs at /docs)
-    claims load-policies FILE       load customers and policies into the embedded core system
+    claims migrate                  bring the stores' tables to this version (SQLite files or PostgreSQL)
+    claims sms-relay                deliver the SMS outbox through the provider (any number, any host)
+    claims load-policies FILE       load customers and policies into the core-system stand-in
     claims upload FILE              put a photo or document in the store, print its sha256
     claims report FILE              report a claim from a JSON report
     claims show REPORT_NO           the claim's state (tracks, waits, documents, payments)
@@ -34,7 +36,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import admin, claims, cluster, ops, serve
+from cli import admin, claims, cluster, ops, relay, serve
 from cli.command import Command
 from cli.ports import PortInUse
 from client.claims import ReportConflict, ReportRefused, TrackNotTaken, TrackUnavailable, refusal_message
@@ -52,6 +54,8 @@ TABLE: dict[str, Command] = {
     "run": serve.RUN,
     "worker": serve.WORKER,
     "api": serve.API,
+    "migrate": admin.MIGRATE,
+    "sms-relay": relay.SMS_RELAY,
     "load-policies": admin.LOAD_POLICIES,
     "load-core": admin.LOAD_POLICIES,
     "sample-policies": admin.SAMPLE_POLICIES,

@@ -11,7 +11,7 @@ import time
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from activities import open_embedded
+from activities import open_stores
 from api.codec_server import codec_app_from_settings, serve_codec_server
 from api.operations import PAGE_PATH as OPERATIONS_PATH
 from api.server import api_urls, app_from_settings, serve
@@ -73,7 +73,7 @@ async def cmd_run(settings: Settings) -> None:
         converter = data_converter_for(settings)
         client = await wait_until_ready(lambda: connect(address, settings.namespace, runtime, converter))
         print(f"ready in {time.monotonic() - started:.1f} s")
-        systems = open_embedded(settings.data_dir)
+        systems = open_stores(settings)
         if not systems.core.count_policies():
             load_core(settings, settings.sample_core_data)
         base, docs = api_urls(settings.model_copy(update={"temporal_address": address}))

@@ -16,13 +16,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from config.errors import field_errors
 from domain.models import CODE_PATTERN
 from domain.rules import CalendarSettings, RuleSettings
 from security.auth import AuthSettings
-from security.codec import CodecSettings
+from security.codec import CodecSettings, load_keys
 from security.customer_links import CustomerLinks, customer_links
 
 ENV_PREFIX = "PREMIUM_CLAIMS_"
@@ -105,6 +105,36 @@ class Settings(BaseModel):
     activity_task_pollers: int = Field(default=5, ge=1, le=100)
     graceful_shutdown_seconds: float = Field(default=20, ge=0)
     rules: RuleSettings = RuleSettings()
+    # Where the service's records live (docs/stores.md): unset, SQLite files under data_dir (one
+    # host); postgresql://user:password@host:port/db, PostgreSQL shared by every worker and API
+    # process (the core-system stand-in, the SMS outbox, the callback book). `claims migrate`
+    # brings its tables to this version; each process keeps a pool of this many connections
+    # (and max_overflow more at a peak).
+    database_url: str | None = Field(default=None, pattern=r"^postgresql(\+psycopg)?://")
+    database_pool_size: int = Field(default=5, ge=1, le=100)
+    database_max_overflow: int = Field(default=5, ge=0, le=100)
+    # Where photos and documents live (docs/stores.md): unset, files under data_dir/files (one
+    # host); an S3-compatible endpoint (http://seaweedfs:8333), that bucket, shared by every host.
+    # Objects are encrypted in the process with the payload key (codec), so a second host needs
+    # the same codec keys. The access key pair comes from the environment or a secret store.
+    object_store_endpoint: str | None = Field(default=None, pattern=r"^https?://")
+    object_store_bucket: str = Field(default="premium-claims", pattern=r"^[a-z0-9][a-z0-9.-]{2,62}$")
+    object_store_prefix: str = "documents/"
+    object_store_region: str = "us-east-1"
+    object_store_access_key_id: str | None = None
+    object_store_secret_access_key: SecretStr | None = None
+    object_store_create_bucket: bool = False  # create the bucket when missing (dev set-ups; production makes it)
+    # The SMS relay (`claims sms-relay`, docs/stores.md): the provider's API, the phone on duty
+    # for each recipient role (PREMIUM_CLAIMS_SMS_RECIPIENTS__INJURY_SPECIALIST=139…), the batch
+    # it leases, how long a lease lasts, and the backoff between attempts until it gives up.
+    sms_provider_url: str | None = Field(default=None, pattern=r"^https?://")
+    sms_recipients: dict[str, str] = Field(default_factory=dict)
+    sms_relay_batch: int = Field(default=20, ge=1, le=500)
+    sms_relay_lease_seconds: float = Field(default=60, gt=0)
+    sms_relay_max_attempts: int = Field(default=10, ge=1)
+    sms_relay_first_backoff_seconds: float = Field(default=2, gt=0)
+    sms_relay_max_backoff_seconds: float = Field(default=600, gt=0)
+    sms_relay_heartbeat_file: Path | None = None  # touched after every round: a container's health check
     payment_gateway_url: str | None = None  # None: the embedded ledger, in-process
     payment_gateway_timeout_seconds: float = Field(default=20, gt=0)
     api_host: str = "127.0.0.1"
@@ -136,6 +166,11 @@ class Settings(BaseModel):
     run_workers: int = Field(default=1, ge=1, le=16)
     run_api_processes: int = Field(default=1, ge=1, le=16)
 
+    @field_validator("database_url", "object_store_endpoint", "sms_provider_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, url: object) -> object:
+        return None if url == "" else url  # PREMIUM_CLAIMS_DATABASE_URL= (compose's empty default): the embedded default
+
     @field_validator("dev_server_sqlite_pragmas")
     @classmethod
     def _known_pragmas(cls, pragmas: dict[str, str]) -> dict[str, str]:
@@ -165,6 +200,10 @@ class Settings(BaseModel):
         links = self.customer_links()
         base = (self.customer_link_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
         return lambda report_no: base + links.path(report_no)
+
+    def payload_keyring(self) -> tuple[str, dict[str, bytes]]:
+        """The codec's primary key ID and keyring: what encrypts documents in the object store."""
+        return self.codec.primary_key_id, load_keys(self.codec, self.data_dir)
 
     def current_rules(self) -> RuleSettings:
         """The business rules with today's calendar overrides file applied."""

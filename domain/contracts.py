@@ -56,6 +56,15 @@ def follow_up_sms_key(report_no: str, track: Track) -> str:
     return f"{report_no}:{track.value}:callback-follow-up"  # R-X-1
 
 
+def sms_key_track(key: str) -> Track | None:
+    """The track an SMS key above names (`<report>:<track>:…`), or None."""
+    parts = key.split(":")
+    try:
+        return Track(parts[1]) if len(parts) > 2 else None
+    except ValueError:
+        return None
+
+
 class ActivityName:
     LOAD_RULES = "rules.load"
     LOOKUP_POLICY = "core.lookup_policy"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from activities.payments import AsyncPaymentGateway, HttpPaymentGateway, PaymentLedger
-from gateway.ledger import SqlitePaymentLedger
+from gateway.ledger import SqlPaymentLedger
 
 LEDGER_FILE = "payments.sqlite3"
 
@@ -17,4 +17,4 @@ def open_bank(data_dir: Path, url: str | None = None, timeout_seconds: float = 2
     """The gateway at `url` over HTTP, or without one the embedded ledger under `data_dir`."""
     if url:
         return HttpPaymentGateway(url, timeout_seconds)
-    return SqlitePaymentLedger(Path(data_dir) / LEDGER_FILE)
+    return SqlPaymentLedger.sqlite(Path(data_dir) / LEDGER_FILE)

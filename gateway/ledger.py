@@ -8,7 +8,14 @@ Exactly once, three ways:
 - the idempotency key is unique: a repeat returns the first receipt with already_paid=True, so an
   activity whose first attempt paid but whose answer was lost completes on retry;
 - (report_no, track) is unique: a claim-track is never paid twice, even under another key;
-- every check and the insert run in one BEGIN IMMEDIATE transaction, so concurrent workers queue.
+- every check and the insert run in one serializable transaction: on SQLite BEGIN IMMEDIATE (the
+  file's one write lock, taken before the first read: concurrent payers queue); on PostgreSQL
+  SERIALIZABLE, where of two payers racing on one key or one claim-track one loses (40001, or
+  23505 on the unique keys), is run again and finds the winner's row (activities/database.py).
+
+One implementation over both engines (SQLAlchemy Core): a SQLite file by default, PostgreSQL when
+the gateway is given its own URL (`python -m gateway --database-url`); its schema is the
+versioned history in gateway/migrations/ledger/.
 """
 
 from __future__ import annotations
@@ -19,13 +26,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import structlog
+from sqlalchemy import Connection, text
 
+from activities.database import Database
 from activities.errors import DUPLICATE_PAYMENT, IDEMPOTENCY_CONFLICT, refusal
-from activities.sqlite import connection, create_database, from_utc_text, to_utc_text, utc_now, write_transaction
+from activities.sqlite import from_utc_text, to_utc_text, utc_now
 from domain.contracts import PAYEE_NOT_INSURED, PAYMENT_DECLINED, PayIndemnityInput, PayIndemnityResult
 from domain.models import Frozen, Track
 
 log = structlog.get_logger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class PaymentRecord(Frozen):
@@ -43,24 +54,25 @@ def normalise_account(account: str) -> str:
     return "".join(account.split())
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS payments (
-    payment_id      TEXT PRIMARY KEY,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    report_no       TEXT NOT NULL,
-    track           TEXT NOT NULL,
-    amount          TEXT NOT NULL,       -- Decimal yuan, two places; never REAL
-    payee_account   TEXT NOT NULL,       -- without spaces
-    paid_at         TEXT NOT NULL,       -- UTC
-    UNIQUE (report_no, track)
-);
-"""
+class SqlPaymentLedger:
+    """The ledger in a database (activities/database.py): a SQLite file, or PostgreSQL (the
+    gateway's own URL). Its schema: gateway/migrations/ledger/.
 
+    Exactly once on both engines: the checks and the insert are one serializable transaction
+    (SQLite BEGIN IMMEDIATE; PostgreSQL SERIALIZABLE, run again when it lost a race, then finding
+    the winner's row), and the schema holds the two unique keys besides."""
 
-class SqlitePaymentLedger:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        create_database(self.path, _SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("ledger", MIGRATIONS)
+
+    @classmethod
+    def sqlite(cls, path: Path) -> SqlPaymentLedger:
+        return cls(Database.sqlite(path))
+
+    @classmethod
+    def postgres(cls, url: str, pool_size: int = 5) -> SqlPaymentLedger:
+        return cls(Database.postgres(url, pool_size=pool_size))
 
     def pay(self, input: PayIndemnityInput) -> PayIndemnityResult:
         payee = normalise_account(input.payee_account)
@@ -76,8 +88,12 @@ class SqlitePaymentLedger:
             raise refusal(f"report {input.report_no}: nothing to pay (amount {input.amount})", PAYMENT_DECLINED)
         amount = str(input.amount.quantize(Decimal("0.01")))
 
-        with write_transaction(self.path) as conn:
-            earlier = conn.execute("SELECT * FROM payments WHERE idempotency_key = ?", (input.idempotency_key,)).fetchone()
+        def book(conn: Connection) -> PayIndemnityResult:
+            earlier = (
+                conn.execute(text("SELECT * FROM payments WHERE idempotency_key = :key"), {"key": input.idempotency_key})
+                .mappings()
+                .first()
+            )
             if earlier is not None:
                 same = (
                     earlier["report_no"] == input.report_no
@@ -90,12 +106,6 @@ class SqlitePaymentLedger:
                         f"idempotency key {input.idempotency_key} was used for a different payment",
                         IDEMPOTENCY_CONFLICT,
                     )
-                log.info(
-                    "payments.already_paid",
-                    report_no=input.report_no,
-                    track=input.track.value,
-                    payment_id=earlier["payment_id"],
-                )
                 return PayIndemnityResult(
                     payment_id=earlier["payment_id"],
                     idempotency_key=input.idempotency_key,
@@ -104,37 +114,50 @@ class SqlitePaymentLedger:
                     already_paid=True,
                 )
             other = conn.execute(
-                "SELECT payment_id FROM payments WHERE report_no = ? AND track = ?",
-                (input.report_no, input.track.value),
-            ).fetchone()
+                text("SELECT payment_id FROM payments WHERE report_no = :report_no AND track = :track"),
+                {"report_no": input.report_no, "track": input.track.value},
+            ).scalar()
             if other is not None:
-                log.warning(
-                    "payments.refused_duplicate",
-                    report_no=input.report_no,
-                    track=input.track.value,
-                    payment_id=other["payment_id"],
-                )
+                log.warning("payments.refused_duplicate", report_no=input.report_no, track=input.track.value, payment_id=other)
                 raise refusal(
                     f"report {input.report_no} track {input.track.value} was already paid "
-                    f"({other['payment_id']}) under another idempotency key (R-X-3)",
+                    f"({other}) under another idempotency key (R-X-3)",
                     DUPLICATE_PAYMENT,
                 )
             payment_id = "PAY-" + uuid.uuid4().hex[:16]
             paid_at = utc_now()
             conn.execute(
-                "INSERT INTO payments (payment_id, idempotency_key, report_no, track, amount, payee_account, paid_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (payment_id, input.idempotency_key, input.report_no, input.track.value, amount, payee, to_utc_text(paid_at)),
+                text(
+                    "INSERT INTO payments (payment_id, idempotency_key, report_no, track, amount, payee_account, paid_at) "
+                    "VALUES (:payment_id, :key, :report_no, :track, :amount, :payee, :paid_at)"
+                ),
+                {
+                    "payment_id": payment_id,
+                    "key": input.idempotency_key,
+                    "report_no": input.report_no,
+                    "track": input.track.value,
+                    "amount": amount,
+                    "payee": payee,
+                    "paid_at": to_utc_text(paid_at),
+                },
             )
-        log.info("payments.paid", report_no=input.report_no, track=input.track.value, payment_id=payment_id, amount=amount)
-        return PayIndemnityResult(
-            payment_id=payment_id, idempotency_key=input.idempotency_key, amount=Decimal(amount), paid_at=paid_at
-        )
+            return PayIndemnityResult(
+                payment_id=payment_id, idempotency_key=input.idempotency_key, amount=Decimal(amount), paid_at=paid_at
+            )
+
+        result = self.db.write(book)
+        if result.already_paid:
+            log.info("payments.already_paid", report_no=input.report_no, track=input.track.value, payment_id=result.payment_id)
+        else:
+            log.info(
+                "payments.paid", report_no=input.report_no, track=input.track.value, payment_id=result.payment_id, amount=amount
+            )
+        return result
 
     # --- for tests, benchmarks and reconciliation -----------------------------------------------
     def payments(self) -> list[PaymentRecord]:
-        with connection(self.path) as conn:
-            rows = conn.execute("SELECT * FROM payments ORDER BY paid_at, payment_id").fetchall()
+        with self.db.reading() as conn:
+            rows = conn.execute(text("SELECT * FROM payments ORDER BY paid_at, payment_id")).mappings().all()
         return [
             PaymentRecord(
                 payment_id=row["payment_id"],
@@ -149,10 +172,12 @@ class SqlitePaymentLedger:
         ]
 
     def count(self) -> int:
-        with connection(self.path) as conn:
-            return conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0]
+        with self.db.reading() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM payments")).scalar_one())
 
     def is_paid(self, idempotency_key: str) -> bool:
-        with connection(self.path) as conn:
-            row = conn.execute("SELECT 1 FROM payments WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
-        return row is not None
+        with self.db.reading() as conn:
+            return (
+                conn.execute(text("SELECT 1 FROM payments WHERE idempotency_key = :key"), {"key": idempotency_key}).first()
+                is not None
+            )

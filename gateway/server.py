@@ -1,4 +1,5 @@
-"""The payment gateway: HTTP on loopback over its own SQLite ledger (gateway/ledger.py, R-X-3), and told how to fail.
+"""The payment gateway: HTTP on loopback over its own ledger (gateway/ledger.py, R-X-3: a SQLite
+file, or PostgreSQL with --database-url), and told how to fail.
 
     POST /v1/payments        body: PayIndemnityInput JSON; header Idempotency-Key
         200 the receipt (PayIndemnityResult; already_paid on a repeat of the key)
@@ -27,10 +28,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import signal
 import socket
-import sqlite3
 import sys
 import threading
 import time
@@ -41,25 +42,18 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from temporalio.exceptions import ApplicationError
 
-from activities.sqlite import connection, create_database, to_utc_text, utc_now, write_transaction
+from activities.database import Database
+from activities.sqlite import to_utc_text, utc_now
 from domain.contracts import PAYEE_NOT_INSURED, PAYMENT_DECLINED, PayIndemnityInput
-from gateway.ledger import SqlitePaymentLedger, normalise_account
+from gateway.ledger import SqlPaymentLedger, normalise_account
 
 FAULTS = ("timeout", "5xx", "drop")
+DATABASE_URL_ENV = "GATEWAY_DATABASE_URL"  # the gateway's own database: the bank's, not the service's
 NAME_MISMATCH_MARKER = "4040"
-
-_ATTEMPTS = """
-CREATE TABLE IF NOT EXISTS attempts (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
-    idempotency_key TEXT NOT NULL,
-    outcome         TEXT NOT NULL,   -- paid, repeat, declined, refused, timeout, timeout:declined,
-                                     -- 5xx, drop, bad_request
-    at              TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS attempts_key ON attempts (idempotency_key);
-"""
 
 
 class Gateway:
@@ -67,7 +61,7 @@ class Gateway:
 
     def __init__(
         self,
-        db: Path,
+        db: Path | Database,
         *,
         fail_rate: float = 0.0,
         seed: int | None = None,
@@ -77,9 +71,8 @@ class Gateway:
         closed_accounts: set[str] | None = None,
         faults: tuple[str, ...] = FAULTS,
     ) -> None:
-        self.ledger = SqlitePaymentLedger(db)
-        create_database(db, _ATTEMPTS)
-        self.db = Path(db)
+        self.db = db if isinstance(db, Database) else Database.sqlite(Path(db))
+        self.ledger = SqlPaymentLedger(self.db)  # its migrations make the attempts table too
         self.fail_rate = fail_rate
         self.hang_seconds = hang_seconds
         self.latency = latency
@@ -119,11 +112,12 @@ class Gateway:
     def record(self, key: str, outcome: str) -> None:
         with self._lock:
             self.outcomes[outcome] += 1
-        with write_transaction(self.db) as conn:
-            conn.execute(
-                "INSERT INTO attempts (idempotency_key, outcome, at) VALUES (?, ?, ?)",
-                (key, outcome, to_utc_text(utc_now())),
+        self.db.write(
+            lambda conn: conn.execute(
+                text("INSERT INTO attempts (idempotency_key, outcome, at) VALUES (:key, :outcome, :at)"),
+                {"key": key, "outcome": outcome, "at": to_utc_text(utc_now())},
             )
+        )
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -135,16 +129,17 @@ class Gateway:
             }
 
 
-def attempts_by_key(db: Path) -> dict[str, list[str]]:
+def attempts_by_key(db: Path | Database) -> dict[str, list[str]]:
     """Every recorded call's outcome, per idempotency key, in order (for fault runs)."""
+    database = db if isinstance(db, Database) else Database.sqlite(Path(db))
     try:
-        with connection(Path(db)) as conn:
-            rows = conn.execute("SELECT idempotency_key, outcome FROM attempts ORDER BY seq").fetchall()
-    except sqlite3.OperationalError:  # no call yet
+        with database.reading() as conn:
+            rows = conn.execute(text("SELECT idempotency_key, outcome FROM attempts ORDER BY seq")).all()
+    except DBAPIError:  # no gateway has opened this database yet
         return {}
     result: dict[str, list[str]] = {}
-    for row in rows:
-        result.setdefault(row["idempotency_key"], []).append(row["outcome"])
+    for key, outcome in rows:
+        result.setdefault(key, []).append(outcome)
     return result
 
 
@@ -246,7 +241,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 only inside a private network (compose)"
     )
-    parser.add_argument("--db", type=Path, required=True, help="the SQLite ledger file")
+    where = parser.add_mutually_exclusive_group(required=not os.environ.get(DATABASE_URL_ENV))
+    where.add_argument("--db", type=Path, help="the ledger in this SQLite file")
+    where.add_argument(
+        "--database-url",
+        default=os.environ.get(DATABASE_URL_ENV),
+        help=f"the ledger in PostgreSQL, postgresql://… (default: ${DATABASE_URL_ENV}, which keeps the password off the command line)",
+    )
+    parser.add_argument("--pool-size", type=int, default=10, help="PostgreSQL connections (the server answers calls in threads)")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of payment calls that fail")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--faults", default=",".join(FAULTS), help=f"which faults, of {','.join(FAULTS)}")
@@ -259,8 +261,9 @@ def main(argv: list[str] | None = None) -> None:
     if not set(faults) <= set(FAULTS) or not faults:
         parser.error(f"--faults: choose from {', '.join(FAULTS)}")
     low, high = (float(x) for x in args.latency.split(","))
+    ledger_db = Database.sqlite(args.db) if args.db else Database.postgres(args.database_url, pool_size=args.pool_size)
     gateway = Gateway(
-        args.db,
+        ledger_db,
         fail_rate=args.fail_rate,
         seed=args.seed,
         hang_seconds=args.hang_seconds,
@@ -271,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     server = GatewayServer(args.port, gateway, args.host)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    print(f"payment gateway on http://{args.host}:{args.port} (ledger {args.db}, fail rate {args.fail_rate})", flush=True)
+    print(f"payment gateway on http://{args.host}:{args.port} (ledger {ledger_db.name}, fail rate {args.fail_rate})", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

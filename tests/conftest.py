@@ -30,6 +30,8 @@ from client.search_attributes import register
 from config.settings import ClusterSettings, load_settings
 from dev.cluster import Cluster, free_base_port
 from gateway.server import Gateway, GatewayServer
+from tests.helpers.databases import database_url, databases, postgres_admin_url, postgres_server, store_engine  # noqa: F401  (fixtures)
+from tests.helpers.objectstore import seaweedfs  # noqa: F401  (a fixture)
 from tests.helpers.running import Service, running_service
 from tests.helpers.speed import MARKERS
 from workflows import search_attributes
@@ -153,7 +155,10 @@ def service(tmp_path: Path) -> Iterator[Service]:
 SPEEDS = MARKERS  # tests/helpers/speed.py: the one list (test_speed_markers.py reads it there)
 E2E_FIXTURES = frozenset({"service", "ui_server"})
 E2E_FOLDERS = ("faults",)
-INTEGRATION_FIXTURES = frozenset({"dev_env", "time_env", "api", "bank", "dev_address"})
+# PostgreSQL and SeaweedFS (issue 22): a store test on the sqlite engine stays a unit test
+INTEGRATION_FIXTURES = frozenset(
+    {"dev_env", "time_env", "api", "bank", "dev_address", "postgres_admin_url", "postgres_server", "seaweedfs"}
+)
 INTEGRATION_FOLDERS = ("gateway", "deploy")
 
 
@@ -165,7 +170,8 @@ def speed_of(item: pytest.Item) -> str:
     folder = Path(str(item.path)).relative_to(Path(__file__).parent).parts[0]
     if fixtures & E2E_FIXTURES or folder in E2E_FOLDERS:
         return "e2e"
-    if fixtures & INTEGRATION_FIXTURES or folder in INTEGRATION_FOLDERS:
+    on_postgres = getattr(getattr(item, "callspec", None), "params", {}).get("store_engine") == "postgresql"
+    if fixtures & INTEGRATION_FIXTURES or folder in INTEGRATION_FOLDERS or on_postgres:
         return "integration"
     return "unit"
 

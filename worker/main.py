@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities import build_activities
+from activities import build_activities, open_stores
 from config.settings import Settings
 from gateway.bank import open_bank
 from worker.interceptors import LogContextInterceptor
@@ -66,10 +66,10 @@ def build_worker(
 
 
 def worker_from_settings(settings: Settings, client: Client) -> Worker:
-    """The claim program's worker as the settings describe it: the embedded systems' activities
-    over the settings' data folder and rules, on the settings' task queue and pollers."""
+    """The claim program's worker as the settings describe it: the systems' activities over the
+    settings' data folder or database, and rules, on the settings' task queue and pollers."""
     activities = build_activities(
-        settings.data_dir,
+        open_stores(settings),
         settings.current_rules,
         bank=open_bank(settings.data_dir, settings.payment_gateway_url, settings.payment_gateway_timeout_seconds),
         customer_link=settings.customer_link_maker(),

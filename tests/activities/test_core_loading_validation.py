@@ -5,13 +5,13 @@ the value; good records are stored normalised."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from activities.core_system import CoreData, CoreDataRefused, SqliteCoreSystem, checked
+from activities.core_system import CoreData, CoreDataRefused, SqlCoreSystem, checked
 from domain.contracts import LookupPolicyInput
+from tests.helpers.databases import Databases
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "core.json"
 
@@ -20,12 +20,8 @@ def sample() -> dict:
     return json.loads(SAMPLE.read_text(encoding="utf-8"))
 
 
-def rows(core: SqliteCoreSystem) -> tuple[int, int]:
-    with sqlite3.connect(core.path) as conn:
-        return (
-            conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0],
-            conn.execute("SELECT COUNT(*) FROM policies").fetchone()[0],
-        )
+def rows(core: SqlCoreSystem) -> tuple[int, int]:
+    return core.count_customers(), core.count_policies()
 
 
 def test_sample_data_passes_the_checks_unchanged() -> None:
@@ -33,7 +29,7 @@ def test_sample_data_passes_the_checks_unchanged() -> None:
     assert checked(data) == data
 
 
-def test_bad_records_refuse_the_load_naming_index_id_and_field(tmp_path: Path) -> None:
+def test_bad_records_refuse_the_load_naming_index_id_and_field(tmp_path: Path, databases: Databases) -> None:
     data = sample()
     data["customers"][1]["id_number"] = "111111111111111112"  # the old fake
     data["customers"][4]["id_number"] = "91110105MA0000005F"  # corporate: a credit code, wrong check
@@ -42,7 +38,7 @@ def test_bad_records_refuse_the_load_naming_index_id_and_field(tmp_path: Path) -
     data["policies"][3]["insured_bank_account"] = "6222000000000003"
     path = tmp_path / "core.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    core = SqliteCoreSystem(tmp_path / "core.sqlite3")
+    core = SqlCoreSystem(databases("core"))
 
     with pytest.raises(CoreDataRefused) as caught:
         core.load_file(path)
@@ -64,13 +60,13 @@ def test_bad_records_refuse_the_load_naming_index_id_and_field(tmp_path: Path) -
     assert isinstance(caught.value, ValueError)  # `claims load-core` prints it as `error: …`
 
 
-def test_identifiers_are_stored_normalised(tmp_path: Path) -> None:
+def test_identifiers_are_stored_normalised(databases: Databases) -> None:
     data = sample()
     data["customers"][0]["mobile"] = "+86 138 0000 0001"
     data["customers"][6]["id_number"] = "11010519700707071x"
     data["policies"][0]["plate"] = "京a f0001"
     data["policies"][0]["insured_bank_account"] = "6222 0000 0000 0017"
-    core = SqliteCoreSystem(tmp_path / "core.sqlite3")
+    core = SqlCoreSystem(databases("core"))
     core.load(CoreData.model_validate(data))
 
     found = core.lookup(

@@ -1,8 +1,7 @@
-"""SMS to staff through the outbox (R-D-1 injury specialist, OPEN-3 escalation, R-X-1 follow-up)."""
+"""SMS to staff through the outbox (R-D-1 injury specialist, OPEN-3 escalation, R-X-1 follow-up),
+on SQLite and on PostgreSQL (tests/databases.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
@@ -10,8 +9,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.errors import BAD_SMS
-from activities.sms import BadSms, SmsActivities, SqliteSmsOutbox, render_sms
+from activities.sms import BadSms, SmsActivities, SqlSmsOutbox, render_sms
 from domain.contracts import SendSmsInput, SmsKind
+from tests.helpers.databases import Databases
 
 NAME = "测试客户一"
 PHONE = "13800000001"
@@ -28,11 +28,11 @@ def injury(key: str = "R2026000001:D:specialist-sms", **fields: str) -> SendSmsI
 
 
 @pytest.fixture
-def outbox(tmp_path: Path) -> SqliteSmsOutbox:
-    return SqliteSmsOutbox(tmp_path / "sms.sqlite3")
+def outbox(databases: Databases) -> SqlSmsOutbox:
+    return SqlSmsOutbox(databases("sms"))
 
 
-def test_injury_sms_carries_report_insured_and_phone_R_D_1(outbox: SqliteSmsOutbox) -> None:
+def test_injury_sms_carries_report_insured_and_phone_R_D_1(outbox: SqlSmsOutbox) -> None:
     result = outbox.send(injury())
     assert result.message_id.startswith("SMS-") and not result.duplicate
     [message] = outbox.outbox()
@@ -42,7 +42,7 @@ def test_injury_sms_carries_report_insured_and_phone_R_D_1(outbox: SqliteSmsOutb
     assert message.sent_at is None
 
 
-def test_same_key_queues_one_message_R_D_1(outbox: SqliteSmsOutbox) -> None:
+def test_same_key_queues_one_message_R_D_1(outbox: SqlSmsOutbox) -> None:
     first = outbox.send(injury())
     again = outbox.send(injury())
     assert again.duplicate and again.message_id == first.message_id
@@ -50,7 +50,7 @@ def test_same_key_queues_one_message_R_D_1(outbox: SqliteSmsOutbox) -> None:
 
 
 @pytest.mark.parametrize("missing", ["insured_name", "contact_phone"])
-async def test_injury_sms_without_a_required_field_is_refused_R_D_1(outbox: SqliteSmsOutbox, missing: str) -> None:
+async def test_injury_sms_without_a_required_field_is_refused_R_D_1(outbox: SqlSmsOutbox, missing: str) -> None:
     fields = {"insured_name": NAME, "contact_phone": PHONE}
     fields[missing] = "  "
     with pytest.raises(ApplicationError) as caught:
@@ -92,7 +92,7 @@ def test_unknown_kind_cannot_be_rendered() -> None:
         render_sms(SendSmsInput(idempotency_key="k", kind="marketing", report_no="R2026000001", recipient_role="x"))
 
 
-def test_logs_never_carry_name_or_phone_R_D_1(outbox: SqliteSmsOutbox) -> None:
+def test_logs_never_carry_name_or_phone_R_D_1(outbox: SqlSmsOutbox) -> None:
     with capture_logs() as logs:
         outbox.send(injury())
         outbox.send(injury())
@@ -100,7 +100,7 @@ def test_logs_never_carry_name_or_phone_R_D_1(outbox: SqliteSmsOutbox) -> None:
     assert all(NAME not in repr(entry) and PHONE not in repr(entry) for entry in logs)
 
 
-async def test_activity_queues_the_message_unsent_for_the_relay(outbox: SqliteSmsOutbox) -> None:
+async def test_activity_queues_the_message_unsent_for_the_relay(outbox: SqlSmsOutbox) -> None:
     result = await ActivityEnvironment().run(SmsActivities(outbox).send_sms, injury())
     assert [m.message_id for m in outbox.outbox(unsent_only=True)] == [result.message_id]
     assert outbox.outbox()[0].sent_at is None

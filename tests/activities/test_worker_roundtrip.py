@@ -17,8 +17,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities import build_activities
-from activities.core_system import SqliteCoreSystem
+from activities import build_activities, open_embedded
+from activities.core_system import SqlCoreSystem
+from activities.database import Database
 from domain.contracts import (
     PAYEE_NOT_INSURED,
     ActivityName,
@@ -126,9 +127,14 @@ class RoundTripWorkflow:
         )
 
 
-async def test_every_activity_answers_through_a_worker_R_X_3_R_X_1(time_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    activities = build_activities(tmp_path, RuleSettings(), bank=open_bank(tmp_path))
-    SqliteCoreSystem(tmp_path / "core.sqlite3").load_file(SAMPLE)
+async def test_every_activity_answers_through_a_worker_R_X_3_R_X_1(
+    time_env: WorkflowEnvironment, tmp_path: Path, database_url: str | None
+) -> None:
+    """On both engines: the worker's systems as `open_embedded` opens them for SQLite files or a
+    PostgreSQL URL."""
+    systems = open_embedded(tmp_path, database_url=database_url, pool_size=2)
+    activities = build_activities(systems, RuleSettings(), bank=open_bank(tmp_path))
+    systems.core.load_file(SAMPLE)
     queue = f"activities-{uuid.uuid4()}"
     async with Worker(time_env.client, task_queue=queue, workflows=[RoundTripWorkflow], activities=activities):
         result = await time_env.client.execute_workflow(
@@ -148,7 +154,7 @@ async def test_every_activity_answers_through_a_worker_R_X_3_R_X_1(time_env: Wor
 
 async def test_refusal_is_not_retried_by_the_worker_R_X_3(time_env: WorkflowEnvironment, tmp_path: Path) -> None:
     activities = build_activities(tmp_path, RuleSettings(), bank=open_bank(tmp_path))
-    SqliteCoreSystem(tmp_path / "core.sqlite3").load_file(SAMPLE)
+    SqlCoreSystem(Database.sqlite(tmp_path / "core.sqlite3")).load_file(SAMPLE)
     queue = f"activities-{uuid.uuid4()}"
     handle_id = f"rt-{uuid.uuid4()}"
     async with Worker(time_env.client, task_queue=queue, workflows=[RoundTripWorkflow], activities=activities):

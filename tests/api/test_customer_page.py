@@ -14,7 +14,8 @@ import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.sms import SmsActivities, SqliteSmsOutbox
+from activities.database import Database
+from activities.sms import SmsActivities, SqlSmsOutbox
 from activities.staff import JsonStaffDirectory
 from api import create_app
 from api.customer import DOCUMENT, STAGE
@@ -55,7 +56,7 @@ def test_a_link_opens_its_own_claim_until_it_expires() -> None:
 async def test_the_customer_sms_carries_the_signed_link_and_the_phone_goes_to_its_column(tmp_path) -> None:
     """Issue 24: the outbox renders the customer's message with the link the worker signs; the
     mobile is kept for the relay, not in the text; without a link key the SMS is refused."""
-    outbox = SqliteSmsOutbox(tmp_path / "sms.sqlite3")
+    outbox = SqlSmsOutbox(Database.sqlite(tmp_path / "sms.sqlite3"))
     links = CustomerLinks(secrets.token_bytes(32))
     message = SendSmsInput(
         idempotency_key=customer_link_sms_key("R2026000001"),

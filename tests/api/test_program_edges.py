@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from activities.core_system import CoreData, CoreSystemActivities, SqliteCoreSystem
+from activities.core_system import CoreData, CoreSystemActivities, SqlCoreSystem
+from activities.database import Database
 from activities.payments import HttpPaymentGateway, PaymentActivities
 from dev.scenarios import steps_for
 from domain.models import AccidentKind, Track
@@ -145,7 +146,7 @@ async def test_r_x_3_r_el_1_6_the_insureds_new_account_is_checked_in_the_core_sy
     gateway.set_closed(OLD_ACCOUNT, True)
     data_dir = tmp_path / "data"
     await asyncio.to_thread(load_policies, data_dir, SAMPLE)
-    core = CoreSystemActivities(SqliteCoreSystem(data_dir / "core.sqlite3"))
+    core = CoreSystemActivities(SqlCoreSystem(Database.sqlite(data_dir / "core.sqlite3")))
     fakes = FakeSystems()
     replaced = {"lookup_policy", "insured_account", "pay_indemnity"}
     activities = [a for a in fakes.activities() if a.__name__ not in replaced] + [

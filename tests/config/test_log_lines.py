@@ -21,7 +21,7 @@ from client.claims import ReportRefused, report_with_decision
 from config.serving import uvicorn_config
 from dev.scenarios import sample_reports
 from domain.rules import RuleSettings
-from gateway.ledger import SqlitePaymentLedger
+from gateway.ledger import SqlPaymentLedger
 from tests.helpers.logs import captured_log
 from tests.workflows.helpers import unique_prefix
 from worker.main import build_worker
@@ -56,7 +56,7 @@ def test_the_json_format_holds_stdlib_lines_too() -> None:
 async def test_an_unknown_policy_logs_no_traceback(dev_env: WorkflowEnvironment, tmp_path: Path, log: io.StringIO) -> None:
     """It logged a 28-line traceback twice ("Completing activity as failed"); the refusal is an
     answer the service expects (422 policy_not_found), so one line at most, and no traceback."""
-    activities = build_activities(tmp_path, RuleSettings(), bank=SqlitePaymentLedger(tmp_path / "ledger.sqlite3"))
+    activities = build_activities(tmp_path, RuleSettings(), bank=SqlPaymentLedger.sqlite(tmp_path / "ledger.sqlite3"))
     report = sample_reports(unique_prefix(), datetime.now(UTC))["B"].model_copy(update={"policy_no": "P2099999999"})
     task_queue = f"tq-{unique_prefix()}"
     async with build_worker(dev_env.client, task_queue, activities):

@@ -71,7 +71,7 @@ def test_services_are_wired_and_workers_scale() -> None:
     # --scale worker=N needs no fixed name and no host port
     assert "container_name" not in worker and "ports" not in worker
     for name, service in services.items():
-        one_shot = name in {"temporal-schema", "namespace"}
+        one_shot = name in {"temporal-schema", "namespace", "claims-migrate"}
         assert service.get("restart") == ("no" if one_shot else "unless-stopped"), name
         assert "healthcheck" in service or one_shot or name == "temporal-ui", name
     assert {"postgres-data", "claims-data"} <= set(compose()["volumes"])
@@ -88,7 +88,8 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
 
 
 def test_workers_pay_through_the_gateway_service() -> None:
-    """The gateway runs from the project's image on its own ledger volume; workers wait for it."""
+    """The gateway runs from the project's image, its ledger in a PostgreSQL database of its own
+    (issue 22: no volume); workers wait for it."""
     services = compose()["services"]
     gateway, worker = services["gateway"], services["worker"]
     assert gateway["entrypoint"] == ["python", "-m", "gateway"]
@@ -96,17 +97,49 @@ def test_workers_pay_through_the_gateway_service() -> None:
     args = gateway["command"]
     assert args[args.index("--host") + 1] == "0.0.0.0"  # reachable from the worker containers
     port = args[args.index("--port") + 1]
-    db = args[args.index("--db") + 1]
+    assert "--db" not in args and "volumes" not in gateway
+    assert gateway["environment"]["GATEWAY_DATABASE_URL"].endswith("@claims-postgres:5432/ledger")  # the bank's own database
+    assert gateway["depends_on"]["claims-postgres"]["condition"] == "service_healthy"
+    assert "CREATE DATABASE ledger" in (ROOT / "deploy" / "postgres" / "claims-init.sql").read_text()
     assert "ports" not in gateway  # not published on the host
-    assert any(v.startswith("gateway-data:") and db.startswith(v.split(":")[1]) for v in gateway["volumes"])
-    assert "gateway-data" in compose()["volumes"]
     assert f"127.0.0.1:{port}/health" in " ".join(gateway["healthcheck"]["test"])
     assert worker["environment"]["PREMIUM_CLAIMS_PAYMENT_GATEWAY_URL"] == f"http://gateway:{port}"
     assert worker["depends_on"]["gateway"]["condition"] == "service_healthy"
     assert worker["depends_on"]["namespace"]["condition"] == "service_completed_successfully"
     # the worker's own environment replaces the shared one: it must still reach Temporal and its data
     assert worker["environment"]["PREMIUM_CLAIMS_TEMPORAL_ADDRESS"] == "temporal:7233"
-    assert worker["environment"]["PREMIUM_CLAIMS_DATA_DIR"] == "/data"
+    assert worker["environment"]["PREMIUM_CLAIMS_DATA_DIR"] == "/tmp/premium-claims"  # scratch: no volume (issue 22)
+
+
+def test_issue_22_workers_and_api_processes_keep_nothing_of_their_own() -> None:
+    """No volume is mounted into a worker or an API process (the `x-project` anchor's is overridden);
+    their records are in claims-postgres (migrated first), their documents in the object store,
+    and two or more API processes run behind nginx, which alone has the host port."""
+    services = compose()["services"]
+    for name in ("worker", "api", "sms-relay", "claims-migrate"):
+        service = services[name]
+        assert service.get("volumes") == [], f"{name} mounts {service.get('volumes')}"
+        env = service["environment"]
+        assert env["PREMIUM_CLAIMS_DATABASE_URL"].startswith("postgresql://claims:${CLAIMS_DB_PASSWORD")
+        assert env["PREMIUM_CLAIMS_DATABASE_URL"].endswith("@claims-postgres:5432/claims")
+        assert env["PREMIUM_CLAIMS_OBJECT_STORE_ENDPOINT"] == "http://seaweedfs:8333"
+    for name in ("worker", "api"):
+        assert services[name]["depends_on"]["claims-migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["depends_on"]["seaweedfs"]["condition"] == "service_healthy"
+    assert services["claims-migrate"]["command"] == ["migrate"]
+    api, proxy = services["api"], services["api-proxy"]
+    assert api["deploy"]["replicas"] >= 2 and "ports" not in api
+    assert proxy["image"].startswith("nginx:") and proxy["ports"] == ["8000:8000"]
+    conf = (ROOT / bind_mounts(proxy)["/etc/nginx/nginx.conf"]).read_text()
+    assert "server api:8000" in conf and "proxy_pass http://api;" in conf
+    assert {"claims-postgres-data", "seaweedfs-data"} <= set(compose()["volumes"])
+
+
+def test_the_volume_check_sees_a_mounted_volume(tmp_path: Path) -> None:
+    """So the check above can fail: YAML's merge key brings the anchor's volume in unless overridden."""
+    text = "x: &p\n  volumes: [claims-data:/data]\nservices:\n  worker:\n    <<: *p\n  api:\n    <<: *p\n    volumes: []\n"
+    loaded = YAML(typ="safe").load(text)["services"]
+    assert loaded["worker"]["volumes"] == ["claims-data:/data"] and loaded["api"]["volumes"] == []
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:

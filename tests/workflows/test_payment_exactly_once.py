@@ -13,7 +13,7 @@ from temporalio.worker import Replayer
 from activities.payments import PaymentActivities
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Track
-from gateway.ledger import SqlitePaymentLedger
+from gateway.ledger import SqlPaymentLedger
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
 from worker.main import WORKFLOWS, workflow_runner
@@ -23,7 +23,7 @@ from workflows.messages import track_workflow_id
 class LosesFirstAnswer:
     """The real ledger behind the real activity, but the first attempt's answer never arrives."""
 
-    def __init__(self, ledger: SqlitePaymentLedger) -> None:
+    def __init__(self, ledger: SqlPaymentLedger) -> None:
         self.real = PaymentActivities(ledger)
         self.attempts: list[int] = []
 
@@ -44,7 +44,7 @@ async def replay(client: Client, workflow_id: str) -> None:
 
 
 async def test_r_x_3_retried_payment_pays_exactly_once(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    ledger = SqlitePaymentLedger(tmp_path / "payments.sqlite3")
+    ledger = SqlPaymentLedger.sqlite(tmp_path / "payments.sqlite3")
     payments = LosesFirstAnswer(ledger)
     fakes = FakeSystems()
     activities = [a for a in fakes.activities() if a.__name__ != "pay_indemnity"] + [payments.pay_indemnity]
