@@ -239,8 +239,7 @@ class WorkerProcess:
             **(env or {}),
         }
         if tls is not None:  # a secured cluster: the same settings a deployment sets
-            for key, value in tls.model_dump(exclude_none=True, exclude_defaults=True).items():
-                self.env[f"PREMIUM_CLAIMS_TEMPORAL_TLS__{key.upper()}"] = str(value)
+            self.env.update(tls.environment())
         data_dir.mkdir(parents=True, exist_ok=True)
         (data_dir / "no-settings.toml").write_text("")
         if gateway_url:

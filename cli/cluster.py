@@ -39,15 +39,8 @@ async def run_cluster(args: argparse.Namespace, settings: Settings) -> None:
         print(f"\nTemporal server {TEMPORAL_SERVER_VERSION} on PostgreSQL, data in {cluster.home}. Point the service at it:")
         target = cluster.client_settings(settings)
         print(f"  export PREMIUM_CLAIMS_TEMPORAL_ADDRESS={target.temporal_address}")
-        tls = target.temporal_tls
-        for key, value in (
-            ("CA_FILE", tls.ca_file),
-            ("CERT_FILE", tls.cert_file),
-            ("KEY_FILE", tls.key_file),
-            ("SERVER_NAME", tls.server_name),
-        ):
-            if value is not None:
-                print(f"  export PREMIUM_CLAIMS_TEMPORAL_TLS__{key}={value}")
+        for name, value in target.temporal_tls.environment().items():
+            print(f"  export {name}={value}")
 
 
 async def _up(cluster: Cluster, settings: Settings) -> None:
@@ -116,8 +109,7 @@ async def run_on_cluster(settings: Settings) -> None:
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The variables that give a child process these settings' Temporal connection."""
     env = {f"{ENV_PREFIX}TEMPORAL_ADDRESS": settings.temporal_address, f"{ENV_PREFIX}NAMESPACE": settings.namespace}
-    for key, value in settings.temporal_tls.model_dump(exclude_none=True, exclude_defaults=True).items():
-        env[f"{ENV_PREFIX}TEMPORAL_TLS__{key.upper()}"] = str(value)
+    env.update(settings.temporal_tls.environment())
     return env
 
 

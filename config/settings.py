@@ -56,6 +56,13 @@ class TemporalTLS(BaseModel):
     def on(self) -> bool:
         return self.enabled or any(f is not None for f in (self.ca_file, self.cert_file, self.key_file))
 
+    def environment(self) -> dict[str, str]:
+        """The variables that give another process these settings (PREMIUM_CLAIMS_TEMPORAL_TLS__…)."""
+        return {
+            f"{ENV_PREFIX}TEMPORAL_TLS__{key.upper()}": str(value)
+            for key, value in self.model_dump(exclude_none=True, exclude_defaults=True).items()
+        }
+
 
 class ClusterSettings(BaseModel):
     """The real Temporal cluster on this machine (`claims cluster up`, dev/cluster.py): PostgreSQL

@@ -31,7 +31,7 @@ from client.namespace import set_up
 from config.settings import PROJECT_ROOT, ClusterSettings, Settings, TemporalTLS
 from dev import certs as cluster_certs
 from dev.gobuild import TemporalBuild, ensure_built, ensure_ui_built
-from dev.postgres import Postgres, ensure_started, port_free
+from dev.postgres import Postgres, ensure_started, log_tail, port_free
 
 DEPLOY = PROJECT_ROOT / "deploy" / "temporal"
 DYNAMIC_CONFIG = DEPLOY / "dynamicconfig.yaml"
@@ -335,7 +335,7 @@ class Cluster:
         while not _listening(service.membership_port):
             if process.poll() is not None:
                 log = self.log_file(service.name)
-                raise ClusterError(f"{service.name} stopped at start; its log {log}:\n{_tail(log)}")
+                raise ClusterError(f"{service.name} stopped at start; its log {log}:\n{log_tail(log)}")
             if time.monotonic() > deadline:
                 raise ClusterError(f"{service.name} did not join within {timeout:.0f} s; log {self.log_file(service.name)}")
             time.sleep(0.2)
@@ -404,7 +404,9 @@ class Cluster:
         deadline = time.monotonic() + 60
         while not _listening(self.layout.ui):
             if process.poll() is not None:
-                raise ClusterError(f"the Web UI stopped at start; its log {self.log_file('ui')}:\n{_tail(self.log_file('ui'))}")
+                raise ClusterError(
+                    f"the Web UI stopped at start; its log {self.log_file('ui')}:\n{log_tail(self.log_file('ui'))}"
+                )
             if time.monotonic() > deadline:
                 raise ClusterError(f"the Web UI did not listen on {self.layout.ui} within 60 s")
             time.sleep(0.2)
@@ -442,10 +444,3 @@ def _listening(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex((host, port)) == 0
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"

@@ -106,7 +106,7 @@ class Postgres:
         options = f"-p {self.port} -c listen_addresses={self.host} -c unix_socket_directories={self.home / 'run'}"
         done = self.pg_ctl("start", "-w", "-t", "60", "-l", str(self.log_file), "-o", options, check=False)
         if done.returncode != 0:
-            raise PostgresError(f"PostgreSQL refused to start (log {self.log_file}):\n{_tail(self.log_file)}")
+            raise PostgresError(f"PostgreSQL refused to start (log {self.log_file}):\n{log_tail(self.log_file)}")
 
     def stop(self, mode: str = "fast") -> None:
         if self.is_running():
@@ -116,7 +116,7 @@ class Postgres:
         """`pg_ctl restart -m MODE`: `immediate` is a crash (no checkpoint, recovery at start)."""
         done = self.pg_ctl("restart", "-w", "-t", "60", "-m", mode, "-l", str(self.log_file), check=False)
         if done.returncode != 0:
-            raise PostgresError(f"PostgreSQL did not come back after restart -m {mode}:\n{_tail(self.log_file)}")
+            raise PostgresError(f"PostgreSQL did not come back after restart -m {mode}:\n{log_tail(self.log_file)}")
 
 
 def ensure_started(home: Path, port: int, say: Callable[[str], None] = lambda _: None) -> Postgres:
@@ -179,7 +179,8 @@ def _initdb(server: Postgres) -> None:
         raise PostgresError(f"initdb failed in {server.pgdata}:\n{done.stderr.strip() or done.stdout.strip()}")
 
 
-def _tail(path: Path, lines: int = 15) -> str:
+def log_tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a server's log, for an error that says why it stopped."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
