@@ -36,6 +36,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 log = structlog.get_logger(__name__)
+# our own line says what was migrated (database.migrated); Alembic's INFO lines (its plugins on
+# import, each step) are noise on a command's stderr. Set before Alembic is first imported.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 T = TypeVar("T")
 
@@ -160,9 +163,6 @@ class Database:
             return newest_version(store, migrations)
         from alembic import command
         from alembic.config import Config
-
-        # our own line says what was migrated (database.migrated); Alembic's INFO lines are noise
-        logging.getLogger("alembic").setLevel(logging.WARNING)
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
