@@ -9,16 +9,11 @@ FONT_DIR=/usr/share/fonts/truetype/wqy
 if [ -x /usr/bin/chromium ] && [ -d "$FONT_DIR" ]; then
     exit 0
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
+. "$(dirname "$0")/apt.sh"
 if [ ! -x /usr/bin/chromium ]; then
-    $SUDO apt-get update
-    $SUDO apt-get install -y chromium
+    apt_install chromium
     test -x /usr/bin/chromium
 fi
 if [ ! -d "$FONT_DIR" ]; then
-    $SUDO apt-get install -y fonts-wqy-zenhei || echo "warning: no Chinese font; screenshots of the customer's page show boxes" >&2
+    apt_install fonts-wqy-zenhei || echo "warning: no Chinese font; screenshots of the customer's page show boxes" >&2
 fi

@@ -7,11 +7,6 @@ set -eu
 if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     exit 0
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends postgresql
+. "$(dirname "$0")/apt.sh"
+apt_install --no-install-recommends postgresql
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null
