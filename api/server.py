@@ -39,18 +39,13 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         # the API reads and writes claims encrypted too (security/codec.py)
         connect=lambda: connect_with_settings(settings),
         rules=settings.current_rules,  # GET /calendar/due: the overrides file as new claims read it
-        temporal_ui_url=temporal_ui_url(settings),
+        temporal_ui_url=settings.ui_url(),
         # within the cluster's visibility limit: one budget for this process, one summary for all viewers
         visibility_budget=VisibilityBudget(settings.visibility_calls_per_second, settings.visibility_burst),
         operations_share_seconds=settings.operations_share_seconds,
         customer_links=settings.customer_links(),  # the customer's page checks the links the worker signs
         staff=JsonStaffDirectory(settings.staff_directory),  # the customer's contact: name and work phone
     )
-
-
-def temporal_ui_url(settings: Settings) -> str:
-    """The Temporal UI as staff's browsers reach it (the operations page links into it)."""
-    return settings.temporal_ui_url or f"http://localhost:{settings.ui_port}"
 
 
 def api_urls(settings: Settings) -> tuple[str, str]:

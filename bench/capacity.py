@@ -15,7 +15,7 @@ claim is the first on its policy (R-EL-1.2). Human steps are taken as soon as th
 them, as client.claims.drive does: a step's answer shows the track's next stage, and the track is
 asked (a query, no history) only while it is busy elsewhere (starting, paying).
 
-Prints one table (and writes JSON with --json). Figures depend on the machine: the README has
+Prints one table (and writes JSON with --json). Figures depend on the machine: docs/capacity.md has
 the latest run with its date and machine.
 """
 

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from temporalio.client import Client
 
-from api.server import temporal_ui_url
 from cli.command import Command, time_with_offset, with_client
 from cli.show import china
 from client.operations import OperationsSummary, TemporalUi, operations_summary
@@ -72,7 +71,7 @@ async def cmd_ops(client: Client, ui_url: str, args: argparse.Namespace, budget:
 
 async def run_ops(args: argparse.Namespace, settings: Settings, client: Client) -> None:
     budget = VisibilityBudget(settings.visibility_calls_per_second, settings.visibility_burst)
-    await cmd_ops(client, temporal_ui_url(settings), args, budget)
+    await cmd_ops(client, settings.ui_url(), args, budget)
 
 
 OPS = Command(

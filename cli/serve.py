@@ -81,12 +81,12 @@ async def cmd_run(settings: Settings) -> None:
         print(f"API:           {base}  (health {base}/health, ready {base}/ready)")
         if settings.auth.mode == "local":
             print("API tokens:    claims token --subject AG01 --role agent   (send as Authorization: Bearer …)")
-        print(f"Temporal UI:   http://localhost:{settings.ui_port}")
+        print(f"Temporal UI:   {settings.ui_url()}")
         print(
             f"Operations:    {base}{OPERATIONS_PATH}  (staff sign in at {base}{OPERATIONS_PATH}/sign-in; `claims ops` in a terminal)"
         )
         print(
-            f"Codec server:  {settings.codec.endpoint()}  (to read claims in the UI: README, *Reading claims in the Temporal UI*)"
+            f"Codec server:  {settings.codec.endpoint()}  (to read claims in the UI: docs/operations.md, *Reading claims in the UI*)"
         )
         for line in ui_codec_steps(settings):
             print(f"               {line}")
@@ -120,11 +120,11 @@ def exports(settings: Settings) -> str:
 
 
 def ui_codec_steps(settings: Settings) -> list[str]:
-    """The UI's codec set-up, the same steps as the README's (and the browser test's)."""
+    """The UI's codec set-up, the same steps as docs/operations.md's (and the browser test's)."""
     endpoint = settings.codec.endpoint()
     return [
         f"1. claims token --subject AG01 --role agent   (a role that sees personal data); sign in at {endpoint}/login with it",
-        f"2. in the UI (http://localhost:{settings.ui_port}) click the data-encoder icon at the top, choose",
+        f"2. in the UI ({settings.ui_url()}) click the data-encoder icon at the top, choose",
         f'   "Use my browser setting", keep {endpoint}, tick "Include cross-origin credentials", Apply; reload the page',
     ]
 

@@ -95,7 +95,7 @@ class Settings(BaseModel):
     calendar_overrides: Path = PROJECT_ROOT / "data" / "calendar_overrides.toml"
     dev_server_port: int = 7233
     # The embedded Temporal's SQLite file (`temporal server start-dev --sqlite-pragma`), chosen by
-    # measurement (README, Capacity): a write-ahead log, synced at checkpoints rather than at every
+    # measurement (docs/capacity.md): a write-ahead log, synced at checkpoints rather than at every
     # commit. A process crash loses nothing; an OS crash or power cut can lose the last
     # transactions (never pay twice: the ledger's idempotency key). {} keeps SQLite's defaults.
     # Production runs the compose file's PostgreSQL instead.
@@ -198,6 +198,10 @@ class Settings(BaseModel):
         if "temporal_address" not in self.model_fields_set and "dev_server_port" in self.model_fields_set:
             self.temporal_address = f"localhost:{self.dev_server_port}"
         return self
+
+    def ui_url(self) -> str:
+        """The Temporal UI as staff's browsers reach it (the operations page and `claims ops` link into it)."""
+        return self.temporal_ui_url or f"http://localhost:{self.ui_port}"
 
     def customer_links(self) -> CustomerLinks:
         return customer_links(self.data_dir, self.customer_link_secret_file, timedelta(days=self.customer_link_days))

@@ -32,7 +32,7 @@ DEMO_PHOTO = bytes.fromhex(
 
 
 # The sample policy (data/sample/core.json) each track's sample report is made on, and why it
-# takes that track (README, *Sample data*).
+# takes that track (docs/cli.md, *The sample policies*).
 SAMPLE_POLICIES = {
     Track.AUTHORISATION: "P2026000001",  # claim-free 3 years, all coverages; single-party at the scene
     Track.CREDIT: "P2026000002",  # claim-free 3 years (2020 reform); single-party, not at the scene, <= 3000

@@ -1,4 +1,4 @@
-"""The layout's arrows point one way (README "How it is built"): each top-level folder imports only
+"""The layout's arrows point one way (README, *Folders*): each top-level folder imports only
 the folders below it, and no folder reaches into another's private (`_`-prefixed) module.
 
 The check reads every module's imports with `ast` (those inside functions too), so an upward

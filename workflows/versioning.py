@@ -1,5 +1,5 @@
-"""Every patch ID of the claim program's workflows, and what each changed (README, "Changing a
-workflow safely"). A change to a workflow's commands goes behind `workflow.patched(ID)`; the
+"""Every patch ID of the claim program's workflows, and what each changed (docs/changing-workflows.md,
+"Changing a workflow safely"). A change to a workflow's commands goes behind `workflow.patched(ID)`; the
 recorded histories (tests/histories) replay every version before it, and tests/test_replay.py
 checks that the older ones carry none of the later IDs.
 """
@@ -21,7 +21,7 @@ DECISION_PATCH = "decision-in-answer"
 
 # --- the tracks (workflows/track_base.py) and the claim ----------------------------------------
 # Smaller histories, made after the v1 histories (tests/histories/*/v1-*) were recorded; claims
-# started before replay on the old path (README, "Changing a workflow safely"). One patch ID for
+# started before replay on the old path (docs/changing-workflows.md). One patch ID for
 # all of it, as each ID costs a marker and a search-attribute event per workflow:
 # - a track tells its claim only when what the claim shows and indexes changed (stage, wait,
 #   overdue, payment: progress_of), not after every step, and not at its end, which the claim

@@ -2,7 +2,7 @@
 page (a staff cookie, no bearer header), reads the counts of claims seeded in several stages with
 one overdue (OPEN-3) and one paid in time (R-B-5), checks them against the seeded state, follows
 the overdue number into the Temporal UI and finds the overdue track there. Screenshots in
-tests/artifacts/ (operations-page.png is the README's picture).
+tests/artifacts/ (operations-page.png is docs/operations.md's picture).
 
 Against a dev server with its Web UI, started by the same launcher as `claims run`; chromium from
 scripts/ensure-chromium.sh (run by `make test`).

@@ -287,7 +287,7 @@ async def test_openapi_has_one_operation_per_step_with_its_body_schema(api: ApiE
 
 async def test_error_messages_are_for_people_and_codes_stay(api: ApiEnv) -> None:
     """Issue 12.6: a refused step says the reason only (no "StepRefused: "), a bad body the
-    validator's words (no pydantic "Value error, "); the codes are those of the README."""
+    validator's words (no pydantic "Value error, "); the codes are those of docs/api.md."""
     report = reports()["B"]
     no = report.report_no
     assert (await api.http.post("/claims", json=report_json(report))).status_code == 201

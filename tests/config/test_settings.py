@@ -50,6 +50,14 @@ def test_issue_15_5_the_client_address_follows_the_dev_server_port() -> None:
     assert load_settings(None, both).temporal_address == "temporal.prod:7233"
 
 
+def test_the_temporal_ui_url_is_the_ui_port_unless_set() -> None:
+    """One place for where staff's browsers reach the UI: `claims run` prints it, the operations
+    page and `claims ops` link into it."""
+    assert load_settings(None, {"PREMIUM_CLAIMS_UI_PORT": "18233"}).ui_url() == "http://localhost:18233"
+    behind_proxy = {"PREMIUM_CLAIMS_UI_PORT": "18233", "PREMIUM_CLAIMS_TEMPORAL_UI_URL": "https://temporal.example"}
+    assert load_settings(None, behind_proxy).ui_url() == "https://temporal.example"
+
+
 async def test_calendar_override_file_reaches_the_next_claim_without_restart(tmp_path: Path) -> None:
     """SPEC §6: a day added to the override file is a holiday for the next claim's rules."""
     overrides = tmp_path / "calendar.toml"
