@@ -27,8 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import free_port, wait_until
-from tests.helpers.running import ROOT
+from tests.helpers import wait_until
+from tests.helpers.running import ROOT, free_ports, fresh_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -87,23 +87,10 @@ def stop_group(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
     home = tmp_path_factory.mktemp("readme")
-    (home / "none.toml").write_text("")
     terminal = home / "terminal"
     terminal.mkdir()
-    ports = {name: free_port() for name in ("dev", "ui", "api", "codec")}
-    env = {
-        # a fresh clone's shell: none of the test session's keys or settings
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PREMIUM_CLAIMS_", "TEMPORAL_", "VIRTUAL_ENV"))},
-        "PREMIUM_CLAIMS_SETTINGS": str(home / "none.toml"),
-        "PREMIUM_CLAIMS_DATA_DIR": str(home / "data"),
-        "PREMIUM_CLAIMS_DEV_SERVER_PORT": str(ports["dev"]),
-        "PREMIUM_CLAIMS_UI_PORT": str(ports["ui"]),
-        "PREMIUM_CLAIMS_API_PORT": str(ports["api"]),
-        "PREMIUM_CLAIMS_CODEC__PORT": str(ports["codec"]),
-        "PREMIUM_CLAIMS_CODEC__UI_ORIGINS": f"http://localhost:{ports['ui']}",
-        "PREMIUM_CLAIMS_METRICS_BIND": "",
-        "PREMIUM_CLAIMS_GRACEFUL_SHUTDOWN_SECONDS": "2",
-    }
+    ports = free_ports()
+    env = {k: v for k, v in fresh_environment(home, home / "data", ports).items() if not k.startswith("VIRTUAL_ENV")}
     two_commands = shell_blocks("README.md")[0]
     assert "make run" in two_commands and "make test" in two_commands, two_commands
     out = home / "make-run.out"

@@ -103,26 +103,36 @@ class Service:
     gateway: Gateway
 
 
-def running_service(tmp_path: Path) -> Iterator[Service]:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    (tmp_path / "none.toml").write_text("")
-    ports = {name: free_port() for name in ("dev", "ui", "api", "codec")}
-    env = {
-        # no keys from the test session: the embedded default makes its own key file
+def free_ports() -> dict[str, int]:
+    """A port each for `claims run`'s dev server, UI, API and codec server."""
+    return {name: free_port() for name in ("dev", "ui", "api", "codec")}
+
+
+def fresh_environment(home: Path, data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
+    """The environment of a shell on a fresh clone for `claims run` (and `claims` commands beside
+    it): none of the test session's keys or settings (the embedded default makes its own key
+    file), the data folder and the ports of its own, no metrics port."""
+    (home / "none.toml").write_text("")
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PREMIUM_CLAIMS_", "TEMPORAL_"))},
-        "PREMIUM_CLAIMS_SETTINGS": str(tmp_path / "none.toml"),
+        "PREMIUM_CLAIMS_SETTINGS": str(home / "none.toml"),
         "PREMIUM_CLAIMS_DATA_DIR": str(data_dir),
         "PREMIUM_CLAIMS_DEV_SERVER_PORT": str(ports["dev"]),
         "PREMIUM_CLAIMS_UI_PORT": str(ports["ui"]),
         "PREMIUM_CLAIMS_API_PORT": str(ports["api"]),
         "PREMIUM_CLAIMS_CODEC__PORT": str(ports["codec"]),
-        # what the browser test's UI (on a free port) is reached at; the default is the UI port's
+        # what a browser test's UI (on a free port) is reached at; the default is the UI port's
         "PREMIUM_CLAIMS_CODEC__UI_ORIGINS": f"http://localhost:{ports['ui']}",
         "PREMIUM_CLAIMS_METRICS_BIND": "",
-        "PREMIUM_CLAIMS_LOG_FORMAT": "json",
         "PREMIUM_CLAIMS_GRACEFUL_SHUTDOWN_SECONDS": "2",
     }
+
+
+def running_service(tmp_path: Path) -> Iterator[Service]:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    ports = free_ports()
+    env = {**fresh_environment(tmp_path, data_dir, ports), "PREMIUM_CLAIMS_LOG_FORMAT": "json"}
     gateway = Gateway(tmp_path / "gateway.sqlite3")
     bank = GatewayServer(0, gateway)
     threading.Thread(target=bank.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
