@@ -24,7 +24,7 @@ from temporalio import activity
 from activities.database import Database
 from activities.errors import BAD_SMS, refusal
 from activities.sqlite import from_utc_text, to_utc_text, utc_now
-from domain.contracts import ActivityName, SendSmsInput, SendSmsResult, SmsKind
+from domain.contracts import ActivityName, DeliveryNote, SendSmsInput, SendSmsResult, SmsKind
 from domain.models import Frozen, Track
 
 log = structlog.get_logger(__name__)
@@ -72,6 +72,23 @@ class OutboxMessage(Frozen):
     next_attempt_at: datetime | None = None
     provider_message_id: str | None = None
     last_error: str | None = None
+
+    def note(self) -> DeliveryNote:
+        """Its delivery in words for the claim's timeline: status, attempts, the provider's id or
+        the last error; never the body or the phone."""
+        if self.status == DeliveryStatus.SENT:
+            state = f"sent ({self.provider_message_id})"
+        elif self.status == DeliveryStatus.FAILED:
+            state = f"failed after {self.attempts} attempt(s): {self.last_error or ''}".rstrip(": ")
+        else:
+            state = f"queued, {self.attempts} attempt(s) so far" if self.attempts else "queued"
+        return DeliveryNote(
+            idempotency_key=self.idempotency_key,
+            at=self.sent_at or self.created_at,
+            step=f"sms_{self.status.value}",
+            by="sms-relay",
+            detail=f"{self.kind} to {self.recipient_role} {self.message_id}: {state}",
+        )
 
 
 def _require(input: SendSmsInput, *names: str) -> dict[str, str]:
@@ -179,6 +196,10 @@ class SqlSmsOutbox:
         with self.db.reading() as conn:
             rows = conn.execute(text(query)).mappings().all()
         return [_message(row) for row in rows]
+
+    def notes_for_report(self, report_no: str) -> list[DeliveryNote]:
+        """The deliveries of one claim's messages as its timeline shows them (`claims show`, the API)."""
+        return [message.note() for message in self.for_report(report_no)]
 
     def for_report(self, report_no: str) -> list[OutboxMessage]:
         """The messages about one claim, oldest first (its timeline shows their delivery)."""

@@ -30,7 +30,6 @@ from api.calendar import calendar_router
 from api.claims import claims_router
 from api.connection import Temporal, TemporalConnection
 from api.customer import customer_router
-from api.deliveries import SmsDeliveries
 from api.docs import add_offline_docs
 from api.errors import ERRORS, install_error_handlers
 from api.files import files_router
@@ -39,6 +38,7 @@ from api.health import health_router
 from api.operations import STATIC_DIR, operations_router
 from api.work import work_router
 from client.customer import StaffDirectory
+from client.deliveries import SmsDeliveries
 from client.visibility import VisibilityBudget
 from config.settings import TASK_QUEUE
 from domain.rules import RuleSettings

@@ -22,7 +22,6 @@ from temporalio.service import RPCError
 
 from api.access import allowed, allowed_step, recorder, step_allowed
 from api.connection import Temporal
-from api.deliveries import SmsDeliveries, with_deliveries
 from api.errors import UNREACHABLE, ApiError, ErrorBody, describe, not_found
 from api.steps import step_endpoint, step_summary
 from api.views import masked_claim, masked_track
@@ -36,6 +35,7 @@ from client.claims import (
     report_with_decision,
     track_state,
 )
+from client.deliveries import SmsDeliveries, with_deliveries
 from client.listing import ClaimFilters, ClaimPage, list_claims
 from domain.contracts import FILE_NOT_FOUND, POLICY_NOT_FOUND, REPORT_CONFLICT
 from domain.models import BRANCH_PATTERN, REPORT_NO_PREFIX_PATTERN, Frozen, Report, ReportSubmission, Segment, Track

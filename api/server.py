@@ -28,7 +28,7 @@ def app_from_settings(settings: Settings, client: Client | None = None) -> FastA
         client,
         task_queue=settings.task_queue,
         store=open_documents(settings),  # the local folder, or the object store every host shares
-        sms_deliveries=open_stores(settings).sms.for_report,  # the relay's status on each claim's timeline
+        sms_deliveries=open_stores(settings).sms.notes_for_report,  # the relay's status on each claim's timeline
         authenticator=authenticator(settings.auth, settings.data_dir),
         limits=Limits(
             max_body_bytes=settings.api_max_body_bytes,

@@ -13,11 +13,11 @@ from pathlib import Path
 from temporalio.client import Client
 
 from activities import open_stores
-from api.deliveries import with_deliveries
 from cli.command import Command, parse_json, read_input, read_json_file, time_with_offset, with_client
 from cli.show import print_answer, print_claim, print_page
 from client.claims import ReportConflict, claim_state, drive, record_step, report_with_decision
 from client.connect import connect_with_settings
+from client.deliveries import with_deliveries
 from client.listing import ClaimFilters, list_claims
 from config.settings import ENV_PREFIX, Settings
 from dev.scenarios import (
@@ -140,7 +140,7 @@ def show_arguments(parser: argparse.ArgumentParser) -> None:
 async def run_show(args: argparse.Namespace, settings: Settings, client: Client) -> None:
     view = await claim_state(client, args.report_no)
     # the SMS about the claim as the relay delivered them, on its timeline (as GET /claims/{no})
-    deliveries = await asyncio.to_thread(open_stores(settings).sms.for_report, args.report_no)
+    deliveries = await asyncio.to_thread(open_stores(settings).sms.notes_for_report, args.report_no)
     print_claim(with_deliveries(view, deliveries), args.json)
 
 

@@ -65,6 +65,17 @@ def sms_key_track(key: str) -> Track | None:
         return None
 
 
+class DeliveryNote(Frozen):
+    """An SMS's delivery as a claim's timeline shows it (issue 22.6): the relay's status in words,
+    never the message body; `idempotency_key` names the track it belongs to (sms_key_track)."""
+
+    idempotency_key: str
+    at: datetime
+    step: str
+    by: str
+    detail: str
+
+
 class ActivityName:
     LOAD_RULES = "rules.load"
     LOOKUP_POLICY = "core.lookup_policy"

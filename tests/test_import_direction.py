@@ -36,6 +36,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 # ...except the tests of a front, which import the front they test (and the CLI serves the API).
 EXCEPTIONS: dict[str, frozenset[str]] = {"tests/api": FRONTS, "tests/cli": FRONTS}
+# The CLI imports the API only to serve it (`claims run`, `claims api`, `claims codec-server`): what
+# both fronts show (a claim with its SMS deliveries, the operations counts) comes from below them.
+SERVES_API = frozenset({"cli/serve.py"})
 
 
 def _imported(node: ast.AST, module: str) -> list[str]:
@@ -76,6 +79,31 @@ def violations(
                     elif any(p.startswith("_") and not p.startswith("__") for p in parts[1:]):
                         found.append(f"{where}: {name} is private to {top}")
     return found
+
+
+def api_imports_outside_serving(root: Path) -> list[str]:
+    """Every import of `api` in a `cli` module other than the ones that serve it."""
+    found = []
+    for path in sorted((root / "cli").rglob("*.py")):
+        if path.relative_to(root).as_posix() in SERVES_API:
+            continue
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                found += [
+                    f"{path.relative_to(root)}:{node.lineno}: {name}"
+                    for name in _imported(node, module)
+                    if name.split(".")[0] == "api"
+                ]
+    return found
+
+
+def test_the_cli_imports_the_api_only_to_serve_it(tmp_path: Path) -> None:
+    assert api_imports_outside_serving(ROOT) == []
+    (tmp_path / "cli").mkdir()
+    (tmp_path / "cli" / "serve.py").write_text("from api.server import serve\n")
+    (tmp_path / "cli" / "claims.py").write_text("def show():\n    from api.deliveries import with_deliveries\n")
+    assert api_imports_outside_serving(tmp_path) == ["cli/claims.py:2: api.deliveries.with_deliveries"]
 
 
 def test_every_import_points_down_the_layout() -> None:

@@ -174,6 +174,9 @@ def test_readme_tour(make_run: MakeRun) -> None:
     done = [line for line in result.stdout.splitlines() if line.strip().startswith("done:")]
     assert len(done) == 4, result.stdout  # a claim of each track, driven to its end
     assert "DEMO2026-C" in result.stdout
+    # R-D-1: the injury claim's timeline in `claims show` carries its SMS deliveries (the outbox's words)
+    injury = claims_json(make_run, "show", "DEMO2026-D")
+    assert any(entry["step"].startswith("sms_") for entry in injury["tracks"]["D"]["timeline"]), injury["tracks"]["D"]
 
 
 def test_readme_one_claim_by_hand(make_run: MakeRun) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from activities.sms import DeliveryStatus, OutboxMessage
-from api.deliveries import with_deliveries
+from client.deliveries import with_deliveries
 from domain.models import Track
 from workflows.messages import ClaimView, Stage, TimelineEntry, TrackView
 
@@ -41,7 +41,7 @@ def test_deliveries_join_the_timeline_of_their_track_R_D_1() -> None:
     )
     stray = message("SMS-2", "R2026000001:escalation", DeliveryStatus.FAILED, attempts=10, last_error="provider answered 503")
 
-    shown = with_deliveries(view, [sent, stray])
+    shown = with_deliveries(view, [sent.note(), stray.note()])
 
     steps = [(e.step, e.detail) for e in shown.tracks[Track.INJURY].timeline]
     assert steps[0][0] == "reported"
