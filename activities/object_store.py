@@ -32,6 +32,7 @@ from activities.store import (
     declared_type_of,
     is_sha256,
     sniff,
+    within_limit,
 )
 
 log = structlog.get_logger(__name__)
@@ -143,16 +144,8 @@ class ObjectStore:
         """Take the chunks (refusing early when size or type is wrong), then encrypt and upload once.
         At most max_bytes are held in memory (20 MiB by default)."""
         declared = declared_type_of(declared_type)
-        parts: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            if not chunk:
-                continue
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise StoreRefused("too_large", f"file is larger than {self.max_bytes} bytes")
-            parts.append(bytes(chunk))
-        data = b"".join(parts)
+        data = b"".join(bytes(chunk) for chunk in within_limit(chunks, self.max_bytes))
+        size = len(data)
         if not data:
             raise StoreRefused("empty", "file is empty")
         check_type(data, declared)

@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -94,6 +94,19 @@ def check_type(head: bytes, declared: str) -> None:
         raise StoreRefused("type_mismatch", f"declared {declared}, but the content is {actual}")
 
 
+def within_limit(chunks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
+    """The non-empty chunks, refusing (too_large) as soon as their sum passes `max_bytes`, before
+    the rest is read: each store's put_stream takes its chunks through this."""
+    size = 0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        size += len(chunk)
+        if size > max_bytes:
+            raise StoreRefused("too_large", f"file is larger than {max_bytes} bytes")
+        yield chunk
+
+
 class DocumentStore(Protocol):
     def exists(self, sha256: str) -> bool: ...
 
@@ -149,12 +162,8 @@ class FileStore:
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    if not chunk:
-                        continue
+                for chunk in within_limit(chunks, self.max_bytes):
                     size += len(chunk)
-                    if size > self.max_bytes:
-                        raise StoreRefused("too_large", f"file is larger than {self.max_bytes} bytes")
                     if not type_checked:
                         head += bytes(chunk[: _HEAD_BYTES - len(head)])
                         if len(head) >= _HEAD_BYTES:
