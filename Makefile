@@ -48,13 +48,15 @@ test: check
 # The cluster lane: the tests that say the product works (every track to payment through the API,
 # the report's decision, listing and the operations counts, the permission matrix) run again on
 # the real Temporal cluster on PostgreSQL with mTLS (dev/cluster.py: built the first time, then
-# cached), plus the cluster's own tests (mTLS refusals, personal data in PostgreSQL, faults).
+# cached), plus two hosts behind nginx and the cluster's own tests (mTLS refusals, personal data in
+# PostgreSQL, faults).
 CLUSTER_LANE := tests/cluster tests/api/test_api_claims.py tests/api/test_report_decision.py \
 	tests/api/test_api_listing.py tests/api/test_operations.py tests/api/test_permissions.py \
-	tests/workflows/test_tracks_dev_server.py
+	tests/workflows/test_tracks_dev_server.py tests/deploy/test_two_hosts.py
 
 test-cluster: install
 	sh scripts/ensure-postgres.sh
+	sh scripts/ensure-nginx.sh
 	$(BIN)/python -m pytest -q --engine cluster $(CLUSTER_LANE)
 
 # The service on the real cluster (the cluster is started first and left running).

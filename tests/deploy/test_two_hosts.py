@@ -36,6 +36,7 @@ from activities.database import Database
 from activities.sms import DeliveryStatus, SqlSmsOutbox
 from config.settings import load_settings
 from dev import nginx
+from dev.cluster import Cluster
 from dev.postgres import port_free
 from dev.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from dev.seaweedfs import SeaweedFS
@@ -134,14 +135,12 @@ async def take_steps(
 @pytest.mark.e2e
 async def test_two_hosts_one_service(
     tmp_path: Path,
-    engine: str,
+    cluster: Cluster | None,
     dev_env: WorkflowEnvironment,
     seaweedfs: SeaweedFS,
     service_database: str,
     postgres_admin_url: str,
 ) -> None:
-    if engine == "cluster":
-        pytest.skip("the hosts' processes connect without the cluster lane's client certificates")
     tmp_path.chmod(0o711)  # nginx's workers (nobody, under root) pass through to its folder
     address = dev_env.client.service_client.config.target_host
     task_queue = "two-hosts-" + uuid.uuid4().hex[:8]
@@ -175,6 +174,8 @@ async def test_two_hosts_one_service(
         "PREMIUM_CLAIMS_METRICS_BIND": "",
         "PREMIUM_CLAIMS_LOG_FORMAT": "json",
         "PREMIUM_CLAIMS_GRACEFUL_SHUTDOWN_SECONDS": "2",
+        # on the cluster lane, each host's client certificate as a host would hold it (mTLS)
+        **(cluster.client_tls().environment() if cluster is not None else {}),
     }
     (tmp_path / "none.toml").write_text("")
     folders = {host: tmp_path / host / "data" for host in ("host1", "host2")}
