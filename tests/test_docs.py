@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from workflows.search_attributes import operator_commands
+
 ROOT = Path(__file__).resolve().parents[1]
 RULES_PAGE = ROOT / "docs" / "rules.md"
 THIS = Path(__file__).resolve()
@@ -222,3 +224,12 @@ def test_the_rules_check_finds_an_unlisted_an_untested_and_a_wrongly_listed_rule
         f"{d}: in docs/rules.md but cited by no test: write one that fails if the rule breaks",
         f"{d}: docs/rules.md lists tests/domain/test_limit.py, which does not cite it",
     ]
+
+
+def test_the_search_attribute_commands_on_the_deployment_page_are_the_ones_the_cli_prints() -> None:
+    """docs/deployment.md lists the commands `claims search-attributes` prints; an attribute added
+    to workflows/search_attributes.py without the page fails here."""
+    page = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    section = page[page.index("## Search attributes on a cluster") :]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert block.splitlines() == operator_commands()
