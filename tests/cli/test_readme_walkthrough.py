@@ -28,6 +28,7 @@ import httpx
 import pytest
 
 from tests.helpers import wait_until
+from tests.helpers.markdown import fenced_blocks
 from tests.helpers.running import ROOT, free_ports, fresh_environment
 
 pytestmark = pytest.mark.e2e
@@ -42,25 +43,12 @@ curl() { command curl --fail-with-body --show-error "$@"; }
 """
 
 
-def fenced_blocks(page: str) -> list[tuple[str, str]]:
-    """The page's fenced blocks in order, as (language, text)."""
-    blocks: list[tuple[str, str]] = []
-    language: str | None = None
-    lines: list[str] = []
-    for line in (ROOT / page).read_text(encoding="utf-8").splitlines():
-        if line.startswith("```") and language is None:
-            language, lines = line[3:].strip(), []
-        elif line.startswith("```"):
-            blocks.append((language or "", "\n".join(lines) + "\n"))
-            language = None
-        elif language is not None:
-            lines.append(line)
-    assert language is None, f"{page}: a fence is not closed"
-    return blocks
+def blocks(page: str) -> list[tuple[str, str]]:
+    return fenced_blocks((ROOT / page).read_text(encoding="utf-8"))
 
 
 def shell_blocks(page: str) -> list[str]:
-    return [text for language, text in fenced_blocks(page) if language == "sh"]
+    return [text for language, text in blocks(page) if language == "sh"]
 
 
 @dataclass
@@ -159,7 +147,7 @@ def claims_json(run: MakeRun, *args: str) -> dict:
 
 
 def test_make_run_prints_what_the_readme_excerpt_shows(make_run: MakeRun) -> None:
-    excerpt = next(text for language, text in fenced_blocks("README.md") if language == "")
+    excerpt = next(text for language, text in blocks("README.md") if language == "")
     labels = [line.split(":")[0] for line in excerpt.splitlines() if re.match(r"^[A-Z][\w ]+:", line)]
     assert len(labels) >= 6, excerpt
     printed = make_run.out.read_text(errors="replace")
