@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from activities.sms import DeliveryStatus, SqlSmsOutbox
 from activities.sms_relay import HttpSmsProvider, RelayPolicy, SmsRelay
 from domain.contracts import SendSmsInput, SmsKind
 from gateway.sms_provider import SmsProviderServer, SmsProviderStandIn
+from tests.helpers import wait_until
 from tests.helpers.databases import Databases
 
 SPECIALIST_PHONE = "13900000011"
@@ -162,9 +162,7 @@ def test_relay_killed_mid_batch_sends_each_message_exactly_once(
         provider.hang_after = None
         second = subprocess.Popen([sys.executable, "-m", "cli.main", "sms-relay"], env=env, stdout=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 60
-            while outbox.outbox(unsent_only=True) and time.monotonic() < deadline:
-                time.sleep(0.2)
+            wait_until(lambda: not outbox.outbox(unsent_only=True), 60, "the second relay to send every message", every=0.2)
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(20)

@@ -23,6 +23,7 @@ from dev.scenarios import sample_reports, steps_for
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Report, Track
 from domain.rules import Deadlines, RuleSettings
+from tests.helpers import eventually
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, running, unique_prefix
 from workflows import search_attributes as sa
@@ -84,12 +85,11 @@ EXPECTED_CELLS: dict[tuple[str, str], tuple[int, int]] = {
 
 async def _until_overdue(client: Client, workflow_id: str) -> None:
     handle = client.get_workflow_handle(workflow_id)
-    for _ in range(300):
-        description = await handle.describe()
-        if description.typed_search_attributes.get(sa.OVERDUE):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{workflow_id} never became overdue")
+
+    async def overdue() -> bool | None:
+        return (await handle.describe()).typed_search_attributes.get(sa.OVERDUE)
+
+    await eventually(overdue, bool, 30, f"{workflow_id} to become overdue")
 
 
 @asynccontextmanager

@@ -10,13 +10,11 @@ scripts/ensure-chromium.sh (run by `make test`).
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import uvicorn
 from temporalio.client import Client
 
 from activities.store import FileStore
@@ -25,7 +23,8 @@ from security.auth import LocalTokens, Role
 from tests.api.conftest import TEST_LIMITS
 from tests.api.operations_seed import EXPECTED_CELLS, seeded_claims
 from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page, find_in_ui, ui_server  # noqa: F401
-from tests.helpers import free_port
+from tests.helpers import eventually
+from tests.helpers.serving import serving
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
 
@@ -46,16 +45,10 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
             limits=TEST_LIMITS,
             temporal_ui_url=f"http://localhost:{ui_port}",
         )
-        api_port = free_port()
-        # log_config=None: uvicorn leaves the logging set-up of the test process alone
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_config=None, lifespan="off"))
-        serving = asyncio.ensure_future(server.serve())
-        try:
-            while not server.started:
-                await asyncio.sleep(0.05)
+        async with serving(app) as api:
             due_before = (datetime.now(UTC) + timedelta(days=30)).isoformat()
             query = urllib.parse.urlencode({"report_no_prefix": seed.root, "due_before": due_before})
-            page_url = f"http://127.0.0.1:{api_port}/operations?{query}"
+            page_url = f"{api}/operations?{query}"
             async with chromium_page(1300, 900) as page:
                 refused = []  # what the page's Content-Security-Policy blocked (its own stylesheet must load)
                 page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
@@ -70,9 +63,9 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
                 async def number(name: str) -> int:
                     return int(await page.locator(f'[data-count="{name}"]').inner_text())
 
-                for _ in range(100):  # visibility lags the last steps a little
+                async def cells() -> dict[tuple[str, str], tuple[int, int]]:
                     await page.goto(page_url)
-                    seen = {
+                    return {
                         cell: (
                             await number(f"stage:{cell[0]}:{cell[1]}"),
                             await number(f"overdue:{cell[0]}:{cell[1]}") if overdue else 0,
@@ -80,10 +73,11 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
                         for cell, (_, overdue) in EXPECTED_CELLS.items()
                         if await page.locator(f'[data-count="stage:{cell[0]}:{cell[1]}"]').count()
                     }
-                    if seen == EXPECTED_CELLS:
-                        break
-                    await asyncio.sleep(0.2)
-                assert seen == EXPECTED_CELLS
+
+                # visibility lags the last steps a little
+                await eventually(
+                    cells, lambda seen: seen == EXPECTED_CELLS, 20, "the page's counts to be the seeded cells", every=0.2
+                )
                 assert await page.locator("[data-count^='stage:']").count() == len(EXPECTED_CELLS)
                 assert [await number(f"open:{t}") for t in "ABCD"] == [1, 3, 1, 0]
                 assert [await number(f"overdue:{t}") for t in "ABCD"] == [0, 1, 0, 0]
@@ -102,6 +96,3 @@ async def test_open_3_operations_page_counts_the_seeded_claims_and_links_into_th
                 await find_in_ui(page, page.url, seed.workflow_id("overdue_b"), "operations-ui-failed.png")
                 assert await page.get_by_text(seed.workflow_id("documents_b"), exact=True).count() == 0
                 await page.screenshot(path=str(ARTIFACTS / "operations-overdue-in-temporal-ui.png"), full_page=True)
-        finally:
-            server.should_exit = True
-            await serving

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from client.connect import data_converter_for
 from config.settings import load_settings
 from security.auth import Role
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import running
 from workflows import search_attributes
@@ -88,10 +88,9 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
         api = subprocess.Popen([str(BIN / "claims"), "api"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                if await asyncio.to_thread(healthy, f"{base}/health"):
-                    break
-                await asyncio.sleep(0.2)
+            await eventually(
+                lambda: asyncio.to_thread(healthy, f"{base}/health"), bool, 20, f"claims api to answer on {base}", every=0.2
+            )
             # the token `claims token` printed is one the API accepts (same data dir, same key)
             authorized = {"Authorization": f"Bearer {token}"}
             assert await asyncio.to_thread(healthy, f"{base}/claims?page_size=1", authorized)

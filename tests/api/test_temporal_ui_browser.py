@@ -7,7 +7,6 @@ chromium comes from scripts/ensure-chromium.sh (run by `make test`); without it 
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 from playwright.async_api import Page, async_playwright
 from temporalio.client import Client
@@ -24,7 +22,7 @@ from client.claims import report_claim
 from client.connect import connect
 from dev.devserver import start_dev_server, wait_until_ready
 from dev.scenarios import sample_reports
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 from tests.workflows.helpers import unique_prefix
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -92,13 +90,12 @@ async def test_claim_found_in_the_temporal_ui_by_search_attribute(ui_server: tup
     handle, started = await report_claim(client, report, "no-worker-here")
     assert started
     query = f'ReportNo = "{report.report_no}" AND ClaimStage = "deciding"'
+
+    async def listed() -> list[str]:
+        return [w.id async for w in client.list_workflows(query)]
+
     # the UI reads visibility, which lags the start a little
-    for _ in range(100):
-        if [w.id async for w in client.list_workflows(query)] == [handle.id]:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        pytest.fail("the claim never appeared in visibility")
+    await eventually(listed, lambda ids: ids == [handle.id], 10, "the claim to appear in visibility")
 
     url = f"http://localhost:{ui_port}/namespaces/default/workflows?query={urllib.parse.quote(query)}"
     async with chromium_page() as page:

@@ -13,14 +13,11 @@ scripts/ensure-chromium.sh (run by `make test`).
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.async_api import FilePayload, Page
 from temporalio.testing import WorkflowEnvironment
 
@@ -34,28 +31,14 @@ from security.auth import LocalTokens, Role
 from security.customer_links import CustomerLinks
 from tests.api.conftest import TEST_LIMITS
 from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page
-from tests.helpers import free_port
+from tests.helpers import eventually
+from tests.helpers.serving import serving
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, running
 from workflows.messages import Stage
 
 pytestmark = pytest.mark.e2e  # a browser over the real API
 R = Role
-
-
-@asynccontextmanager
-async def serving(app: object) -> AsyncIterator[str]:
-    port = free_port()
-    # log_config=None: uvicorn leaves the logging set-up of the test process alone
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))  # type: ignore[arg-type]  # a FastAPI app is an ASGI app
-    task = asyncio.ensure_future(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 class Staff:
@@ -73,12 +56,13 @@ class Staff:
     async def queue_row(self, report_no: str, track: str, present: bool = True) -> None:
         """Open the queue until the item's row is there (or gone): visibility lags a step a little."""
         row = self.page.locator(f'tr[data-item="{report_no}-{track}"]')
-        for _ in range(150):
+
+        async def listed() -> bool:
             await self.page.goto(f"{self.base}/work")
-            if (await row.count() > 0) == present:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{report_no}-{track} {'never came to' if present else 'never left'} the queue")
+            return await row.count() > 0
+
+        where = "come to" if present else "leave"
+        await eventually(listed, lambda shown: shown == present, 15, f"{report_no}-{track} to {where} the queue")
 
     async def take(self, report_no: str, track: str) -> None:
         await self.queue_row(report_no, track)
@@ -96,12 +80,13 @@ class Staff:
         return await self.page.locator("#stage").inner_text()
 
     async def open_item(self, report_no: str, track: str, step: str) -> None:
-        for _ in range(150):  # the track may still be on its way to the step
+        """Open the item until its step's form is there: the track may still be on its way to it."""
+
+        async def offered() -> int:
             await self.page.goto(f"{self.base}/work/{report_no}/{track}")
-            if await self.page.locator(f"#step-{step}").count():
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{step} never offered on {report_no}-{track}")
+            return await self.page.locator(f"#step-{step}").count()
+
+        await eventually(offered, bool, 15, f"{step} to be offered on {report_no}-{track}")
 
 
 async def test_track_a_and_b_from_report_to_payment_from_the_pages(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
@@ -213,10 +198,13 @@ async def test_track_a_and_b_from_report_to_payment_from_the_pages(dev_env: Work
             await staff.record("receive_documents", all_documents("assessor_at_shop"))
             # R-A-6: paid; the item leaves the assessor's queue (the callback is the service centre's)
             await staff.queue_row(a.report_no, "A", present=False)
-            for _ in range(100):
-                if (await track_state(client, a.report_no, Track.AUTHORISATION)).stage is Stage.AWAITING_CALLBACK:
-                    break
-                await asyncio.sleep(0.1)
+
+            async def stage_a() -> Stage:
+                return (await track_state(client, a.report_no, Track.AUTHORISATION)).stage
+
+            await eventually(
+                stage_a, lambda stage: stage is Stage.AWAITING_CALLBACK, 10, f"{a.report_no}-A awaiting the callback"
+            )
             paid = await customer_sees(a.report_no, "A")
             assert "已于" in paid and "2650.00" in paid and "account ending" in paid
             await customer.screenshot(path=str(ARTIFACTS / "customer-page-paid.png"), full_page=True)

@@ -20,6 +20,7 @@ from client.claims import TrackNotTaken, drive, report_claim
 from client.connect import connect, data_converter_for
 from dev.scenarios import DEMO_PHOTO, sample_reports
 from domain.models import Track
+from tests.helpers import wait_until
 from tests.helpers.running import ROOT, Service, running_service
 from tests.workflows.helpers import unique_prefix
 from workflows.messages import Stage
@@ -141,13 +142,14 @@ def test_issue_15_2_and_6_fresh_policies_then_show_says_what_to_do_next(service:
     path.write_text(report.model_dump_json())
     assert claims(service, "report", str(path)).returncode == 0
 
-    deadline = time.monotonic() + 30
-    while True:
-        shown = claims(service, "show", report.report_no)
-        if "next: claims step" in shown.stdout or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    page = shown.stdout
+    page = ""
+
+    def next_step_shown() -> bool:
+        nonlocal page
+        page = claims(service, "show", report.report_no).stdout
+        return "next: claims step" in page
+
+    wait_until(next_step_shown, 30, f"claims show {report.report_no} to give the next step", every=0.5)
     assert "(times in China time, UTC+08:00)" in page, page
     assert "track B TAKEN" in page
     assert f"next: claims step {report.report_no} B accept_offer '{{\"accepted\": true}}' --by YOUR_CODE" in page, page
@@ -212,10 +214,13 @@ def test_issue_23_7_the_cli_says_what_the_api_says_of_a_step_on_a_closed_or_unta
     )
     declined = claims(service, "step", report.report_no, "B", "accept_offer", '{"accepted": false}', "--by", "AG01")
     assert declined.returncode == 0, declined.stderr
-    for _ in range(50):  # the track ends once it has told its claim
-        late = claims(service, "step", report.report_no, "B", "accept_offer", '{"accepted": true}', "--by", "AG01")
-        if "track_closed" in late.stderr:
-            break
-        time.sleep(0.2)
+    tries: list[subprocess.CompletedProcess[str]] = []
+
+    def refused_as_closed() -> bool:  # the track ends once it has told its claim
+        tries.append(claims(service, "step", report.report_no, "B", "accept_offer", '{"accepted": true}', "--by", "AG01"))
+        return "track_closed" in tries[-1].stderr
+
+    wait_until(refused_as_closed, 10, f"a step on {report.report_no}-B to be refused as track_closed", every=0.2)
+    late = tries[-1]
     assert late.returncode == 1
     assert f"refused (track_closed): track B of {report.report_no} has ended" in late.stderr, late.stderr

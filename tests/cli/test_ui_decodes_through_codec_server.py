@@ -11,7 +11,6 @@ keep the endpoint, tick "Include cross-origin credentials", Apply; the claim the
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import httpx
@@ -22,6 +21,7 @@ from cli.serve import ui_codec_steps
 from dev.scenarios import sample_reports
 from security.auth import Role, local_tokens
 from tests.api.test_temporal_ui_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers import eventually
 from tests.helpers.running import Service, luhn
 from tests.workflows.helpers import unique_prefix
 from workflows.messages import claim_workflow_id
@@ -69,10 +69,11 @@ async def test_issue_5_staff_signed_in_at_the_codec_server_read_the_claim_in_the
             # nothing set up: the UI asks the codec server, is refused, and shows no personal data
             await page.goto(claim_page, wait_until="domcontentloaded", timeout=30_000)
             await page.get_by_text(report.report_no).first.wait_for(timeout=30_000)
-            for _ in range(100):
-                if decode_answers:
-                    break
-                await asyncio.sleep(0.1)
+
+            async def answers() -> list[int]:
+                return decode_answers
+
+            await eventually(answers, bool, 10, "the UI to ask the codec server to decode")
             assert 401 in decode_answers, decode_answers
             assert phone not in await page_text(page)
 
@@ -103,13 +104,14 @@ async def test_issue_5_staff_signed_in_at_the_codec_server_read_the_claim_in_the
             await page.reload(wait_until="domcontentloaded")
 
             # the same page shows the claim decoded
-            for _ in range(300):  # the UI's CSP forbids wait_for_function's eval: poll the text
-                if phone in await page_text(page):
-                    break
-                await asyncio.sleep(0.1)
-            else:
+            async def decoded() -> bool:  # the UI's CSP forbids wait_for_function's eval: poll the text
+                return phone in await page_text(page)
+
+            try:
+                await eventually(decoded, bool, 30, "the UI to show the decoded claim")
+            except AssertionError as timed_out:
                 await page.screenshot(path=str(service.log.with_name("ui-not-decoded.png")), full_page=True)
-                pytest.fail(f"the UI did not show the decoded claim; codec answers {decode_answers}")
+                pytest.fail(f"{timed_out}; codec answers {decode_answers}")
             assert 200 in decode_answers
         finally:
             await browser.close()

@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -44,6 +43,7 @@ from domain.models import Track
 from gateway.server import Gateway, GatewayServer
 from gateway.sms_provider import SmsProviderServer, SmsProviderStandIn
 from security.auth import AuthSettings, Role, local_tokens
+from tests.helpers import eventually, wait_until
 from tests.helpers.databases import drop_postgres_database, fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,16 +59,19 @@ def free_ports(count: int) -> list[int]:
 
 
 def wait_until_answers(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+    """Until `url` answers 200; the process's log tail when it exits first or never answers."""
+
+    def answers() -> bool:
+        assert process.poll() is None, f"the process serving {url} exited ({process.returncode})"
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
+            return httpx.get(url, timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer in {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
+            return False
+
+    try:
+        wait_until(answers, timeout, f"{url} to answer", every=0.3)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}:\n{log.read_text(errors='replace')[-3000:]}") from None
 
 
 class Hosts:
@@ -109,6 +112,33 @@ def service_database(postgres_admin_url: str) -> Iterator[str]:
     drop_postgres_database(postgres_admin_url, url)
 
 
+async def until_stage(api: httpx.AsyncClient, report_no: str, track: Track, stage: str) -> None:
+    """Until the track, read through `api`, stands at `stage` (the last stage or answer when it never does)."""
+
+    async def stage_now() -> str:
+        view = await api.get(f"/claims/{report_no}/tracks/{track.value}")
+        return view.json()["stage"] if view.status_code == 200 else view.text
+
+    await eventually(
+        stage_now, lambda now: now == stage, 60, f"{report_no} {track.value} at {stage} through {api.base_url}", every=0.2
+    )
+
+
+async def until_finished(api: httpx.AsyncClient, report_no: str, track: Track) -> dict[str, Any]:
+    """The claim read through `api` once the track is paid, called back (score 5) and, on track
+    D, the specialist's SMS sent."""
+
+    async def claim_view() -> dict[str, Any]:
+        return (await api.get(f"/claims/{report_no}")).json()
+
+    def finished(view: dict[str, Any]) -> bool:
+        payment = view["tracks"][track.value]["payment"]
+        sms_done = track is not Track.INJURY or any(e["step"] == "sms_sent" for e in view["tracks"][track.value]["timeline"])
+        return bool(payment and payment["paid_at"] and view["tracks"][track.value]["callback_score"] == 5 and sms_done)
+
+    return await eventually(claim_view, finished, 60, f"{report_no} {track.value} finished through {api.base_url}", every=0.3)
+
+
 async def take_steps(
     apis: list[httpx.AsyncClient],
     report_no: str,
@@ -119,13 +149,7 @@ async def take_steps(
     """Each step through the next API in turn, as soon as the track waits for it, by its staff member."""
     for n, (stage, step, payload) in enumerate(steps):
         api = apis[n % len(apis)]
-        deadline = time.monotonic() + 60
-        while True:
-            view = await api.get(f"/claims/{report_no}/tracks/{track.value}")
-            if view.status_code == 200 and view.json()["stage"] == stage.value:
-                break
-            assert time.monotonic() < deadline, f"{report_no} {track.value} never reached {stage.value}: {view.text}"
-            await asyncio.sleep(0.2)
+        await until_stage(api, report_no, track, stage.value)
         answer = await api.post(
             f"/claims/{report_no}/tracks/{track.value}/steps/{step}", json=payload, headers=staff(payload["by"])
         )
@@ -243,18 +267,8 @@ async def test_two_hosts_one_service(
             for track, report in reports.items():
                 seen = []
                 for api in (one, two):
-                    deadline = time.monotonic() + 60
-                    while True:
-                        view = (await api.get(f"/claims/{report.report_no}")).json()
-                        payment = view["tracks"][track.value]["payment"]
-                        sms_done = track is not Track.INJURY or any(
-                            e["step"] == "sms_sent" for e in view["tracks"][track.value]["timeline"]
-                        )
-                        if payment and payment["paid_at"] and view["tracks"][track.value]["callback_score"] == 5 and sms_done:
-                            break
-                        assert time.monotonic() < deadline, f"{report.report_no} through {api.base_url}: {view}"
-                        await asyncio.sleep(0.3)
-                    seen.append(payment["payment_id"])
+                    view = await until_finished(api, report.report_no, track)
+                    seen.append(view["tracks"][track.value]["payment"]["payment_id"])
                 assert seen[0] == seen[1], f"{report.report_no}: the two hosts show one payment"
         # nginx spread the reports over both API processes
         reported = [line.split()[-1] for line in proxy.access_log().splitlines() if line.startswith("POST /claims ")]

@@ -5,7 +5,6 @@ paid exactly once (R-X-3, R-B-5)."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from bench.harness import (
 )
 from client.claims import report_claim
 from gateway.server import attempts_by_key
+from tests.helpers import eventually
 
 EXIT_SLACK = 4.0  # seconds past the graceful bound for the process to unwind and exit
 
@@ -38,10 +38,13 @@ async def sigterm_mid_payment(client, address: str, work: Path, *, latency: floa
         worker.start()
         await report_claim(client, report, f"term-{prefix}")
         await drive_steps(client, report, credit_steps(report)[0], 60)  # up to the assessment: payment starts
-        deadline = time.monotonic() + 30
-        while gateway.stats()["in_flight"] == 0:
-            assert time.monotonic() < deadline, "the payment never reached the gateway"
-            await asyncio.sleep(0.05)
+        await eventually(
+            lambda: asyncio.to_thread(gateway.stats),
+            lambda stats: stats["in_flight"] != 0,
+            30,
+            "the payment to reach the gateway",
+            every=0.05,
+        )
         took = await asyncio.to_thread(worker.terminate)
         assert worker.proc is not None
         exit_code = worker.proc.returncode

@@ -25,6 +25,7 @@ from domain.contracts import DUPLICATE_PAYMENT, NON_RETRYABLE, PAYEE_NOT_INSURED
 from domain.models import Track
 from gateway.ledger import SqlPaymentLedger
 from gateway.server import Gateway, GatewayServer, attempts_by_key
+from tests.helpers import wait_until
 from tests.helpers.databases import Databases, drop_postgres_database, fresh_postgres_database
 
 ACCOUNT = "6222 9000 0000 0001"
@@ -220,16 +221,15 @@ async def test_the_gateway_process_keeps_its_ledger_in_postgresql(tmp_path: Path
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
+
+        def answers() -> bool:
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
+                return httpx.get(base + "/health", timeout=1).status_code == 200
             except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+                return False
+
+        wait_until(answers, 30, f"python -m gateway to answer on {base}", every=0.2)
         receipt = await HttpPaymentGateway(base).pay_async(order())
         ledger = SqlPaymentLedger.postgres(url, pool_size=1)
         assert [p.payment_id for p in ledger.payments()] == [receipt.payment_id]

@@ -21,7 +21,7 @@ from dev.scenarios import steps_for
 from domain.contracts import ActivityName, PayIndemnityInput, PayIndemnityResult
 from domain.models import Track
 from tests.api.operations_seed import SHORT_OFFER
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 from tests.worker.test_metrics import scrape
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import PHOTO, reports, running
@@ -76,23 +76,25 @@ async def test_open_3_r_b_5_every_metric_the_dashboard_queries_is_exported(dev_e
     async with running(client, fakes.activities()) as tq:
         handle, _ = await report_claim(client, report, tq)
         track = client.get_workflow_handle(track_workflow_id(report.report_no, Track.CREDIT))
-        for _ in range(300):  # the offer's deadline (a second) passes: an SLA breach
+
+        async def overdue() -> bool | None:
             try:
-                if (await track.describe()).typed_search_attributes.get(sa.OVERDUE):
-                    break
-            except Exception:
-                pass
-            await asyncio.sleep(0.1)
+                return (await track.describe()).typed_search_attributes.get(sa.OVERDUE)
+            except Exception:  # the claim may not have started the track yet
+                return None
+
+        # the offer's deadline (a second) passes: an SLA breach
+        await eventually(overdue, bool, 30, f"{track.id} to become overdue")
         await drive(client, report.report_no, Track.CREDIT, steps_for(Track.CREDIT, report, photo_sha256=PHOTO))
         view = await handle.result()
     assert view.tracks[Track.CREDIT].payment is not None and fakes.failed
     wanted = {"premium_claims_payments", "premium_claims_sla_breaches", "temporal_activity_execution_failed"}
-    series: dict[str, set[str]] = {}
-    for _ in range(50):  # the exporter publishes on its own schedule
-        series = exported(await asyncio.to_thread(scrape, address))
-        if wanted <= set(series):
-            break
-        await asyncio.sleep(0.2)
+
+    async def exported_now() -> dict[str, set[str]]:
+        return exported(await asyncio.to_thread(scrape, address))
+
+    # the exporter publishes on its own schedule
+    series = await eventually(exported_now, lambda names: wanted <= set(names), 10, f"{sorted(wanted)} exported", every=0.2)
     queries = dashboard_queries()
     assert queries
     for expr in queries:

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from client.connect import connect
 from config.telemetry import runtime_with_prometheus
 from domain.models import Track
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 from tests.workflows.fakes import FakeSystems
 from tests.workflows.helpers import reports, run_claim, running
 
@@ -34,12 +34,14 @@ async def test_worker_metrics_are_scraped_from_prometheus_endpoint(dev_env: Work
     async with running(client, fakes.activities()) as tq:
         view = await run_claim(client, tq, report, [Track.CREDIT])
     assert view.tracks[Track.CREDIT].payment is not None
-    text = ""
-    for _ in range(50):  # the exporter publishes on its own schedule
-        text = await asyncio.to_thread(scrape, address)
-        if samples(text, "premium_claims_payments"):
-            break
-        await asyncio.sleep(0.2)
+    # the exporter publishes on its own schedule
+    text = await eventually(
+        lambda: asyncio.to_thread(scrape, address),
+        lambda scraped: bool(samples(scraped, "premium_claims_payments")),
+        10,
+        "premium_claims_payments exported",
+        every=0.2,
+    )
     reported = samples(text, "premium_claims_reported")
     assert any('track="B"' in line and 'segment="claim_free_3"' in line for line in reported), reported
     paid = [line for line in samples(text, "premium_claims_payments") if 'track="B"' in line]
