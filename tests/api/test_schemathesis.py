@@ -88,9 +88,13 @@ async def test_fuzzed_requests_never_get_a_server_error(own_dev_server: Workflow
         api = subprocess.Popen([str(BIN / "claims"), "api"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             base = f"http://127.0.0.1:{port}"
-            await eventually(
-                lambda: asyncio.to_thread(healthy, f"{base}/health"), bool, 20, f"claims api to answer on {base}", every=0.2
-            )
+
+            async def answering() -> bool:
+                if api.poll() is not None:  # ended before it answered: say why at once
+                    raise AssertionError(f"claims api exited {api.returncode}: {api.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]  # stderr=PIPE
+                return await asyncio.to_thread(healthy, f"{base}/health")
+
+            await eventually(answering, bool, 20, f"claims api to answer on {base}", every=0.2)
             # the token `claims token` printed is one the API accepts (same data dir, same key)
             authorized = {"Authorization": f"Bearer {token}"}
             assert await asyncio.to_thread(healthy, f"{base}/claims?page_size=1", authorized)
