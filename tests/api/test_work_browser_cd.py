@@ -8,12 +8,12 @@ them and by the role security/permissions.py gives it:
   branch names (R-C-2); the lead takes it, records the first contact (R-C-3), staffs the team
   from the roles' checkboxes (R-C-4: none ticked first, the error by its field, nothing recorded),
   completes each service item from the role's choice and reports back (R-C-5: too early first,
-  the claim's refusal shown), takes the documents (R-X-5) and hands the item back;
-  the assessor takes it and issues the assessment; it is paid (R-X-4) and the service centre's
-  callback closes it (R-C-6, R-X-1).
+  the claim's refusal shown), takes the documents (R-X-5: then no documents form is left to send
+  empty) and hands the item back; the assessor takes it and issues the assessment; it is paid
+  (R-X-4) and the service centre's callback closes it (R-C-6, R-X-1).
 - D: the specialist takes the item from the SMS's queue (R-D-1) and records the first call
   (R-D-2, R-D-3, R-D-4: without the surveyor's arrival first, the claim's refusal shown and the
-  form kept as filled), takes the documents and hands it back;
+  form kept as filled), takes the documents (no form left after them either) and hands it back;
   the assessor assesses; once paid the specialist records a follow-up (R-D-5) and reports back
   (R-D-6); the callback closes it.
 
@@ -137,6 +137,12 @@ async def test_track_c_and_d_from_report_to_payment_from_the_pages(dev_env: Work
 
                 await eventually(now, lambda s: s is stage, 15, f"{report_no}-{track} at {stage.value}")
 
+            async def documents_done() -> None:
+                """Every document is in: the page offers no documents form any more (one with no rows
+                could only be sent empty, and refused); what is left is the assessor's."""
+                assert await page.locator("#step-receive_documents").count() == 0
+                assert "No step of this track is yours now" in await page.locator("#no-step").inner_text()
+
             for report in samples["C"], samples["D"]:
                 await report_claim(client, report, tq)
 
@@ -186,6 +192,7 @@ async def test_track_c_and_d_from_report_to_payment_from_the_pages(dev_env: Work
             # R-X-5: the customer hands the documents to the lead, who hands the item back for the assessment
             await record(c, "C", "receive_documents", "document_received", all_documents("self"), then="awaiting_documents")
             assert "单证已齐全" in await customer.sees(c, "C")
+            await documents_done()
             await page.get_by_role("button", name="Hand back to the queue").click()
             await staff.queue_row(c, "C")
 
@@ -213,6 +220,7 @@ async def test_track_c_and_d_from_report_to_payment_from_the_pages(dev_env: Work
             called = await customer.sees(d, "D")
             assert "尚缺单证" in called and "李静" in called and "010-95500-6101" in called  # R-D-2: the contact
             await record(d, "D", "receive_documents", "document_received", all_documents("delegate"), then="awaiting_documents")
+            await documents_done()
             await page.get_by_role("button", name="Hand back to the queue").click()
             await staff.queue_row(d, "D")
 
