@@ -14,7 +14,6 @@ scripts/ensure-chromium.sh (run by `make test`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from security.auth import LocalTokens, Role
 from security.customer_links import CustomerLinks
 from tests.api.conftest import TEST_LIMITS
 from tests.api.test_temporal_ui_browser import ARTIFACTS, CHROMIUM, chromium_page
+from tests.api.work_pages import Customer, Staff, all_documents
 from tests.helpers import eventually
 from tests.helpers.serving import serving
 from tests.workflows.fakes import FakeSystems
@@ -39,54 +39,6 @@ from workflows.messages import Stage
 
 pytestmark = pytest.mark.e2e  # a browser over the real API
 R = Role
-
-
-class Staff:
-    """One browser tab that signs in as one member of staff after another."""
-
-    def __init__(self, page: Page, base: str, tokens: LocalTokens) -> None:
-        self.page, self.base, self.tokens = page, base, tokens
-
-    async def sign_in(self, code: str, role: Role) -> None:
-        await self.page.goto(f"{self.base}/work/sign-in")
-        await self.page.fill("textarea[name=token]", self.tokens.issue(code, frozenset({role})))
-        await self.page.get_by_role("button", name="Sign in").click()
-        await self.page.get_by_text(f"Signed in as {code}").wait_for(timeout=10_000)
-
-    async def queue_row(self, report_no: str, track: str, present: bool = True) -> None:
-        """Open the queue until the item's row is there (or gone): visibility lags a step a little."""
-        row = self.page.locator(f'tr[data-item="{report_no}-{track}"]')
-
-        async def listed() -> bool:
-            await self.page.goto(f"{self.base}/work")
-            return await row.count() > 0
-
-        where = "come to" if present else "leave"
-        await eventually(listed, lambda shown: shown == present, 15, f"{report_no}-{track} to {where} the queue")
-
-    async def take(self, report_no: str, track: str) -> None:
-        await self.queue_row(report_no, track)
-        await self.page.get_by_role("button", name=f"Take {report_no} track {track}").click()
-        await self.page.locator("#held-by").get_by_text("since").wait_for(timeout=10_000)
-
-    async def record(self, step: str, fill: Callable[[Page], Awaitable[None]] | None = None) -> str:
-        """Fill and send a step's form; the page after it: the next stage."""
-        form = self.page.locator(f"#step-{step}")
-        await form.wait_for(timeout=15_000)
-        if fill is not None:
-            await fill(self.page)
-        await form.get_by_role("button", name=f"Record {step}").click()
-        await self.page.locator("#recorded").wait_for(timeout=15_000)
-        return await self.page.locator("#stage").inner_text()
-
-    async def open_item(self, report_no: str, track: str, step: str) -> None:
-        """Open the item until its step's form is there: the track may still be on its way to it."""
-
-        async def offered() -> int:
-            await self.page.goto(f"{self.base}/work/{report_no}/{track}")
-            return await self.page.locator(f"#step-{step}").count()
-
-        await eventually(offered, bool, 15, f"{step} to be offered on {report_no}-{track}")
 
 
 async def test_track_a_and_b_from_report_to_payment_from_the_pages(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
@@ -112,16 +64,8 @@ async def test_track_a_and_b_from_report_to_payment_from_the_pages(dev_env: Work
             browser = page.context.browser
             assert browser is not None
             customer = await browser.new_page(viewport={"width": 480, "height": 900})  # a phone, no staff cookie
-            seen: dict[str, list[str]] = {"A": [], "B": []}
-
-            async def customer_sees(report_no: str, track: str) -> str:
-                """The customer's page shows the track's stage as the track has it now."""
-                now = (await track_state(client, report_no, Track(track))).stage.value
-                await customer.goto(f"{base}{links.path(report_no)}")
-                section = customer.locator(f"#service-{track}")
-                assert await section.get_attribute("data-stage") == now
-                seen[track].append(now)
-                return await section.inner_text()
+            customer_page = Customer(customer, base, links, client)
+            customer_sees, seen = customer_page.sees, customer_page.seen
 
             for report in (a, b):
                 await report_claim(client, report, tq)
@@ -184,16 +128,6 @@ async def test_track_a_and_b_from_report_to_payment_from_the_pages(dev_env: Work
                 await p.fill("#issue_assessment-amount", "2650.00")
 
             assert await staff.record("issue_assessment", assessment) == "awaiting_documents"
-
-            def all_documents(channel: str) -> Callable[[Page], Awaitable[None]]:
-                async def fill(p: Page) -> None:
-                    form = p.locator("#step-receive_documents")
-                    for box in await form.locator("input[type=checkbox]").all():
-                        await box.check()
-                    for choice in await form.locator("select").all():
-                        await choice.select_option(channel)
-
-                return fill
 
             await staff.record("receive_documents", all_documents("assessor_at_shop"))
             # R-A-6: paid; the item leaves the assessor's queue (the callback is the service centre's)
