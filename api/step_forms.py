@@ -2,10 +2,12 @@
 the same model whose JSON schema /openapi.json publishes for the step's operation), and the
 posted form read back into that model's shape, so the page validates exactly as the API does.
 
-Field kinds by schema: booleans are checkboxes (a yes/no/unknown choice when they may be null),
-enums are choices, money is a decimal text field, dates are datetime-local (China time), lists of
-enum values are checkboxes, a list of photo digests is a file picker (the files go to the file
-store, the step gets their sha256), and a list of documents is one row per missing document.
+Field kinds by schema: booleans with a default are checkboxes, a required one is a yes/no choice
+with neither chosen (an unticked box would send "no": a customer's service declined by a slip),
+one that may be null a yes/no/unknown choice; enums are choices, money is a decimal text field,
+dates are datetime-local (China time), lists of enum values are checkboxes, a list of photo
+digests is a file picker (the files go to the file store, the step gets their sha256), and a list
+of documents is one row per missing document.
 `by` is never a field: a step is recorded as done by the signed-in staff member.
 """
 
@@ -28,7 +30,7 @@ LONG_TEXT = 200  # a string field allowing more than this is a text area
 class FormField:
     name: str
     label: str
-    kind: str  # text, decimal, integer, textarea, checkbox, tristate, select, checkboxes, datetime, files, documents
+    kind: str  # text, decimal, integer, textarea, checkbox, yesno, tristate, select, checkboxes, datetime, files, documents
     required: bool = False
     options: list[str] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)  # documents: how each may reach us (R-B-4)
@@ -71,6 +73,8 @@ def _field(name: str, prop: dict[str, Any], required: bool, defs: dict[str, Any]
         return FormField(name, label, "select", required, options=[str(v) for v in schema["enum"]], description=description)
     kind = schema.get("type")
     if kind == "boolean":
+        if required and not nullable:
+            return FormField(name, label, "yesno", True, description=description)
         return FormField(name, label, "tristate" if nullable else "checkbox", False, description=description)
     if kind == "integer":
         return FormField(
@@ -148,7 +152,7 @@ def read_form(form: StepForm, values: dict[str, list[str]], uploads: dict[str, l
         if f.kind == "checkbox":
             body[f.name] = bool(given)
             f.value = bool(given)
-        elif f.kind == "tristate":
+        elif f.kind in ("tristate", "yesno"):  # nothing chosen: left out (the model's "field required")
             if given:
                 body[f.name] = given[0] == "true"
         elif f.kind == "checkboxes":

@@ -77,7 +77,7 @@ async def test_track_a_and_b_from_report_to_payment_from_the_pages(dev_env: Work
                 await staff.take(report.report_no, track)
 
                 async def accept(p: Page) -> None:
-                    await p.check("#accept_offer-accepted")
+                    await p.select_option("#accept_offer-accepted", "true")  # a choice: no answer is no decline
 
                 await staff.record("accept_offer", accept)
 

@@ -228,6 +228,32 @@ async def test_step_form_shows_errors_by_field_and_records_nothing(api: ApiEnv) 
     await handle.terminate("test done")
 
 
+async def test_the_offer_form_asks_yes_or_no_and_an_unanswered_one_declines_nothing(api: ApiEnv) -> None:
+    """R-A-1 on the page: the customer's answer to the offer is a required yes/no choice with
+    neither chosen, not a checkbox whose blank means "declined"; sent unanswered, the form says
+    the field is required and the track still waits for the answer (the service is not lost)."""
+    report = reports()["A"]
+    no = report.report_no
+    handle, _ = await report_claim(api.client, report, api.task_queue)
+    token = api.tokens.issue("AG07", frozenset({R.AGENT}))
+    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    shown = await eventually(
+        lambda: api.raw.get(f"/work/{no}/A", headers=page), lambda r: "step-accept_offer" in r.text, what="the offer form"
+    )
+    field = shown.text[shown.text.index('id="accept_offer-accepted"') - 30 :].split("</select>")[0]
+    assert "<select" in field and 'type="checkbox"' not in field and "required" in field
+    assert '<option value="">choose…</option>' in field and "selected" not in field
+    unanswered = await api.raw.post(f"/work/{no}/A/steps/accept_offer", data={}, headers=page)
+    assert unanswered.status_code == 422 and 'id="accept_offer-accepted-error"' in unanswered.text
+    view = (await api.raw.get(f"/claims/{no}/tracks/A", headers=api.as_("AG07", R.AGENT))).json()
+    assert view["stage"] == "awaiting_acceptance", view["stage"]
+    declined = await api.raw.post(f"/work/{no}/A/steps/accept_offer", data={"accepted": "false"}, headers=page)
+    assert declined.status_code == 303  # "no", chosen, is the customer's decline
+    view = (await api.raw.get(f"/claims/{no}/tracks/A", headers=api.as_("AG07", R.AGENT))).json()
+    assert view["stage"] == "declined" and [e["by"] for e in view["timeline"] if e["step"] == "offer_declined"] == ["AG07"]
+    await handle.result()  # the claim ends: its one track was declined
+
+
 async def test_browser_without_sign_in_is_sent_to_the_work_sign_in(api: ApiEnv) -> None:
     response = await api.raw.get("/work", headers={"accept": "text/html"})
     assert (response.status_code, response.headers.get("location")) == (303, "/work/sign-in")
