@@ -5,16 +5,28 @@ person ticks it, and the customer's own page read as the customer opens it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from playwright.async_api import Page
 from temporalio.client import Client
 
+from activities.staff import JsonStaffDirectory
+from activities.store import FileStore
+from api import create_app
 from client.claims import track_state
 from domain.models import Track
 from security.auth import LocalTokens, Role
 from security.customer_links import CustomerLinks
+from tests.api.conftest import TEST_LIMITS
+from tests.api.test_temporal_ui_browser import chromium_page
 from tests.helpers import eventually
+from tests.helpers.serving import serving
+from tests.workflows.fakes import FakeSystems
+from tests.workflows.helpers import running
 
 
 class Staff:
@@ -103,3 +115,36 @@ class Customer:
         assert await section.get_attribute("data-stage") == now
         self.seen.setdefault(track, []).append(now)
         return await section.inner_text()
+
+
+@dataclass
+class WorkSite:
+    """The API with the work pages on the session's dev server, a worker on fakes, a staff tab and
+    the customer's tab (a phone, no staff cookie)."""
+
+    task_queue: str
+    base: str
+    page: Page  # the staff tab
+    staff: Staff
+    customer: Customer
+
+
+@asynccontextmanager
+async def work_site(client: Client, tmp_path: Path, height: int) -> AsyncIterator[WorkSite]:
+    tokens = LocalTokens(secrets.token_bytes(32))
+    links = CustomerLinks(secrets.token_bytes(32))
+    async with running(client, FakeSystems().activities()) as tq:
+        app = create_app(
+            client,
+            task_queue=tq,
+            store=FileStore(tmp_path / "files"),
+            authenticator=tokens,
+            limits=TEST_LIMITS,
+            customer_links=links,
+            staff=JsonStaffDirectory(),
+        )
+        async with serving(app) as base, chromium_page(1280, height) as page:
+            browser = page.context.browser
+            assert browser is not None
+            phone = await browser.new_page(viewport={"width": 480, "height": 900})
+            yield WorkSite(tq, base, page, Staff(page, base, tokens), Customer(phone, base, links, client))
