@@ -34,6 +34,7 @@ class FormField:
     required: bool = False
     options: list[str] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)  # documents: how each may reach us (R-B-4)
+    chosen: dict[str, str] = field(default_factory=dict)  # documents: the channel chosen for each, as sent
     pattern: str | None = None
     max_length: int | None = None
     minimum: int | None = None
@@ -169,9 +170,11 @@ def read_form(form: StepForm, values: dict[str, list[str]], uploads: dict[str, l
         elif f.kind == "documents":
             rows = []
             for document in f.options:
+                channel = (values.get(f"{f.name}.{document}.channel") or [""])[0]
+                if channel:
+                    f.chosen[document] = channel
                 if values.get(f"{f.name}.{document}"):
-                    channel = (values.get(f"{f.name}.{document}.channel") or [""])[0]
-                    rows.append({"document": document, "channel": channel})
+                    rows.append({"document": document, "channel": channel})  # no channel: the model refuses it
             body[f.name] = rows
             f.value = [r["document"] for r in rows]
         elif given:
@@ -189,5 +192,7 @@ def show_errors(form: StepForm, error: ValidationError) -> None:
         if target is None:
             form.errors.append(f"{'.'.join(loc) or 'form'}: {message}")
             continue
+        if target.kind == "documents" and loc[2:3] == ["channel"] and loc[1].isdigit() and int(loc[1]) < len(target.value):
+            message, loc = f"say how {target.value[int(loc[1])]} came", loc[:1]  # a ticked row without its channel
         where = f" ({'.'.join(loc[1:])})" if len(loc) > 1 else ""
         target.error = f"{target.error}; {message}{where}" if target.error else f"{message}{where}"

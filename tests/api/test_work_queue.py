@@ -254,6 +254,35 @@ async def test_the_offer_form_asks_yes_or_no_and_an_unanswered_one_declines_noth
     await handle.result()  # the claim ends: its one track was declined
 
 
+async def test_a_document_ticked_without_how_it_came_is_asked_for_and_nothing_recorded(api: ApiEnv) -> None:
+    """R-B-4 on the page: each ticked document says how it came (self, a delegate, the door
+    pickup); no channel is chosen for it in advance, so a row sent without one is named in the
+    error, what was chosen stays chosen, and no document is recorded."""
+    report = reports()["B"]
+    no = report.report_no
+    handle, _ = await report_claim(api.client, report, api.task_queue)
+    await drive(api.client, no, Track.CREDIT, [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})])
+    token = api.tokens.issue("AG07", frozenset({R.AGENT}))
+    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    shown = await eventually(
+        lambda: api.raw.get(f"/work/{no}/B", headers=page), lambda r: "step-receive_documents" in r.text, what="the form"
+    )
+    assert 'aria-label="how claim_form came"><option value="">how?</option>' in shown.text
+    form = {
+        "documents.claim_form": "true",
+        "documents.driving_licence": "true",
+        "documents.driving_licence.channel": "delegate",
+    }
+    sent = await api.raw.post(f"/work/{no}/B/steps/receive_documents", data=form, headers=page)
+    assert sent.status_code == 422, sent.status_code
+    error = sent.text.split('id="receive_documents-documents-error"')[1].split("</div>")[0]
+    assert "say how claim_form came" in error and "driving_licence" not in error
+    assert "<option selected>delegate</option>" in sent.text  # the channel chosen stays chosen
+    view = (await api.raw.get(f"/claims/{no}/tracks/B", headers=api.as_("AG07", R.AGENT))).json()
+    assert view["documents_received"] == {}, view["documents_received"]
+    await handle.terminate("test done")
+
+
 async def test_browser_without_sign_in_is_sent_to_the_work_sign_in(api: ApiEnv) -> None:
     response = await api.raw.get("/work", headers={"accept": "text/html"})
     assert (response.status_code, response.headers.get("location")) == (303, "/work/sign-in")
