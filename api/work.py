@@ -137,8 +137,11 @@ def work_router(
         if view.outcome is not None:
             return []
         steps = steps_for(frozenset(principal.roles), view.track, view.stage)
-        if not view.documents_missing:  # every document is in: its form would have no row to tick, only an error
-            steps = tuple(s for s in steps if s != "receive_documents")
+        done = {
+            "receive_documents": not view.documents_missing,  # every document is in: no row to tick, only an error
+            "issue_assessment": view.assessment_amount is not None,  # one sheet a track: a second is refused
+        }
+        steps = tuple(s for s in steps if not done.get(s, False))
         channels = sorted(c.value for c in ALLOWED_CHANNELS[view.track])
         return [
             step_form(s, STEP_MODELS[s], documents=[d.value for d in view.documents_missing], channels=channels) for s in steps

@@ -283,6 +283,27 @@ async def test_a_document_ticked_without_how_it_came_is_asked_for_and_nothing_re
     await handle.terminate("test done")
 
 
+async def test_a_step_already_done_is_not_offered_again(api: ApiEnv) -> None:
+    """R-X-5: once the assessment sheet is issued the assessor's page offers the documents still
+    missing, not a second sheet (the track refuses one)."""
+    report = reports()["B"]
+    no = report.report_no
+    handle, _ = await report_claim(api.client, report, api.task_queue)
+    await drive(api.client, no, Track.CREDIT, [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})])
+    token = api.tokens.issue("AS07", frozenset({R.ASSESSOR}))
+    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    before = await eventually(
+        lambda: api.raw.get(f"/work/{no}/B", headers=page), lambda r: "step-issue_assessment" in r.text, what="the form"
+    )
+    assert "step-receive_documents" in before.text
+    sheet = {"sheet_no": "DS-7", "amount": "1200.00"}
+    issued = await api.raw.post(f"/work/{no}/B/steps/issue_assessment", data=sheet, headers=page)
+    assert issued.status_code == 303, issued.text[-500:]
+    after = await api.raw.get(f"/work/{no}/B", headers=page)
+    assert "step-issue_assessment" not in after.text and "step-receive_documents" in after.text
+    await handle.terminate("test done")
+
+
 async def test_browser_without_sign_in_is_sent_to_the_work_sign_in(api: ApiEnv) -> None:
     response = await api.raw.get("/work", headers={"accept": "text/html"})
     assert (response.status_code, response.headers.get("location")) == (303, "/work/sign-in")
