@@ -58,14 +58,6 @@ def ticks(*selectors: str) -> Fill:
     return fill
 
 
-def chosen(choices: dict[str, str]) -> Fill:
-    async def fill(p: Page) -> None:
-        for selector, value in choices.items():
-            await p.select_option(selector, value)
-
-    return fill
-
-
 def typed(fields: dict[str, str]) -> Fill:
     """Type into the form's fields by their ids (`<step>-<field>`)."""
 
@@ -136,7 +128,7 @@ async def test_track_c_and_d_from_report_to_payment_from_the_pages(dev_env: Work
         assert "等待您确认" in await customer.sees(c, "C")
         await staff.take(c, "C")
         await record(
-            c, "C", "accept_offer", "offer_accepted", chosen({"#accept_offer-accepted": "true"}), then="awaiting_expert_lead"
+            c, "C", "accept_offer", "offer_accepted", choose("#accept_offer-accepted", "true"), then="awaiting_expert_lead"
         )
         waiting_lead = await customer.sees(c, "C")
         assert "正在指定负责人" in waiting_lead and "联系人确定后将显示在此" in waiting_lead
