@@ -61,9 +61,18 @@ class WorkQueue(Frozen):
     visibility_calls: int = VISIBILITY_CALLS_PER_REFRESH
 
 
+# A track's own steps beside every track's (workflows/work.py STAGE_STEPS): R-D-5, the injury
+# specialist follows the case up until it is done, so the follow-up is offered while track D waits
+# for its documents and the assessment too, not only at the first call and at case closure.
+TRACK_STAGE_STEPS: dict[tuple[Track, Stage], tuple[str, ...]] = {
+    (Track.INJURY, Stage.AWAITING_DOCUMENTS): ("record_specialist_contact",),
+}
+
+
 def steps_for(roles: frozenset[Role], track: Track, stage: Stage) -> tuple[str, ...]:
     """The steps answering `stage` on `track` that one of `roles` may take."""
-    return tuple(step for step in STAGE_STEPS.get(stage, ()) if roles & roles_for_step(step, track))
+    steps = STAGE_STEPS.get(stage, ()) + TRACK_STAGE_STEPS.get((track, stage), ())
+    return tuple(step for step in steps if roles & roles_for_step(step, track))
 
 
 def stages_for(roles: frozenset[Role]) -> tuple[Stage, ...]:

@@ -13,7 +13,8 @@ them and by the role security/permissions.py gives it:
   (R-X-4) and the service centre's callback closes it (R-C-6, R-X-1).
 - D: the specialist takes the item from the SMS's queue (R-D-1) and records the first call
   (R-D-2, R-D-3, R-D-4: without the surveyor's arrival first, the claim's refusal shown and the
-  form kept as filled), takes the documents (no form left after them either) and hands it back;
+  form kept as filled), takes the documents (no form left after them either), records a
+  follow-up while the assessment is awaited (R-D-5) and hands it back;
   the assessor assesses; once paid the specialist records a follow-up (R-D-5) and reports back
   (R-D-6); the callback closes it.
 
@@ -114,11 +115,14 @@ async def test_track_c_and_d_from_report_to_payment_from_the_pages(dev_env: Work
 
             await eventually(now, lambda s: s is stage, 15, f"{report_no}-{track} at {stage.value}")
 
-        async def documents_done() -> None:
+        async def documents_done(*left: str) -> None:
             """Every document is in: the page offers no documents form any more (one with no rows
-            could only be sent empty, and refused); what is left is the assessor's."""
+            could only be sent empty, and refused); what is left is the assessor's, and `left`."""
             assert await page.locator("#step-receive_documents").count() == 0
-            assert "No step of this track is yours now" in await page.locator("#no-step").inner_text()
+            for step in left:
+                assert await page.locator(f"#step-{step}").count() == 1, step
+            if not left:
+                assert "No step of this track is yours now" in await page.locator("#no-step").inner_text()
 
         for report in samples["C"], samples["D"]:
             await report_claim(client, report, tq)
@@ -199,7 +203,14 @@ async def test_track_c_and_d_from_report_to_payment_from_the_pages(dev_env: Work
         called = await customer.sees(d, "D")
         assert "尚缺单证" in called and "李静" in called and "010-95500-6101" in called  # R-D-2: the contact
         await record(d, "D", "receive_documents", "document_received", all_documents("delegate"), then="awaiting_documents")
-        await documents_done()
+        # R-D-5: the specialist's follow-up is offered while the assessment is awaited, too
+        await documents_done("record_specialist_contact")
+
+        async def waiting_follow_up(p: Page) -> None:
+            await p.select_option("#record_specialist_contact-kind", "follow_up")
+            await p.fill("#record_specialist_contact-note", "documents in; the customer asked about the assessment")
+
+        await record(d, "D", "record_specialist_contact", "specialist_follow_up", waiting_follow_up, then="awaiting_documents")
         await page.get_by_role("button", name="Hand back to the queue").click()
         await staff.queue_row(d, "D")
 

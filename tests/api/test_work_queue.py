@@ -12,6 +12,8 @@ import httpx
 
 from client.claims import drive, report_claim
 from client.workqueue import queue_query, stages_for, work_queue
+from client.workqueue import steps_for as queue_steps
+from dev.scenarios import steps_for as steps_for_track
 from domain.models import Track
 from domain.rules import Deadlines, RuleSettings
 from security.auth import Principal, Role
@@ -301,6 +303,34 @@ async def test_a_step_already_done_is_not_offered_again(api: ApiEnv) -> None:
     assert issued.status_code == 303, issued.text[-500:]
     after = await api.raw.get(f"/work/{no}/B", headers=page)
     assert "step-issue_assessment" not in after.text and "step-receive_documents" in after.text
+    await handle.terminate("test done")
+
+
+async def test_the_specialist_records_a_follow_up_while_documents_are_awaited_R_D_5(api: ApiEnv) -> None:
+    """R-D-5 on the page: after the first call, while track D waits for documents, the specialist's
+    page offers the follow-up (only on track D), recorded as done by the signed-in specialist."""
+    report = reports()["D"]
+    no = report.report_no
+    handle, _ = await report_claim(api.client, report, api.task_queue)
+    first_call = steps_for_track(Track.INJURY, report, photo_sha256="0" * 64)[0]
+    await drive(api.client, no, Track.INJURY, [first_call])
+    token = api.tokens.issue("IS07", frozenset({R.INJURY_SPECIALIST}))
+    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    shown = await eventually(
+        lambda: api.raw.get(f"/work/{no}/D", headers=page),
+        lambda r: "step-receive_documents" in r.text,
+        what="track D awaiting documents",
+    )
+    assert "step-record_specialist_contact" in shown.text
+    contact = {"kind": "follow_up", "note": "called: recovering at home"}
+    sent = await api.raw.post(f"/work/{no}/D/steps/record_specialist_contact", data=contact, headers=page)
+    assert sent.status_code == 303, sent.text[-500:]
+    view = (await api.raw.get(f"/claims/{no}/tracks/D", headers=api.as_("IS07", R.INJURY_SPECIALIST))).json()
+    assert [e["by"] for e in view["timeline"] if e["step"] == "specialist_follow_up"] == ["IS07"]
+    assert view["stage"] == "awaiting_documents"
+    assert not {"record_specialist_contact"} & set(
+        queue_steps(frozenset({R.INJURY_SPECIALIST}), Track.CREDIT, Stage.AWAITING_DOCUMENTS)
+    )
     await handle.terminate("test done")
 
 
