@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from temporalio.client import WorkflowHandle
 
 from client.claims import drive, report_claim
 from client.workqueue import queue_query, stages_for, work_queue
@@ -38,6 +39,21 @@ async def queue_of(api: ApiEnv, headers: dict[str, str]) -> list[dict[str, Any]]
 
 def item(items: list[dict[str, Any]], report_no: str) -> dict[str, Any] | None:
     return next((i for i in items if i["report_no"] == report_no), None)
+
+
+def signed_in(code: str, role: Role, api: ApiEnv) -> dict[str, str]:
+    """The headers of a browser signed in to the work pages as `code` with `role`."""
+    token = api.tokens.issue(code, frozenset({role}))
+    return {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+
+
+async def credit_claim_accepted(api: ApiEnv) -> tuple[WorkflowHandle[Any, Any], str]:
+    """A track-B claim whose offer the agent has accepted: waiting for documents (R-B-1, R-B-4)."""
+    report = reports()["B"]
+    handle, _ = await report_claim(api.client, report, api.task_queue)
+    accepted = (Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})
+    await drive(api.client, report.report_no, Track.CREDIT, [accepted])
+    return handle, report.report_no
 
 
 async def test_queue_take_hand_back_reassign_recorded_on_the_track(api: ApiEnv) -> None:
@@ -203,8 +219,7 @@ async def test_step_form_shows_errors_by_field_and_records_nothing(api: ApiEnv) 
     await drive(
         api.client, no, Track.AUTHORISATION, [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})]
     )
-    token = api.tokens.issue("SV07", frozenset({R.SURVEYOR}))
-    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    page = signed_in("SV07", R.SURVEYOR, api)
     await eventually(
         lambda: api.raw.get(f"/work/{no}/A", headers=page), lambda r: "step-record_scene_estimate" in r.text, what="form"
     )
@@ -237,8 +252,7 @@ async def test_the_offer_form_asks_yes_or_no_and_an_unanswered_one_declines_noth
     report = reports()["A"]
     no = report.report_no
     handle, _ = await report_claim(api.client, report, api.task_queue)
-    token = api.tokens.issue("AG07", frozenset({R.AGENT}))
-    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    page = signed_in("AG07", R.AGENT, api)
     shown = await eventually(
         lambda: api.raw.get(f"/work/{no}/A", headers=page), lambda r: "step-accept_offer" in r.text, what="the offer form"
     )
@@ -260,12 +274,8 @@ async def test_a_document_ticked_without_how_it_came_is_asked_for_and_nothing_re
     """R-B-4 on the page: each ticked document says how it came (self, a delegate, the door
     pickup); no channel is chosen for it in advance, so a row sent without one is named in the
     error, what was chosen stays chosen, and no document is recorded."""
-    report = reports()["B"]
-    no = report.report_no
-    handle, _ = await report_claim(api.client, report, api.task_queue)
-    await drive(api.client, no, Track.CREDIT, [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})])
-    token = api.tokens.issue("AG07", frozenset({R.AGENT}))
-    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    handle, no = await credit_claim_accepted(api)
+    page = signed_in("AG07", R.AGENT, api)
     shown = await eventually(
         lambda: api.raw.get(f"/work/{no}/B", headers=page), lambda r: "step-receive_documents" in r.text, what="the form"
     )
@@ -288,12 +298,8 @@ async def test_a_document_ticked_without_how_it_came_is_asked_for_and_nothing_re
 async def test_a_step_already_done_is_not_offered_again(api: ApiEnv) -> None:
     """R-X-5: once the assessment sheet is issued the assessor's page offers the documents still
     missing, not a second sheet (the track refuses one)."""
-    report = reports()["B"]
-    no = report.report_no
-    handle, _ = await report_claim(api.client, report, api.task_queue)
-    await drive(api.client, no, Track.CREDIT, [(Stage.AWAITING_ACCEPTANCE, "accept_offer", {"accepted": True, "by": "AG01"})])
-    token = api.tokens.issue("AS07", frozenset({R.ASSESSOR}))
-    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    handle, no = await credit_claim_accepted(api)
+    page = signed_in("AS07", R.ASSESSOR, api)
     before = await eventually(
         lambda: api.raw.get(f"/work/{no}/B", headers=page), lambda r: "step-issue_assessment" in r.text, what="the form"
     )
@@ -314,8 +320,7 @@ async def test_the_specialist_records_a_follow_up_while_documents_are_awaited_R_
     handle, _ = await report_claim(api.client, report, api.task_queue)
     first_call = steps_for_track(Track.INJURY, report, photo_sha256="0" * 64)[0]
     await drive(api.client, no, Track.INJURY, [first_call])
-    token = api.tokens.issue("IS07", frozenset({R.INJURY_SPECIALIST}))
-    page = {"cookie": f"premium_claims_staff={token}", "accept": "text/html", "origin": "http://api.test"}
+    page = signed_in("IS07", R.INJURY_SPECIALIST, api)
     shown = await eventually(
         lambda: api.raw.get(f"/work/{no}/D", headers=page),
         lambda r: "step-receive_documents" in r.text,
