@@ -15,7 +15,7 @@ from activities.database import Database, newest_version
 from activities.sms import SqlSmsOutbox
 from config.settings import Settings, SettingsError, load_settings
 from dev.postgres import Postgres
-from domain.contracts import SendSmsInput, SmsKind
+from tests.activities.sms_samples import injury
 
 
 def test_migrate_brings_every_store_to_its_newest_version_and_is_idempotent(tmp_path: Path, database_url: str | None) -> None:
@@ -88,13 +88,3 @@ def test_stores_on_postgresql_carry_on_after_the_server_crashes(
     finally:
         db.dispose()
         drop_postgres_database(postgres_admin_url, url)
-
-
-def injury(n: int) -> SendSmsInput:
-    return SendSmsInput(
-        idempotency_key=f"R2026{n:06d}:D:specialist-sms",
-        kind=SmsKind.INJURY_SPECIALIST,
-        report_no=f"R2026{n:06d}",
-        recipient_role="injury_specialist",
-        fields={"insured_name": "测试客户一", "contact_phone": "13800000001"},
-    )

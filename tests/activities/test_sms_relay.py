@@ -17,8 +17,8 @@ import pytest
 
 from activities.sms import DeliveryStatus, SqlSmsOutbox
 from activities.sms_relay import HttpSmsProvider, RelayPolicy, SmsRelay
-from domain.contracts import SendSmsInput, SmsKind
 from gateway.sms_provider import SmsProviderServer, SmsProviderStandIn
+from tests.activities.sms_samples import injury
 from tests.helpers import wait_until
 from tests.helpers.databases import Databases
 
@@ -26,16 +26,6 @@ SPECIALIST_PHONE = "13900000011"
 SUPERVISOR_PHONE = "13900000022"
 RECIPIENTS = {"injury_specialist": SPECIALIST_PHONE, "supervisor": SUPERVISOR_PHONE}
 FAST = RelayPolicy(batch=5, lease=timedelta(seconds=30), first_backoff=timedelta(milliseconds=50), idle_poll_seconds=0.05)
-
-
-def injury(n: int) -> SendSmsInput:
-    return SendSmsInput(
-        idempotency_key=f"R2026{n:06d}:D:specialist-sms",
-        kind=SmsKind.INJURY_SPECIALIST,
-        report_no=f"R2026{n:06d}",
-        recipient_role="injury_specialist",
-        fields={"insured_name": "测试客户一", "contact_phone": "13800000001"},
-    )
 
 
 def serve(provider: SmsProviderStandIn) -> Iterator[str]:
