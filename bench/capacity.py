@@ -50,7 +50,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities import open_embedded
 from activities.core_system import CoreData
 from bench.bare import BarePlan, child_id
-from bench.harness import ROOT, SAMPLE, WorkerProcess, stop_process, temp_cluster, wait_http
+from bench.harness import ROOT, SAMPLE, WorkerProcess, temp_cluster, wait_http
 from bench.progress import Progress
 from client.claims import drive, report_claim, take_step
 from client.connect import connect
@@ -58,6 +58,7 @@ from config.settings import ClusterSettings, Settings, load_settings
 from dev.cluster import Cluster as RealCluster
 from dev.cluster import free_base_port
 from dev.devserver import free_port
+from dev.processes import stop_process
 from dev.scenarios import DEMO_PHOTO, fresh_policies, sample_reports, steps_for
 from domain.models import Report, Track
 from security.auth import Role, local_tokens

@@ -26,6 +26,7 @@ from client.claims import report_claim, take_step, wait_for_stage
 from client.connect import connect
 from config.settings import TemporalTLS, load_settings
 from dev.devserver import free_port, start_dev_server, wait_until_ready
+from dev.processes import stop_process
 from dev.scenarios import fresh_policies, load_sample_core, sample_report, steps_for
 from domain.identifiers import luhn_check_digit
 from domain.models import Report, Track
@@ -155,18 +156,6 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout}s")
-
-
-def stop_process(proc: subprocess.Popen | None, timeout: float) -> None:
-    """SIGTERM a process still running, then SIGKILL it if it has not left within `timeout` s."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class GatewayProcess:

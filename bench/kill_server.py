@@ -31,11 +31,12 @@ from typing import Protocol
 import httpx
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from bench.harness import PHOTO, ApiProcess, Counts, GatewayProcess, WorkerProcess, count, credit_claims, stop_process
+from bench.harness import PHOTO, ApiProcess, Counts, GatewayProcess, WorkerProcess, count, credit_claims
 from client.claims import take_step, track_state
 from client.connect import connect
 from config.settings import TemporalTLS
 from dev.devserver import free_port, start_dev_server, wait_until_ready
+from dev.processes import stop_process
 from dev.scenarios import steps_for
 from domain.models import Report, Track
 from security.auth import Role

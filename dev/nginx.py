@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from dev.processes import stop_process
+
 INSTALL_HINT = "sh scripts/ensure-nginx.sh (Debian's nginx package)"
 
 # What compose's deploy/nginx/nginx.conf holds too: a failed or refusing API process is passed
@@ -84,13 +86,7 @@ class Nginx:
         return path.read_text() if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, 10)
 
 
 def start(home: Path, port: int, upstreams: Sequence[str], ready_path: str = "/health", timeout: float = 30) -> Nginx:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from dev.processes import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 ENSURE = ROOT / "scripts" / "ensure-seaweedfs.sh"
 PORTS_NEEDED = 8  # master, volume, filer, s3: http and grpc each
@@ -44,13 +46,7 @@ class SeaweedFS:
         return f"http://127.0.0.1:{self.s3_port}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, 15)
 
 
 def start(home: Path, ports: list[int], timeout: float = 120) -> SeaweedFS:
